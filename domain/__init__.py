@@ -1,0 +1,153 @@
+"""The pure domain of a pilot mobility partnership: rules, decisions, events and views.
+
+It imports only the standard library, pydantic and pycountry: no clock, no randomness, no I/O.
+"""
+
+from domain.actors import HUMAN_ROLES, SYSTEM_ACTOR, Actor, Role
+from domain.commands import (
+    USER_COMMANDS,
+    AuthoriseTalks,
+    CloseConsultation,
+    Command,
+    ConcludeTalks,
+    ExtendDecisionDeadline,
+    IssueDeadlineReminder,
+    LapseDecisionDeadline,
+    LaunchPartnership,
+    Outcome,
+    Position,
+    ProposePartnership,
+    Recommendation,
+    RecordCouncilDecision,
+    RecordTalksRound,
+    RespondToConsultation,
+    SubmitReport,
+    Withdraw,
+)
+from domain.components import EU_COMPONENTS, THIRD_COUNTRY_COMPONENTS, Component
+from domain.countries import (
+    country_name,
+    eu_code,
+    is_member_state,
+    iso_code,
+    member_state,
+    member_states_on,
+    third_country,
+)
+from domain.deadlines import (
+    DEFAULT_CONSULTATION_PERIOD,
+    REMINDER_LEAD,
+    deadline_instant,
+    has_passed,
+    reminder_instant,
+)
+from domain.decide import decide
+from domain.errors import (
+    AlreadyStarted,
+    DeadlineNotReached,
+    DomainError,
+    ForeignMemberState,
+    InvalidActor,
+    InvalidCountry,
+    InvalidDate,
+    InvalidDeadline,
+    InvalidInput,
+    NotAMemberState,
+    NotAThirdCountry,
+    NotInterested,
+    NotPermitted,
+    WrongStage,
+)
+from domain.events import (
+    EVENT_ADAPTER,
+    EVENT_TYPES,
+    Event,
+    EventBase,
+    event_payload,
+    parse_event,
+)
+from domain.evolve import evolve, replay
+from domain.milestones import milestone_kind
+from domain.policy import ROLES_FOR, STAGES_FOR
+from domain.regions import Region, region_of
+from domain.report import render_report, render_state
+from domain.stages import END_STAGES, Stage
+from domain.state import MilestoneKind, Partnership
+from domain.view import StatusView, next_actions, status_view
+
+__all__ = [
+    "DEFAULT_CONSULTATION_PERIOD",
+    "END_STAGES",
+    "EU_COMPONENTS",
+    "EVENT_ADAPTER",
+    "EVENT_TYPES",
+    "HUMAN_ROLES",
+    "REMINDER_LEAD",
+    "ROLES_FOR",
+    "STAGES_FOR",
+    "SYSTEM_ACTOR",
+    "THIRD_COUNTRY_COMPONENTS",
+    "USER_COMMANDS",
+    "Actor",
+    "AlreadyStarted",
+    "AuthoriseTalks",
+    "CloseConsultation",
+    "Command",
+    "Component",
+    "ConcludeTalks",
+    "DeadlineNotReached",
+    "DomainError",
+    "Event",
+    "EventBase",
+    "ExtendDecisionDeadline",
+    "ForeignMemberState",
+    "InvalidActor",
+    "InvalidCountry",
+    "InvalidDate",
+    "InvalidDeadline",
+    "InvalidInput",
+    "IssueDeadlineReminder",
+    "LapseDecisionDeadline",
+    "LaunchPartnership",
+    "MilestoneKind",
+    "NotAMemberState",
+    "NotAThirdCountry",
+    "NotInterested",
+    "NotPermitted",
+    "Outcome",
+    "Partnership",
+    "Position",
+    "ProposePartnership",
+    "Recommendation",
+    "RecordCouncilDecision",
+    "RecordTalksRound",
+    "Region",
+    "RespondToConsultation",
+    "Role",
+    "Stage",
+    "StatusView",
+    "SubmitReport",
+    "Withdraw",
+    "WrongStage",
+    "country_name",
+    "deadline_instant",
+    "decide",
+    "eu_code",
+    "event_payload",
+    "evolve",
+    "has_passed",
+    "is_member_state",
+    "iso_code",
+    "member_state",
+    "member_states_on",
+    "milestone_kind",
+    "next_actions",
+    "parse_event",
+    "region_of",
+    "reminder_instant",
+    "render_report",
+    "render_state",
+    "replay",
+    "status_view",
+    "third_country",
+]

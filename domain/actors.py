@@ -1,0 +1,66 @@
+"""Who acts: the roles of DESIGN.md §1 and the acting user."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from domain.countries import eu_code
+from domain.errors import InvalidCountry
+
+
+class Role(StrEnum):
+    """A user's role. `system` is the engine itself acting on a deadline; no user holds it."""
+
+    COMMISSION = "commission"
+    PRESIDENCY = "presidency"
+    MEMBER_STATE = "member_state"
+    OPERATOR = "operator"
+    SYSTEM = "system"
+
+
+HUMAN_ROLES: tuple[Role, ...] = (
+    Role.COMMISSION,
+    Role.PRESIDENCY,
+    Role.MEMBER_STATE,
+    Role.OPERATOR,
+)
+
+
+class Actor(BaseModel):
+    """The acting user; a `member_state` representative is bound to exactly one Member State."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")
+    role: Role
+    member_state: str | None = None
+
+    @field_validator("member_state")
+    @classmethod
+    def _eu_form(cls, value: str | None) -> str | None:
+        # Membership depends on the business date, so only the code's shape is checked here.
+        if value is None:
+            return None
+        try:
+            return eu_code(value)
+        except InvalidCountry as error:
+            raise ValueError(str(error)) from None
+
+    @model_validator(mode="after")
+    def _bound_to_one_member_state(self) -> Self:
+        if self.role is Role.MEMBER_STATE and self.member_state is None:
+            raise ValueError("a member_state actor must name its Member State, e.g. PT")
+        if self.role is not Role.MEMBER_STATE and self.member_state is not None:
+            raise ValueError(f"only member_state actors name a Member State, not {self.role}")
+        return self
+
+    def __str__(self) -> str:
+        if self.member_state:
+            return f"{self.id} ({self.role}, {self.member_state})"
+        return f"{self.id} ({self.role})"
+
+
+SYSTEM_ACTOR = Actor(id="pilot-partnerships", role=Role.SYSTEM)

@@ -1,0 +1,487 @@
+"""The decisions: given a partnership, a command, who issues it and when, which events follow.
+
+`decide` is pure. It either returns the events to record or raises a `DomainError` whose
+message says what was wrong and what is allowed; nothing is recorded on a rejection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+from domain.actors import Actor, Role
+from domain.commands import (
+    AuthoriseTalks,
+    CloseConsultation,
+    Command,
+    ConcludeTalks,
+    ExtendDecisionDeadline,
+    IssueDeadlineReminder,
+    LapseDecisionDeadline,
+    LaunchPartnership,
+    Position,
+    ProposePartnership,
+    RecordCouncilDecision,
+    RecordTalksRound,
+    RespondToConsultation,
+    SubmitReport,
+    Withdraw,
+)
+from domain.components import EU_COMPONENTS, Component
+from domain.countries import member_state, third_country
+from domain.deadlines import (
+    DEFAULT_CONSULTATION_PERIOD,
+    default_decision_deadline,
+    has_passed,
+    reminder_instant,
+)
+from domain.errors import (
+    AlreadyStarted,
+    DeadlineNotReached,
+    ForeignMemberState,
+    InvalidDate,
+    InvalidDeadline,
+    InvalidInput,
+    NotInterested,
+    NotPermitted,
+    WrongStage,
+)
+from domain.events import (
+    ConsultationAnswered,
+    ConsultationClosed,
+    CouncilDecisionRecorded,
+    DecisionDeadlineExtended,
+    DecisionDeadlineReminderIssued,
+    Event,
+    PartnershipLapsed,
+    PartnershipLaunched,
+    PartnershipNotPursued,
+    PartnershipProposed,
+    PartnershipWithdrawn,
+    ReportSubmitted,
+    TalksAuthorised,
+    TalksConcluded,
+    TalksRoundRecorded,
+)
+from domain.policy import allowed_at, may_issue, roles_label, stages_label
+from domain.regions import region_of
+from domain.stages import Stage
+from domain.state import Partnership
+
+_T = TypeVar("_T")
+
+
+def decide(
+    state: Partnership,
+    command: Command,
+    actor: Actor,
+    now: datetime,
+    *,
+    consultation_period: timedelta = DEFAULT_CONSULTATION_PERIOD,
+) -> list[Event]:
+    """The events that `command`, issued by `actor` at recorded time `now`, gives rise to.
+
+    `now` must be timezone-aware. `consultation_period` is the default length of a
+    consultation whose deadline the proposal leaves open.
+    """
+    if now.tzinfo is None:
+        raise ValueError("decide needs a timezone-aware `now`")
+    _check_role(actor, command)
+    if isinstance(command, ProposePartnership):
+        return _propose(state, command, actor, now, consultation_period)
+    stage = _check_stage(state, actor, command)
+    base = _Context(state=state, actor=actor, now=now, stage=stage)
+    match command:
+        case RespondToConsultation():
+            return base.respond(command)
+        case CloseConsultation():
+            return base.close_consultation(command)
+        case AuthoriseTalks():
+            return base.authorise_talks(command)
+        case RecordTalksRound():
+            return base.record_talks_round(command)
+        case ConcludeTalks():
+            return base.conclude_talks(command)
+        case SubmitReport():
+            return base.submit_report(command)
+        case ExtendDecisionDeadline():
+            return base.extend_decision_deadline(command)
+        case RecordCouncilDecision():
+            return base.record_council_decision(command)
+        case LaunchPartnership():
+            return base.launch(command)
+        case Withdraw():
+            return base.withdraw(command)
+        case IssueDeadlineReminder():
+            return base.issue_reminder()
+        case LapseDecisionDeadline():
+            return base.lapse()
+    raise InvalidInput(f"unknown command {type(command).__name__}")
+
+
+def _check_role(actor: Actor, command: Command) -> None:
+    if not may_issue(actor.role, type(command)):
+        raise NotPermitted(
+            f"{actor} may not {command.name.replace('_', ' ')}: "
+            f"only {roles_label(type(command))} may"
+        )
+
+
+def _check_stage(state: Partnership, actor: Actor, command: Command) -> Stage:
+    if state.stage is None:
+        raise WrongStage(
+            f"no partnership has been proposed yet, so it cannot {command.name}; "
+            "the Commission must propose it first"
+        )
+    if not allowed_at(state.stage, type(command)):
+        if state.stage.is_end:
+            raise WrongStage(
+                f"the partnership with {state.country} has ended ({state.stage}); "
+                "nothing more can be done to it"
+            )
+        raise WrongStage(
+            f"cannot {command.name} while the partnership is at stage {state.stage}; "
+            f"{command.name} is possible at: {stages_label(type(command))}"
+        )
+    return state.stage
+
+
+def _business_date(
+    given: date | None, now: datetime, *, what: str, not_before: Iterable[tuple[str, date | None]]
+) -> date:
+    day = given if given is not None else now.date()
+    if day > now.date():
+        raise InvalidDate(
+            f"{what} {day.isoformat()} lies in the future; "
+            f"give a date on or before {now.date().isoformat()}"
+        )
+    for label, earliest in not_before:
+        if earliest is not None and day < earliest:
+            raise InvalidDate(
+                f"{what} {day.isoformat()} is before {label} ({earliest.isoformat()}); "
+                f"give a date on or after {earliest.isoformat()}"
+            )
+    return day
+
+
+def _unique(items: Iterable[_T]) -> tuple[_T, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _propose(
+    state: Partnership,
+    command: ProposePartnership,
+    actor: Actor,
+    now: datetime,
+    consultation_period: timedelta,
+) -> list[Event]:
+    if state.stage is not None:
+        raise AlreadyStarted(
+            f"the partnership with {state.country} was already proposed "
+            f"(stage {state.stage}); a country may be proposed again only after an end"
+        )
+    on = _business_date(command.occurred_on, now, what="the proposal's date", not_before=())
+    country = third_country(command.country, on)
+    today = now.date()
+    consultation_deadline = command.consultation_deadline or today + consultation_period
+    if consultation_deadline < today:
+        raise InvalidDeadline(
+            f"the consultation deadline {consultation_deadline.isoformat()} has passed; "
+            f"give a date on or after {today.isoformat()}"
+        )
+    decision_deadline = command.decision_deadline or default_decision_deadline(
+        today, consultation_deadline
+    )
+    if decision_deadline < consultation_deadline:
+        raise InvalidDeadline(
+            f"the decision deadline {decision_deadline.isoformat()} is before the consultation "
+            f"deadline {consultation_deadline.isoformat()}; give a decision deadline on or "
+            f"after {consultation_deadline.isoformat()}"
+        )
+    return [
+        PartnershipProposed(
+            actor=actor,
+            occurred_on=on,
+            recorded_at=now,
+            country=country,
+            region=command.region or region_of(country),
+            rationale=command.rationale,
+            terms_of_reference=command.terms_of_reference,
+            consultation_deadline=consultation_deadline,
+            decision_deadline=decision_deadline,
+        )
+    ]
+
+
+class _Context:
+    """One decision's inputs, so each rule reads as a short method."""
+
+    def __init__(self, *, state: Partnership, actor: Actor, now: datetime, stage: Stage) -> None:
+        self.state = state
+        self.actor = actor
+        self.now = now
+        self.stage = stage
+
+    def _on(self, given: date | None, what: str, *later_than: tuple[str, date | None]) -> date:
+        anchors = (("the proposal", self.state.proposed_on), *later_than)
+        return _business_date(given, self.now, what=what, not_before=anchors)
+
+    def _interested(self, codes: Iterable[str], on: date, *, for_what: str) -> tuple[str, ...]:
+        interested = self.state.interested_member_states
+        chosen = _unique(member_state(code, on) for code in codes)
+        for code in chosen:
+            if code not in interested:
+                raise NotInterested(
+                    f"{code} did not declare interest in the consultation, so it cannot "
+                    f"{for_what}; Member States that declared interest: "
+                    f"{', '.join(interested) or 'none'}"
+                )
+        return chosen
+
+    def _deadline(self) -> date:
+        assert self.state.decision_deadline is not None
+        return self.state.decision_deadline
+
+    def respond(self, command: RespondToConsultation) -> list[Event]:
+        on = self._on(command.occurred_on, "the answer's date")
+        answering = member_state(command.member_state, on)
+        if self.actor.member_state != answering:
+            raise ForeignMemberState(
+                f"{self.actor} may answer only for {self.actor.member_state}, not for {answering}"
+            )
+        offers = _unique(command.offers)
+        if command.position is Position.NOT_INTERESTED and offers:
+            raise InvalidInput(
+                "a Member State that is not interested makes no offers; "
+                "answer `interested` to offer components, or leave offers empty"
+            )
+        foreign = [c.value for c in offers if c not in EU_COMPONENTS]
+        if foreign:
+            allowed = ", ".join(c.value for c in Component if c in EU_COMPONENTS)
+            raise InvalidInput(
+                f"{', '.join(foreign)} is for the third country to commit to, not for a "
+                f"Member State to offer; Member States may offer: {allowed}"
+            )
+        return [
+            ConsultationAnswered(
+                actor=self.actor,
+                occurred_on=on,
+                recorded_at=self.now,
+                member_state=answering,
+                position=command.position,
+                offers=offers,
+                comments=command.comments,
+            )
+        ]
+
+    def close_consultation(self, command: CloseConsultation) -> list[Event]:
+        by_deadline = self.actor.role is Role.SYSTEM
+        assert self.state.consultation_deadline is not None
+        if by_deadline and not has_passed(self.state.consultation_deadline, self.now):
+            raise DeadlineNotReached(
+                f"the consultation deadline {self.state.consultation_deadline.isoformat()} "
+                "has not passed yet"
+            )
+        given = command.occurred_on
+        if by_deadline and given is None:
+            given = self.state.consultation_deadline
+        on = self._on(given, "the closing date")
+        interested = self.state.interested_member_states
+        events: list[Event] = [
+            ConsultationClosed(
+                actor=self.actor,
+                occurred_on=on,
+                recorded_at=self.now,
+                by_deadline=by_deadline,
+                interested_member_states=interested,
+            )
+        ]
+        if not interested:
+            consulted = len(self.state.latest_answers)
+            events.append(
+                PartnershipNotPursued(
+                    actor=self.actor,
+                    occurred_on=on,
+                    recorded_at=self.now,
+                    reason=f"no Member State declared interest ({consulted} answered)",
+                )
+            )
+        return events
+
+    def authorise_talks(self, command: AuthoriseTalks) -> list[Event]:
+        on = self._on(
+            command.occurred_on,
+            "the authorisation's date",
+            ("the consultation's closure", self.state.consultation_closed_on),
+        )
+        return [
+            TalksAuthorised(
+                actor=self.actor, occurred_on=on, recorded_at=self.now, note=command.note
+            )
+        ]
+
+    def record_talks_round(self, command: RecordTalksRound) -> list[Event]:
+        on = self._on(
+            command.held_on,
+            "the round's date",
+            ("the talks' authorisation", self.state.talks_authorised_on),
+        )
+        taking_part = self._interested(command.member_states, on, for_what="take part in talks")
+        return [
+            TalksRoundRecorded(
+                actor=self.actor,
+                occurred_on=on,
+                recorded_at=self.now,
+                round_number=len(self.state.rounds) + 1,
+                member_states=taking_part,
+                summary=command.summary,
+                location=command.location,
+            )
+        ]
+
+    def conclude_talks(self, command: ConcludeTalks) -> list[Event]:
+        last_round = self.state.rounds[-1].held_on if self.state.rounds else None
+        on = self._on(
+            command.occurred_on,
+            "the conclusion's date",
+            ("the talks' authorisation", self.state.talks_authorised_on),
+            ("the last talks round", last_round),
+        )
+        commitments = _unique(command.commitments)
+        if command.third_country_willing and not self.state.rounds:
+            raise InvalidInput(
+                "record at least one talks round before concluding that the third country "
+                "is willing"
+            )
+        if not command.third_country_willing and commitments:
+            raise InvalidInput(
+                "an unwilling third country commits to nothing; leave commitments empty"
+            )
+        return [
+            TalksConcluded(
+                actor=self.actor,
+                occurred_on=on,
+                recorded_at=self.now,
+                third_country_willing=command.third_country_willing,
+                commitments=commitments,
+            )
+        ]
+
+    def submit_report(self, command: SubmitReport) -> list[Event]:
+        concluded = self.state.talks.concluded_on if self.state.talks else None
+        on = self._on(command.occurred_on, "the report's date", ("the talks' end", concluded))
+        return [
+            ReportSubmitted(
+                actor=self.actor,
+                occurred_on=on,
+                recorded_at=self.now,
+                recommendation=command.recommendation,
+                summary=command.summary,
+                reference=command.reference,
+            )
+        ]
+
+    def extend_decision_deadline(self, command: ExtendDecisionDeadline) -> list[Event]:
+        current = self._deadline()
+        if has_passed(current, self.now):
+            raise InvalidDeadline(
+                f"the decision deadline {current.isoformat()} has passed; "
+                "it can be extended only before it passes"
+            )
+        if command.new_deadline <= current:
+            raise InvalidDeadline(
+                f"the new deadline {command.new_deadline.isoformat()} is not later than the "
+                f"current one ({current.isoformat()}); give a date after {current.isoformat()}"
+            )
+        return [
+            DecisionDeadlineExtended(
+                actor=self.actor,
+                occurred_on=self.now.date(),
+                recorded_at=self.now,
+                previous_deadline=current,
+                new_deadline=command.new_deadline,
+                reason=command.reason,
+            )
+        ]
+
+    def record_council_decision(self, command: RecordCouncilDecision) -> list[Event]:
+        current = self._deadline()
+        if has_passed(current, self.now):
+            raise InvalidDeadline(
+                f"the decision deadline {current.isoformat()} has passed without a decision; "
+                "the partnership lapses"
+            )
+        submitted = self.state.report.submitted_on if self.state.report else None
+        on = self._on(command.decided_on, "the decision's date", ("the report", submitted))
+        return [
+            CouncilDecisionRecorded(
+                actor=self.actor,
+                occurred_on=on,
+                recorded_at=self.now,
+                outcome=command.outcome,
+                council_reference=command.council_reference,
+            )
+        ]
+
+    def launch(self, command: LaunchPartnership) -> list[Event]:
+        decided = self.state.decision.decided_on if self.state.decision else None
+        on = self._on(command.signed_on, "the signature date", ("the Council's decision", decided))
+        signatories = self._interested(
+            command.member_states, on, for_what="sign the joint declaration"
+        )
+        return [
+            PartnershipLaunched(
+                actor=self.actor,
+                occurred_on=on,
+                recorded_at=self.now,
+                member_states=signatories,
+                components=_unique(command.components),
+                joint_declaration_reference=command.joint_declaration_reference,
+            )
+        ]
+
+    def withdraw(self, command: Withdraw) -> list[Event]:
+        on = self._on(command.occurred_on, "the withdrawal's date")
+        return [
+            PartnershipWithdrawn(
+                actor=self.actor,
+                occurred_on=on,
+                recorded_at=self.now,
+                reason=command.reason,
+                stage=self.stage,
+            )
+        ]
+
+    def issue_reminder(self) -> list[Event]:
+        deadline = self._deadline()
+        if deadline in self.state.reminded_deadlines:
+            raise InvalidInput(f"the reminder for {deadline.isoformat()} was already issued")
+        if self.now < reminder_instant(deadline):
+            raise DeadlineNotReached(
+                f"the reminder for {deadline.isoformat()} is due from "
+                f"{reminder_instant(deadline).isoformat()}"
+            )
+        if has_passed(deadline, self.now):
+            raise InvalidDeadline(f"the decision deadline {deadline.isoformat()} has passed")
+        return [
+            DecisionDeadlineReminderIssued(
+                actor=self.actor,
+                occurred_on=self.now.date(),
+                recorded_at=self.now,
+                deadline=deadline,
+            )
+        ]
+
+    def lapse(self) -> list[Event]:
+        deadline = self._deadline()
+        if not has_passed(deadline, self.now):
+            raise DeadlineNotReached(f"the decision deadline {deadline.isoformat()} has not passed")
+        return [
+            PartnershipLapsed(
+                actor=self.actor,
+                occurred_on=deadline,
+                recorded_at=self.now,
+                deadline=deadline,
+            )
+        ]

@@ -1,0 +1,203 @@
+"""Events: what happened to a partnership, in the past tense.
+
+Events are frozen, versioned by `schema_version`, and form one discriminated union on `type`
+so a stored payload parses back to exactly its class. Every event carries its actor, its
+business date (`occurred_on`, when it happened in the world) and when it was recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+from domain.actors import Actor
+from domain.commands import Outcome, Position, Recommendation
+from domain.components import Component
+from domain.regions import Region
+from domain.stages import Stage
+
+
+class EventBase(BaseModel):
+    """Fields every event carries."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = 1
+    actor: Actor
+    occurred_on: date
+    recorded_at: AwareDatetime
+
+
+class PartnershipProposed(EventBase):
+    """The Commission proposed a pilot partnership with a third country."""
+
+    type: Literal["PartnershipProposed"] = "PartnershipProposed"
+    country: str
+    region: Region
+    rationale: str
+    terms_of_reference: str
+    consultation_deadline: date
+    decision_deadline: date
+
+
+class ConsultationAnswered(EventBase):
+    """A Member State answered (or amended its answer to) the consultation."""
+
+    type: Literal["ConsultationAnswered"] = "ConsultationAnswered"
+    member_state: str
+    position: Position
+    offers: tuple[Component, ...] = ()
+    comments: str | None = None
+
+
+class ConsultationClosed(EventBase):
+    """The consultation closed, by the Commission or at its deadline."""
+
+    type: Literal["ConsultationClosed"] = "ConsultationClosed"
+    by_deadline: bool
+    interested_member_states: tuple[str, ...]
+
+
+class PartnershipNotPursued(EventBase):
+    """No Member State was interested, so the partnership is not pursued."""
+
+    type: Literal["PartnershipNotPursued"] = "PartnershipNotPursued"
+    reason: str
+
+
+class TalksAuthorised(EventBase):
+    """The Presidency authorised exploratory talks with the third country."""
+
+    type: Literal["TalksAuthorised"] = "TalksAuthorised"
+    note: str | None = None
+
+
+class TalksRoundRecorded(EventBase):
+    """A round of exploratory talks was held (its date is `occurred_on`)."""
+
+    type: Literal["TalksRoundRecorded"] = "TalksRoundRecorded"
+    round_number: int
+    member_states: tuple[str, ...]
+    summary: str
+    location: str | None = None
+
+
+class TalksConcluded(EventBase):
+    """The talks concluded; an unwilling third country ends the partnership."""
+
+    type: Literal["TalksConcluded"] = "TalksConcluded"
+    third_country_willing: bool
+    commitments: tuple[Component, ...] = ()
+
+
+class ReportSubmitted(EventBase):
+    """The Commission reported back to the Council with a recommendation."""
+
+    type: Literal["ReportSubmitted"] = "ReportSubmitted"
+    recommendation: Recommendation
+    summary: str
+    reference: str | None = None
+
+
+class DecisionDeadlineExtended(EventBase):
+    """The Presidency extended the Council's decision deadline."""
+
+    type: Literal["DecisionDeadlineExtended"] = "DecisionDeadlineExtended"
+    previous_deadline: date
+    new_deadline: date
+    reason: str
+
+
+class DecisionDeadlineReminderIssued(EventBase):
+    """The reminder that the decision deadline is 14 days away (or less) went out."""
+
+    type: Literal["DecisionDeadlineReminderIssued"] = "DecisionDeadlineReminderIssued"
+    deadline: date
+
+
+class CouncilDecisionRecorded(EventBase):
+    """The Council decided (its date is `occurred_on`)."""
+
+    type: Literal["CouncilDecisionRecorded"] = "CouncilDecisionRecorded"
+    outcome: Outcome
+    council_reference: str | None = None
+
+
+class PartnershipLapsed(EventBase):
+    """The decision deadline passed without a Council decision."""
+
+    type: Literal["PartnershipLapsed"] = "PartnershipLapsed"
+    deadline: date
+
+
+class PartnershipLaunched(EventBase):
+    """The joint declaration was signed (its date is `occurred_on`)."""
+
+    type: Literal["PartnershipLaunched"] = "PartnershipLaunched"
+    member_states: tuple[str, ...]
+    components: tuple[Component, ...]
+    joint_declaration_reference: str | None = None
+
+
+class PartnershipWithdrawn(EventBase):
+    """The Commission withdrew the partnership."""
+
+    type: Literal["PartnershipWithdrawn"] = "PartnershipWithdrawn"
+    reason: str
+    stage: Stage
+
+
+Event = Annotated[
+    PartnershipProposed
+    | ConsultationAnswered
+    | ConsultationClosed
+    | PartnershipNotPursued
+    | TalksAuthorised
+    | TalksRoundRecorded
+    | TalksConcluded
+    | ReportSubmitted
+    | DecisionDeadlineExtended
+    | DecisionDeadlineReminderIssued
+    | CouncilDecisionRecorded
+    | PartnershipLapsed
+    | PartnershipLaunched
+    | PartnershipWithdrawn,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+EVENT_LIST_ADAPTER: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
+
+EVENT_TYPES: tuple[type[EventBase], ...] = (
+    PartnershipProposed,
+    ConsultationAnswered,
+    ConsultationClosed,
+    PartnershipNotPursued,
+    TalksAuthorised,
+    TalksRoundRecorded,
+    TalksConcluded,
+    ReportSubmitted,
+    DecisionDeadlineExtended,
+    DecisionDeadlineReminderIssued,
+    CouncilDecisionRecorded,
+    PartnershipLapsed,
+    PartnershipLaunched,
+    PartnershipWithdrawn,
+)
+
+
+def parse_event(payload: dict[str, Any]) -> Event:
+    """Parse a stored payload (with its `type`) back into its event class."""
+    return EVENT_ADAPTER.validate_python(payload)
+
+
+def event_payload(event: Event) -> dict[str, Any]:
+    """The JSON-ready payload of an event, `type` and `schema_version` included."""
+    return event.model_dump(mode="json")
+
+
+def event_time(event: Event) -> datetime:
+    """When the system recorded the event."""
+    return event.recorded_at

@@ -1,0 +1,32 @@
+"""Which events give rise to which report-back milestone."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from domain.events import (
+    ConsultationClosed,
+    CouncilDecisionRecorded,
+    DecisionDeadlineReminderIssued,
+    Event,
+    PartnershipLapsed,
+    PartnershipLaunched,
+    ReportSubmitted,
+    TalksConcluded,
+)
+from domain.state import MilestoneKind
+
+_KIND_OF: Final[dict[type[object], MilestoneKind]] = {
+    ConsultationClosed: MilestoneKind.CONSULTATION_OUTCOME,
+    TalksConcluded: MilestoneKind.TALKS_OUTCOME,
+    ReportSubmitted: MilestoneKind.REPORT_TO_COUNCIL,
+    DecisionDeadlineReminderIssued: MilestoneKind.DEADLINE_REMINDER,
+    CouncilDecisionRecorded: MilestoneKind.COUNCIL_DECISION,
+    PartnershipLapsed: MilestoneKind.LAPSE,
+    PartnershipLaunched: MilestoneKind.LAUNCH,
+}
+
+
+def milestone_kind(event: Event) -> MilestoneKind | None:
+    """The milestone `event` reaches, or None when it reaches none."""
+    return _KIND_OF.get(type(event))

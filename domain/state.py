@@ -1,0 +1,151 @@
+"""The folded state of one partnership: what its events add up to."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.actors import Role
+from domain.commands import Outcome, Position, Recommendation
+from domain.components import Component
+from domain.regions import Region
+from domain.stages import Stage
+
+
+class MilestoneKind(StrEnum):
+    """The moments at which the Council is owed an account (DESIGN.md §2)."""
+
+    CONSULTATION_OUTCOME = "consultation_outcome"
+    TALKS_OUTCOME = "talks_outcome"
+    REPORT_TO_COUNCIL = "report_to_council"
+    DEADLINE_REMINDER = "deadline_reminder"
+    COUNCIL_DECISION = "council_decision"
+    LAPSE = "lapse"
+    LAUNCH = "launch"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Answer(_Frozen):
+    """One Member State's answer to the consultation."""
+
+    member_state: str
+    position: Position
+    offers: tuple[Component, ...]
+    comments: str | None
+    answered_on: date
+    answered_by: str
+
+
+class TalksRound(_Frozen):
+    """One round of exploratory talks."""
+
+    number: int
+    held_on: date
+    member_states: tuple[str, ...]
+    summary: str
+    location: str | None
+
+
+class TalksOutcome(_Frozen):
+    """How the talks ended."""
+
+    third_country_willing: bool
+    commitments: tuple[Component, ...]
+    concluded_on: date
+
+
+class Report(_Frozen):
+    """The Commission's report-back to the Council."""
+
+    recommendation: Recommendation
+    summary: str
+    reference: str | None
+    submitted_on: date
+
+
+class Decision(_Frozen):
+    """The Council's decision."""
+
+    outcome: Outcome
+    decided_on: date
+    council_reference: str | None
+
+
+class Launch(_Frozen):
+    """The signed joint declaration."""
+
+    member_states: tuple[str, ...]
+    components: tuple[Component, ...]
+    signed_on: date
+    joint_declaration_reference: str | None
+
+
+class Milestone(_Frozen):
+    """A report-back milestone reached by the event at `version` in the stream."""
+
+    kind: MilestoneKind
+    version: int
+    occurred_on: date
+    recorded_at: datetime
+
+
+class Participant(_Frozen):
+    """Someone who acted on the partnership."""
+
+    id: str
+    role: Role
+    member_state: str | None = None
+
+
+class Partnership(_Frozen):
+    """A partnership as its events made it; `version` counts the events folded in."""
+
+    version: int = 0
+    country: str | None = None
+    region: Region | None = None
+    stage: Stage | None = None
+    proposed_on: date | None = None
+    rationale: str | None = None
+    terms_of_reference: str | None = None
+    consultation_deadline: date | None = None
+    decision_deadline: date | None = None
+    answers: tuple[Answer, ...] = ()
+    consultation_closed_on: date | None = None
+    talks_authorised_on: date | None = None
+    rounds: tuple[TalksRound, ...] = ()
+    talks: TalksOutcome | None = None
+    report: Report | None = None
+    reminded_deadlines: tuple[date, ...] = ()
+    decision: Decision | None = None
+    launch: Launch | None = None
+    lapsed_on: date | None = None
+    withdrawal_reason: str | None = None
+    end_reason: str | None = None
+    milestones: tuple[Milestone, ...] = ()
+    participants: tuple[Participant, ...] = ()
+    last_recorded_at: datetime | None = None
+
+    @property
+    def latest_answers(self) -> dict[str, Answer]:
+        """Each Member State's latest answer: an amendment replaces, the history stays."""
+        latest: dict[str, Answer] = {}
+        for answer in self.answers:
+            latest[answer.member_state] = answer
+        return dict(sorted(latest.items()))
+
+    @property
+    def interested_member_states(self) -> tuple[str, ...]:
+        """Member States whose latest answer is `interested`, sorted."""
+        return tuple(
+            ms for ms, a in self.latest_answers.items() if a.position is Position.INTERESTED
+        )
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the partnership was proposed and has not reached an end."""
+        return self.stage is not None and not self.stage.is_end

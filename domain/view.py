@@ -1,0 +1,108 @@
+"""The `status` view of DESIGN.md §3, derived from state and never stored on its own."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.actors import HUMAN_ROLES, Role
+from domain.commands import USER_COMMANDS
+from domain.countries import country_name
+from domain.deadlines import reminder_instant
+from domain.policy import allowed_at, may_issue
+from domain.regions import Region
+from domain.stages import Stage
+from domain.state import (
+    Answer,
+    Decision,
+    Launch,
+    Milestone,
+    Participant,
+    Partnership,
+    Report,
+    TalksOutcome,
+    TalksRound,
+)
+
+
+class StatusView(BaseModel):
+    """What a partnership looks like now, for people and for clients of the `status` query."""
+
+    model_config = ConfigDict(frozen=True)
+
+    country: str | None
+    country_name: str | None
+    region: Region | None
+    stage: Stage | None
+    version: int
+    proposed_on: date | None
+    rationale: str | None
+    terms_of_reference: str | None
+    consultation_deadline: date | None
+    decision_deadline: date | None
+    reminder_due_at: datetime | None
+    answers: dict[str, Answer]
+    answer_history: tuple[Answer, ...]
+    interested_member_states: tuple[str, ...]
+    talks: tuple[TalksRound, ...]
+    talks_outcome: TalksOutcome | None
+    report: Report | None
+    decision: Decision | None
+    launch: Launch | None
+    end_reason: str | None
+    participants: tuple[Participant, ...]
+    milestones: tuple[Milestone, ...]
+    next_actions: dict[str, list[str]]
+    last_recorded_at: datetime | None
+
+
+def next_actions(state: Partnership) -> dict[str, list[str]]:
+    """For each human role, the updates it may send now (empty at an end)."""
+    actions: dict[str, list[str]] = {role.value: [] for role in HUMAN_ROLES}
+    if state.stage is None:
+        actions[Role.COMMISSION.value] = ["propose"]
+        return actions
+    for role in HUMAN_ROLES:
+        actions[role.value] = [
+            command.name
+            for command in USER_COMMANDS
+            if may_issue(role, command) and allowed_at(state.stage, command)
+        ]
+    return actions
+
+
+def status_view(state: Partnership) -> StatusView:
+    """The status view of a partnership."""
+    deadline = state.decision_deadline
+    reminder = (
+        reminder_instant(deadline)
+        if deadline is not None and deadline not in state.reminded_deadlines and state.is_open
+        else None
+    )
+    return StatusView(
+        country=state.country,
+        country_name=country_name(state.country) if state.country else None,
+        region=state.region,
+        stage=state.stage,
+        version=state.version,
+        proposed_on=state.proposed_on,
+        rationale=state.rationale,
+        terms_of_reference=state.terms_of_reference,
+        consultation_deadline=state.consultation_deadline,
+        decision_deadline=state.decision_deadline,
+        reminder_due_at=reminder,
+        answers=state.latest_answers,
+        answer_history=state.answers,
+        interested_member_states=state.interested_member_states,
+        talks=state.rounds,
+        talks_outcome=state.talks,
+        report=state.report,
+        decision=state.decision,
+        launch=state.launch,
+        end_reason=state.end_reason,
+        participants=state.participants,
+        milestones=state.milestones,
+        next_actions=next_actions(state),
+        last_recorded_at=state.last_recorded_at,
+    )
