@@ -1,0 +1,150 @@
+"""Engines from a DATABASE_URL, and the check that the schema is ready before anyone uses it.
+
+SQLite is the embedded default (a file under .data/, WAL mode); PostgreSQL through psycopg 3 is
+the production backend. Every engine is made here so both backends get the same settings.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from activities.store_errors import DatabaseNotReady, DatabaseUnreachable, StoreError
+
+DEFAULT_DATABASE_URL = "sqlite:///.data/partnerships.db"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+PG_CONNECT_TIMEOUT_S = 5
+
+# Every append on PostgreSQL holds this transaction-scoped advisory lock, so appends commit in
+# position order and a catch-up reader can never see position N+1 while N is still in flight.
+APPEND_LOCK_KEY = 0x5041_5254_4E45_5253  # "PARTNERS"
+APPEND_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
+
+_BEGIN_IMMEDIATE = "partnerships_begin_immediate"
+
+__all__ = [
+    "APPEND_LOCK_KEY",
+    "DEFAULT_DATABASE_URL",
+    "DatabaseNotReady",
+    "DatabaseUnreachable",
+    "StoreError",
+    "begin_write",
+    "check_ready",
+    "create_engine_from_url",
+    "normalise_url",
+    "redacted",
+]
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Parse a database URL, sending every PostgreSQL spelling to the psycopg 3 driver."""
+    if isinstance(url, str) and url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseUnreachable(str(url), f"not a database URL ({exc})") from None
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def redacted(url: str | URL) -> str:
+    """The URL as text with any password replaced by ***, safe for messages and logs."""
+    try:
+        return normalise_url(url).render_as_string(hide_password=True)
+    except StoreError:
+        return "<unparseable URL>"
+
+
+def create_engine_from_url(url: str | URL = DEFAULT_DATABASE_URL, **kwargs: Any) -> Engine:
+    """Create an engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (psycopg 3)."""
+    parsed = normalise_url(url)
+    backend = parsed.get_backend_name()
+    try:
+        if backend == "sqlite":
+            return _sqlite_engine(parsed, **kwargs)
+        if backend == "postgresql":
+            connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+            connect_args.update(kwargs.pop("connect_args", {}))
+            return sa.create_engine(parsed, connect_args=connect_args, **kwargs)
+    except (NoSuchModuleError, ArgumentError) as exc:
+        raise DatabaseUnreachable(redacted(parsed), str(exc)) from None
+    raise DatabaseUnreachable(
+        redacted(parsed), f"unsupported backend {backend!r}; use sqlite:/// or postgresql://"
+    )
+
+
+def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
+    database = url.database or ""
+    in_memory = database in ("", ":memory:") or "mode=memory" in database
+    if not in_memory:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    connect_args.update(kwargs.pop("connect_args", {}))
+    engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # Let SQLAlchemy's begin event issue BEGIN itself: pysqlite's implicit transactions
+        # start too late (at the first write) for a read-then-write to be atomic.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit survives power loss; this is the permanent legal record.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # A writer must hold the write lock from its first read, or WAL refuses the upgrade
+        # with SQLITE_BUSY when another writer committed in between.
+        immediate = conn.get_execution_options().get(_BEGIN_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+@contextmanager
+def begin_write(engine: Engine) -> Iterator[Connection]:
+    """A transaction that excludes concurrent appends: BEGIN IMMEDIATE on SQLite, the append
+    advisory lock on PostgreSQL. Use it for read-then-write work on the log's derived tables."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{_BEGIN_IMMEDIATE: True})
+        with conn.begin():
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
+            yield conn
+
+
+def check_ready(engine: Engine) -> None:
+    """Raise DatabaseUnreachable or DatabaseNotReady unless the schema is at Alembic's head."""
+    from migrations.runner import current_revision, head_revision
+
+    url = redacted(engine.url)
+    head = head_revision()
+    try:
+        with engine.connect() as conn:
+            current = current_revision(conn)
+    except DBAPIError as exc:
+        raise DatabaseUnreachable(url, _first_line(exc.orig or exc)) from None
+    except OSError as exc:
+        raise DatabaseUnreachable(url, str(exc)) from None
+    if current != head:
+        raise DatabaseNotReady(url, current, head)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,64 @@
+"""Canonical encoding of events and the per-stream SHA-256 chain that makes tampering evident.
+
+The encoding is split into three canonical JSON documents (header, payload, metadata) so the
+payload and metadata texts can be stored as they were hashed, without encoding them twice.
+Compact JSON never contains a raw newline, so joining the parts with newlines is unambiguous.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import uuid
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+"""The predecessor hash of every stream's first event."""
+
+_encoder = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
+def canonical_json(value: Any) -> str:
+    """Encode a JSON value deterministically: sorted keys, no whitespace, UTF-8, no NaN."""
+    return _encoder.encode(value)
+
+
+def utc_timestamp(moment: datetime.datetime) -> datetime.datetime:
+    """Normalise an aware datetime to UTC; naive datetimes are refused as ambiguous."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"recorded_at must be timezone-aware, got naive {moment!r}")
+    return moment.astimezone(datetime.UTC)
+
+
+def canonical_header(
+    *,
+    stream_id: str,
+    stream_version: int,
+    event_id: uuid.UUID,
+    type: str,
+    schema_version: int,
+    occurred_on: datetime.date,
+    recorded_at: datetime.datetime,
+) -> str:
+    """Encode the identifying fields of an event; recorded_at is rendered in UTC to the µs."""
+    return canonical_json(
+        [
+            stream_id,
+            stream_version,
+            str(event_id),
+            type,
+            schema_version,
+            occurred_on.isoformat(),
+            utc_timestamp(recorded_at).isoformat(timespec="microseconds"),
+        ]
+    )
+
+
+def chain_hash(prev_hash: str, header: str, payload_json: str, metadata_json: str) -> str:
+    """SHA-256 over the predecessor's hash and the event's canonical parts, as lowercase hex."""
+    digest = hashlib.sha256()
+    digest.update(f"{prev_hash}\n{header}\n{payload_json}\n{metadata_json}".encode())
+    return digest.hexdigest()

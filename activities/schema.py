@@ -1,0 +1,136 @@
+"""Table metadata for the event store, its read models and the projector checkpoints.
+
+Alembic migrations are written against this metadata and `alembic check` must find no drift.
+The naming convention gives every constraint a stable name, so migrations can drop them by name
+on both SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# SQLite only autoincrements a column declared exactly INTEGER PRIMARY KEY (a rowid alias).
+Position = BigInteger().with_variant(Integer(), "sqlite")
+# JSONB on PostgreSQL so payloads can be indexed and queried; JSON text elsewhere.
+Document = JSON().with_variant(JSONB(), "postgresql")
+Hash = String(64)
+StreamId = String(200)
+
+events = Table(
+    "events",
+    metadata,
+    # Assigned while appends are serialised (see activities/eventstore.py), so position order
+    # is commit order and a catch-up reader never passes a position that is still in flight.
+    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("stream_id", StreamId, nullable=False),
+    Column("stream_version", Integer, nullable=False),
+    Column("event_id", Uuid(), nullable=False),
+    Column("type", String(120), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("payload", Document, nullable=False),
+    Column("metadata", Document, nullable=False),
+    Column("occurred_on", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("prev_hash", Hash, nullable=False),
+    Column("hash", Hash, nullable=False),
+    UniqueConstraint("stream_id", "stream_version"),
+    UniqueConstraint("event_id"),
+    CheckConstraint("stream_version >= 1", name="stream_version_positive"),
+    CheckConstraint("schema_version >= 1", name="schema_version_positive"),
+)
+
+# One row per stream: its head. Lets an append find its predecessor's hash by primary key,
+# lists streams cheaply, and anchors the chain so deleting a stream's last event is evident.
+streams = Table(
+    "streams",
+    metadata,
+    Column("stream_id", StreamId, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("head_hash", Hash, nullable=False),
+)
+
+# Read model: one row per partnership (stream).
+status_board = Table(
+    "status_board",
+    metadata,
+    Column("stream_id", StreamId, primary_key=True),
+    Column("country", String(2), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("stage", String(64), nullable=False),
+    Column("consultation_deadline", Date, nullable=True),
+    Column("decision_deadline", Date, nullable=True),
+    Column("interested_count", Integer, nullable=False),
+    Column("stream_version", Integer, nullable=False),
+    Column("last_position", BigInteger, nullable=False),
+    Column("last_event_type", String(120), nullable=False),
+    Column("last_changed_on", Date, nullable=False),
+    Column("last_recorded_at", DateTime(timezone=True), nullable=False),
+    Index(None, "country"),
+)
+
+# Read model: partnership × Member State.
+participation = Table(
+    "participation",
+    metadata,
+    Column("stream_id", StreamId, primary_key=True),
+    Column("member_state", String(2), primary_key=True),
+    Column("latest_answer", String(32), nullable=True),
+    Column("offers", JSON, nullable=False),
+    Column("took_part_in_talks", Boolean, nullable=False),
+    Column("signatory", Boolean, nullable=False),
+)
+
+# Outbox of report-back milestones, one per (stream, event position, kind).
+milestones = Table(
+    "milestones",
+    metadata,
+    Column("stream_id", StreamId, primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+    Column("kind", String(64), primary_key=True),
+    Column("country", String(2), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("report", Text, nullable=False),
+    Column("delivery_state", String(16), nullable=False, server_default="pending"),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("delivery_state IN ('pending', 'delivered')", name="delivery_state_known"),
+    Index(None, "delivery_state", "position"),
+)
+
+# How far each catch-up projector has read the log.
+projector_checkpoints = Table(
+    "projector_checkpoints",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+READ_MODEL_TABLES = (status_board, participation, milestones)

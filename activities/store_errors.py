@@ -1,0 +1,60 @@
+"""The event store's errors: one root, specific subclasses, messages a person can act on."""
+
+from __future__ import annotations
+
+import uuid
+
+
+class StoreError(Exception):
+    """Root of every error the event store and its database layer raise on purpose."""
+
+
+class DatabaseUnreachable(StoreError):
+    """The database named by DATABASE_URL cannot be reached or opened."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(
+            f"Cannot reach the database at {url}: {reason}. Check DATABASE_URL and that the "
+            f"server is running, then run `partnerships db upgrade`."
+        )
+
+
+class DatabaseNotReady(StoreError):
+    """The database is reachable but its schema is not at the migrations' head."""
+
+    def __init__(self, url: str, current: str | None, head: str) -> None:
+        self.url = url
+        self.current = current
+        self.head = head
+        state = "has no schema yet" if current is None else f"is at revision {current}"
+        super().__init__(
+            f"The database at {url} {state}, but this version of the software needs revision "
+            f"{head}. Run `partnerships db upgrade` (DATABASE_URL={url})."
+        )
+
+
+class ConcurrencyError(StoreError):
+    """Another writer appended to the stream first; nothing was written."""
+
+    def __init__(self, stream_id: str, expected_version: int, actual_version: int) -> None:
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+        super().__init__(
+            f"Stream {stream_id!r} is at version {actual_version}, "
+            f"but the append expected version {expected_version}; nothing was written."
+        )
+
+
+class EventIdConflict(StoreError):
+    """An event id is already recorded with different content or at another place."""
+
+    def __init__(self, event_id: uuid.UUID, detail: str) -> None:
+        self.event_id = event_id
+        super().__init__(f"Event id {event_id} is already recorded: {detail}; nothing was written.")
+
+
+class InvalidAppend(StoreError):
+    """The append request itself is malformed (empty, duplicate ids, bad version)."""

@@ -1,0 +1,61 @@
+"""Alembic environment: runs migrations on an engine made by activities.database, so SQLite and
+PostgreSQL get the same settings as the application (WAL, psycopg 3 URL rewriting)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from activities.database import DEFAULT_DATABASE_URL, create_engine_from_url
+from activities.schema import metadata
+
+config = context.config
+target_metadata = metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+        compare_server_default=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_offline() -> None:
+    """Emit SQL for the configured URL without connecting."""
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url") or DEFAULT_DATABASE_URL,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Run migrations on the given connection, or on a fresh engine for the configured URL."""
+    given = config.attributes.get("connection")
+    if given is not None:
+        _run(given)
+        return
+    engine = create_engine_from_url(
+        config.get_main_option("sqlalchemy.url") or DEFAULT_DATABASE_URL
+    )
+    try:
+        with engine.connect() as connection:
+            _run(connection)
+            connection.commit()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
