@@ -1,0 +1,124 @@
+"""The partnership activities: every side effect the workflow needs, each idempotent.
+
+Dependencies are injected, so the worker wires the real store and tests may wire another; the
+worker registers the bound methods.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.codec import to_domain_all, to_new_event
+from activities.contract import (
+    AppendInput,
+    AppendOutput,
+    MilestoneInput,
+    MilestoneOutput,
+    OpenStreamInput,
+    OpenStreamResult,
+)
+from activities.records import AppendResult, NewEvent, StoredEvent
+from activities.store_errors import StoreError
+from domain.countries import iso_code
+from domain.errors import DomainError
+from domain.report import render_report
+from domain.state import MilestoneKind
+
+
+class EventLog(Protocol):
+    """What the activities need of the event store."""
+
+    def append(
+        self, stream_id: str, expected_version: int, events: list[NewEvent]
+    ) -> AppendResult: ...
+
+    def read_stream(self, stream_id: str, from_version: int = 1) -> list[StoredEvent]: ...
+
+    def streams(self, prefix: str | None = None) -> list[str]: ...
+
+
+class MilestoneOutbox(Protocol):
+    """Where report-back milestones wait for their subscribers."""
+
+    def deliver(self, stream_id: str, version: int, kind: MilestoneKind, report: str) -> None: ...
+
+
+def stream_prefix(country: str) -> str:
+    """The prefix shared by every incarnation of a country's partnership stream."""
+    return f"partnership-{iso_code(country)}/"
+
+
+def _ordinal(stream_id: str) -> int:
+    tail = stream_id.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+class PartnershipActivities:
+    """The activities of `PilotPartnershipWorkflow`, bound to a store and an outbox."""
+
+    def __init__(
+        self, log: EventLog, outbox: MilestoneOutbox, *, consultation_period_days: int = 42
+    ) -> None:
+        self._log = log
+        self._outbox = outbox
+        self._consultation_period_days = consultation_period_days
+
+    @activity.defn(name="open_stream")
+    def open_stream(self, request: OpenStreamInput) -> OpenStreamResult:
+        """Name the stream of a new incarnation: a country proposed again gets a new one.
+
+        Retrying is safe: nothing is written until the first append, so the answer holds.
+        """
+        try:
+            prefix = stream_prefix(request.country)
+        except DomainError as error:
+            raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from None
+        existing = max((_ordinal(s) for s in self._log.streams(prefix)), default=0)
+        return OpenStreamResult(
+            stream_id=f"{prefix}{existing + 1}",
+            consultation_period_days=self._consultation_period_days,
+        )
+
+    @activity.defn(name="append_events")
+    def append_events(self, request: AppendInput) -> AppendOutput:
+        """Append decided events; a retry after a commit returns the first result."""
+        metadata = {
+            "workflow_id": request.workflow_id,
+            "run_id": request.run_id,
+            "correlation_id": f"{request.workflow_id}/{request.run_id}",
+        }
+        rows = [to_new_event(r.event_id, r.event, metadata) for r in request.events]
+        try:
+            result = self._log.append(request.stream_id, request.expected_version, rows)
+        except StoreError as error:
+            if type(error).__name__ in {"DatabaseUnreachable"}:
+                raise  # transient: retry until the database is back
+            raise ApplicationError(
+                str(error), type=type(error).__name__, non_retryable=True
+            ) from None
+        return AppendOutput(
+            stream_id=result.stream_id,
+            version=result.version,
+            positions=list(result.positions),
+            duplicate=result.duplicate,
+        )
+
+    @activity.defn(name="deliver_milestone")
+    def deliver_milestone(self, request: MilestoneInput) -> MilestoneOutput:
+        """Render the milestone's report from the stream's own events and put it in the outbox."""
+        stored = [
+            s
+            for s in self._log.read_stream(request.stream_id)
+            if s.stream_version <= request.version
+        ]
+        report = render_report(to_domain_all(stored), request.kind)
+        self._outbox.deliver(request.stream_id, request.version, request.kind, report)
+        return MilestoneOutput(
+            stream_id=request.stream_id,
+            version=request.version,
+            kind=request.kind,
+            report=report,
+        )

@@ -1,0 +1,88 @@
+"""Words for the Temporal UI: what each event says, and the partnership's current details."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.events import (
+        ConsultationAnswered,
+        ConsultationClosed,
+        CouncilDecisionRecorded,
+        DecisionDeadlineExtended,
+        DecisionDeadlineReminderIssued,
+        Event,
+        PartnershipLapsed,
+        PartnershipLaunched,
+        PartnershipNotPursued,
+        PartnershipProposed,
+        PartnershipWithdrawn,
+        ReportSubmitted,
+        TalksAuthorised,
+        TalksConcluded,
+        TalksRoundRecorded,
+    )
+    from domain.state import Partnership
+    from domain.view import next_actions
+
+
+def _detail(event: Event) -> str:
+    match event:
+        case PartnershipProposed():
+            return f"proposed a partnership with {event.country}"
+        case ConsultationAnswered():
+            offers = ", ".join(o.value for o in event.offers)
+            return f"{event.member_state} answered {event.position.value}" + (
+                f" (offers {offers})" if offers else ""
+            )
+        case ConsultationClosed():
+            how = " at its deadline" if event.by_deadline else ""
+            interested = ", ".join(event.interested_member_states) or "none"
+            return f"consultation closed{how}; interested: {interested}"
+        case PartnershipNotPursued():
+            return f"not pursued: {event.reason}"
+        case TalksAuthorised():
+            return "exploratory talks authorised"
+        case TalksRoundRecorded():
+            return f"talks round {event.round_number} with {', '.join(event.member_states)}"
+        case TalksConcluded():
+            willing = "willing" if event.third_country_willing else "unwilling"
+            return f"talks concluded; third country {willing}"
+        case ReportSubmitted():
+            return f"report to the Council, recommending {event.recommendation.value}"
+        case DecisionDeadlineExtended():
+            return f"decision deadline extended to {event.new_deadline}"
+        case DecisionDeadlineReminderIssued():
+            return f"reminder: the Council's decision is due by {event.deadline}"
+        case CouncilDecisionRecorded():
+            return f"the Council decided: {event.outcome.value}"
+        case PartnershipLapsed():
+            return f"lapsed: no decision by {event.deadline}"
+        case PartnershipLaunched():
+            return f"launched with {', '.join(event.member_states)}"
+        case PartnershipWithdrawn():
+            return f"withdrawn at {event.stage.value}: {event.reason}"
+    return event.type
+
+
+def describe(event: Event) -> str:
+    """One line for an event, as it would read in a timeline."""
+    who = event.actor.member_state or event.actor.role.value
+    return f"{event.occurred_on.isoformat()} · {who}: {_detail(event)}"
+
+
+def current_details(state: Partnership, recent: list[str]) -> str:
+    """The Markdown shown as the workflow's current details in the Temporal UI."""
+    lines = [
+        f"**{state.country}** · stage **{state.stage.value if state.stage else 'starting'}**",
+        f"Decision deadline: {state.decision_deadline}",
+        "",
+    ]
+    if state.stage is not None and state.stage.is_end:
+        lines.append(f"Ended: {state.end_reason or state.stage.value}")
+    else:
+        for role, actions in next_actions(state).items():
+            if actions:
+                lines.append(f"- {role} may: {', '.join(actions)}")
+    lines += ["", "Latest:", *(f"- {line}" for line in recent[-8:])]
+    return "\n".join(lines)

@@ -1,0 +1,307 @@
+"""`PilotPartnershipWorkflow`: one partnership's life, orchestrated on Temporal.
+
+The workflow owns no business rule. Each step asks `domain.decide`, hands the events to the
+store through an activity, and folds them into the state it keeps; the validators ask the same
+`decide`, so a rejection reaches the caller before anything is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contract import (
+        AppendInput,
+        MilestoneInput,
+        OpenStreamInput,
+        RecordedEvent,
+    )
+    from activities.partnership import PartnershipActivities
+    from domain.actors import SYSTEM_ACTOR, Actor
+    from domain.commands import Command
+    from domain.decide import decide
+    from domain.errors import DomainError
+    from domain.events import Event
+    from domain.evolve import evolve, replay
+    from domain.milestones import milestone_kind
+    from domain.requests import (
+        AuthoriseTalksRequest,
+        CloseConsultationRequest,
+        ConcludeTalksRequest,
+        ExtendDecisionDeadlineRequest,
+        LaunchPartnershipRequest,
+        RecordCouncilDecisionRequest,
+        RecordTalksRoundRequest,
+        RespondToConsultationRequest,
+        StartPartnership,
+        SubmitReportRequest,
+        WithdrawRequest,
+        _ByAUser,
+    )
+    from domain.state import Partnership
+    from domain.timers import due_command, next_wakeup
+    from domain.view import StatusView, status_view
+    from workflows.narration import current_details, describe
+    from workflows.search import search_attribute_updates
+
+WORKFLOW_TYPE = "PilotPartnershipWorkflow"
+TASK_QUEUE = "pilot-partnerships"
+
+# The store is the legal record: an outage is waited out, never given up on.
+_STORE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["ConcurrencyError", "EventIdConflict", "InvalidAppend"],
+)
+_ACTIVITY_TIMEOUT = timedelta(seconds=30)
+
+
+def workflow_id_for(country: str) -> str:
+    """The workflow id of a country's partnership, e.g. `partnership-CV`."""
+    return f"partnership-{country.strip().upper()}"
+
+
+def _rejection(error: DomainError) -> ApplicationError:
+    # The caller sees the domain's own message; the type lets clients branch on the kind.
+    return ApplicationError(error.message, type=type(error).__name__, non_retryable=True)
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class PilotPartnershipWorkflow:
+    """One partnership with one third country, from proposal to an end."""
+
+    @workflow.init
+    def __init__(self, start: StartPartnership) -> None:
+        self._state = Partnership()
+        # Updates may arrive in the same activation as the start, before the proposal is
+        # recorded: validators check them against the proposal as it will be recorded.
+        try:
+            self._provisional = replay(
+                decide(Partnership(), start.command(), start.actor, workflow.now())
+            )
+        except DomainError:
+            self._provisional = Partnership()
+        self._lock = asyncio.Lock()
+        self._stream_id = ""
+        self._consultation_period = timedelta(days=42)
+        self._timeline: list[str] = []
+
+    @workflow.run
+    async def run(self, start: StartPartnership) -> StatusView:
+        """Record the proposal, then wake for deadlines until the partnership ends."""
+        async with self._lock:
+            opened = await workflow.execute_activity_method(
+                PartnershipActivities.open_stream,
+                OpenStreamInput(country=start.country),
+                start_to_close_timeout=_ACTIVITY_TIMEOUT,
+                retry_policy=_STORE_RETRY,
+                summary=f"open the record of {start.country.upper()}",
+            )
+            self._stream_id = opened.stream_id
+            self._consultation_period = timedelta(days=opened.consultation_period_days)
+            try:
+                events = self._decide(start.command(), start.actor)
+            except DomainError as error:
+                raise _rejection(error) from None
+            await self._record(events)
+        while not self._ended():
+            await self._wait_for_change_or_deadline()
+        # Let an update that lost the race to an end finish and report its rejection.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return status_view(self._state)
+
+    def _ended(self) -> bool:
+        return self._state.stage is not None and self._state.stage.is_end
+
+    async def _wait_for_change_or_deadline(self) -> None:
+        wake = next_wakeup(self._state)
+        seen = self._state.version
+        if wake is None:
+            await workflow.wait_condition(lambda: self._state.version != seen or self._ended())
+            return
+        delay = (wake - workflow.now()).total_seconds()
+        if delay > 0:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._state.version != seen,
+                    timeout=delay,
+                    timeout_summary=f"next deadline {wake.isoformat()}",
+                )
+                return
+            except TimeoutError:
+                pass
+        await self._fire_due_deadlines()
+
+    async def _fire_due_deadlines(self) -> None:
+        async with self._lock:
+            while (command := due_command(self._state, workflow.now())) is not None:
+                try:
+                    events = self._decide(command, SYSTEM_ACTOR)
+                except DomainError:
+                    # A user's step changed the state first; the next wake-up re-reads it.
+                    return
+                await self._record(events)
+
+    def _decide(
+        self, command: Command, actor: Actor, state: Partnership | None = None
+    ) -> list[Event]:
+        return decide(
+            state if state is not None else self._state,
+            command,
+            actor,
+            workflow.now(),
+            consultation_period=self._consultation_period,
+        )
+
+    async def _record(self, events: list[Event]) -> None:
+        info = workflow.info()
+        recorded = [RecordedEvent(event_id=workflow.uuid4(), event=e) for e in events]
+        names = ", ".join(e.type for e in events)
+        await workflow.execute_activity_method(
+            PartnershipActivities.append_events,
+            AppendInput(
+                stream_id=self._stream_id,
+                expected_version=self._state.version,
+                events=recorded,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+            ),
+            start_to_close_timeout=_ACTIVITY_TIMEOUT,
+            retry_policy=_STORE_RETRY,
+            summary=f"record {names}",
+        )
+        for event in events:
+            self._state = evolve(self._state, event)
+            self._timeline.append(describe(event))
+            kind = milestone_kind(event)
+            if kind is not None:
+                await workflow.execute_activity_method(
+                    PartnershipActivities.deliver_milestone,
+                    MilestoneInput(
+                        stream_id=self._stream_id, version=self._state.version, kind=kind
+                    ),
+                    start_to_close_timeout=_ACTIVITY_TIMEOUT,
+                    retry_policy=_STORE_RETRY,
+                    summary=f"milestone {kind.value}: report to the Council",
+                )
+        workflow.upsert_search_attributes(search_attribute_updates(self._state))
+        workflow.set_current_details(current_details(self._state, self._timeline))
+
+    def _validate(self, request: _ByAUser) -> None:
+        basis = self._state if self._state.version else self._provisional
+        try:
+            self._decide(request.command(), request.actor, basis)
+        except DomainError as error:
+            raise _rejection(error) from None
+
+    async def _apply(self, request: _ByAUser) -> StatusView:
+        # The proposal is recorded first, whatever order the activation delivered things in.
+        await workflow.wait_condition(lambda: self._state.version > 0)
+        async with self._lock:
+            # The state may have moved since validation; decide again under the lock.
+            try:
+                events = self._decide(request.command(), request.actor)
+            except DomainError as error:
+                raise _rejection(error) from None
+            await self._record(events)
+            return status_view(self._state)
+
+    @workflow.query(name="status")
+    def status(self) -> StatusView:
+        """The partnership as it stands now."""
+        return status_view(self._state)
+
+    @workflow.update(name="respond_to_consultation")
+    async def respond_to_consultation(self, request: RespondToConsultationRequest) -> StatusView:
+        """A Member State answers the consultation for itself."""
+        return await self._apply(request)
+
+    @respond_to_consultation.validator
+    def _check_respond_to_consultation(self, request: RespondToConsultationRequest) -> None:
+        self._validate(request)
+
+    @workflow.update(name="close_consultation")
+    async def close_consultation(self, request: CloseConsultationRequest) -> StatusView:
+        """The Commission closes the consultation."""
+        return await self._apply(request)
+
+    @close_consultation.validator
+    def _check_close_consultation(self, request: CloseConsultationRequest) -> None:
+        self._validate(request)
+
+    @workflow.update(name="authorise_talks")
+    async def authorise_talks(self, request: AuthoriseTalksRequest) -> StatusView:
+        """The Presidency authorises exploratory talks."""
+        return await self._apply(request)
+
+    @authorise_talks.validator
+    def _check_authorise_talks(self, request: AuthoriseTalksRequest) -> None:
+        self._validate(request)
+
+    @workflow.update(name="record_talks_round")
+    async def record_talks_round(self, request: RecordTalksRoundRequest) -> StatusView:
+        """The Commission records a round of talks."""
+        return await self._apply(request)
+
+    @record_talks_round.validator
+    def _check_record_talks_round(self, request: RecordTalksRoundRequest) -> None:
+        self._validate(request)
+
+    @workflow.update(name="conclude_talks")
+    async def conclude_talks(self, request: ConcludeTalksRequest) -> StatusView:
+        """The Commission concludes the talks."""
+        return await self._apply(request)
+
+    @conclude_talks.validator
+    def _check_conclude_talks(self, request: ConcludeTalksRequest) -> None:
+        self._validate(request)
+
+    @workflow.update(name="submit_report")
+    async def submit_report(self, request: SubmitReportRequest) -> StatusView:
+        """The Commission reports back to the Council."""
+        return await self._apply(request)
+
+    @submit_report.validator
+    def _check_submit_report(self, request: SubmitReportRequest) -> None:
+        self._validate(request)
+
+    @workflow.update(name="extend_decision_deadline")
+    async def extend_decision_deadline(self, request: ExtendDecisionDeadlineRequest) -> StatusView:
+        """The Presidency extends the decision deadline before it passes."""
+        return await self._apply(request)
+
+    @extend_decision_deadline.validator
+    def _check_extend_decision_deadline(self, request: ExtendDecisionDeadlineRequest) -> None:
+        self._validate(request)
+
+    @workflow.update(name="record_council_decision")
+    async def record_council_decision(self, request: RecordCouncilDecisionRequest) -> StatusView:
+        """The Presidency records the Council's decision."""
+        return await self._apply(request)
+
+    @record_council_decision.validator
+    def _check_record_council_decision(self, request: RecordCouncilDecisionRequest) -> None:
+        self._validate(request)
+
+    @workflow.update(name="launch_partnership")
+    async def launch_partnership(self, request: LaunchPartnershipRequest) -> StatusView:
+        """The Commission launches the partnership."""
+        return await self._apply(request)
+
+    @launch_partnership.validator
+    def _check_launch_partnership(self, request: LaunchPartnershipRequest) -> None:
+        self._validate(request)
+
+    @workflow.update(name="withdraw")
+    async def withdraw(self, request: WithdrawRequest) -> StatusView:
+        """The Commission withdraws the partnership."""
+        return await self._apply(request)
+
+    @withdraw.validator
+    def _check_withdraw(self, request: WithdrawRequest) -> None:
+        self._validate(request)
