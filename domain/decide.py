@@ -244,6 +244,14 @@ class _Context:
         return self.state.decision_deadline
 
     def respond(self, command: RespondToConsultation) -> list[Event]:
+        deadline = self.state.consultation_deadline
+        assert deadline is not None
+        # The consultation closes at its deadline even before the engine records the closure.
+        if has_passed(deadline, self.now):
+            raise InvalidDeadline(
+                f"the consultation deadline {deadline.isoformat()} has passed, so answers "
+                "are no longer accepted; the consultation is closing"
+            )
         on = self._on(command.occurred_on, "the answer's date")
         answering = member_state(command.member_state, on)
         if self.actor.member_state != answering:
