@@ -518,3 +518,15 @@ def test_withdrawal_is_for_the_commission_only() -> None:
         "pedro (presidency) may not withdraw",
         "only commission may",
     )
+
+
+def test_an_answer_after_the_consultation_deadline_passed_is_rejected() -> None:
+    story = at_consultation()
+    story.do(answer("IT"), rep("IT"), datetime(2025, 4, 14, 23, 59, tzinfo=UTC))
+    story.reject(
+        answer("IT", Position.NOT_INTERESTED),
+        rep("IT"),
+        at(2025, 4, 15, 0),
+        InvalidDeadline,
+        "the consultation deadline 2025-04-14 has passed, so answers are no longer accepted",
+    )
