@@ -7,7 +7,7 @@ message says what was wrong and what is allowed; nothing is recorded on a reject
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from domain.actors import Actor, Role
@@ -85,8 +85,10 @@ def decide(
     `now` must be timezone-aware. `consultation_period` is the default length of a
     consultation whose deadline the proposal leaves open.
     """
-    if now.tzinfo is None:
+    if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("decide needs a timezone-aware `now`")
+    # Deadlines pass at UTC midnight, so "today" must be the UTC date too.
+    now = now.astimezone(UTC)
     _check_role(actor, command)
     if isinstance(command, ProposePartnership):
         return _propose(state, command, actor, now, consultation_period)
