@@ -1,0 +1,305 @@
+"""The append hot path, one writer per backend, on the driver connection under SQLAlchemy's pool.
+
+An append is the one write the whole system waits on, so it skips SQLAlchemy's statement layer:
+on PostgreSQL the lock, insert, head update and commit go out as one psycopg pipeline (one round
+trip when the stream's head is already known); on SQLite the statements run on the sqlite3
+connection inside BEGIN IMMEDIATE. Values are written in the formats SQLAlchemy's types read back
+(activities/schema.py), which the contract tests check by reading through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import datetime
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from activities.database import APPEND_LOCK_KEY, APPEND_LOCK_SQL
+from activities.hashing import (
+    GENESIS_HASH,
+    canonical_header,
+    canonical_json,
+    chain_hash,
+    utc_timestamp,
+)
+from activities.records import NewEvent
+
+
+@dataclass(frozen=True)
+class Head:
+    """A stream's last version and that event's hash."""
+
+    version: int
+    hash: str
+
+
+EMPTY_HEAD = Head(0, GENESIS_HASH)
+
+
+@dataclass(frozen=True)
+class PreparedRow:
+    """An event with its stream place and chain links, encoded once for both storage and hash."""
+
+    event: NewEvent
+    stream_version: int
+    recorded_at: datetime.datetime
+    payload_json: str
+    metadata_json: str
+    prev_hash: str
+    hash: str
+
+
+def prepare_rows(stream_id: str, head: Head, events: Sequence[NewEvent]) -> list[PreparedRow]:
+    """Place events after `head` and link each to its predecessor's hash."""
+    rows: list[PreparedRow] = []
+    prev = head.hash
+    for offset, event in enumerate(events, start=1):
+        version = head.version + offset
+        recorded_at = utc_timestamp(event.recorded_at)
+        header = canonical_header(
+            stream_id=stream_id,
+            stream_version=version,
+            event_id=event.event_id,
+            type=event.type,
+            schema_version=event.schema_version,
+            occurred_on=event.occurred_on,
+            recorded_at=recorded_at,
+        )
+        payload_json = canonical_json(event.payload)
+        metadata_json = canonical_json(event.metadata)
+        digest = chain_hash(prev, header, payload_json, metadata_json)
+        rows.append(
+            PreparedRow(event, version, recorded_at, payload_json, metadata_json, prev, digest)
+        )
+        prev = digest
+    return rows
+
+
+@dataclass(frozen=True)
+class Inserted:
+    """The rows went in; positions are in stream order."""
+
+    rows: list[PreparedRow]
+    positions: list[int]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """The stream is not at the expected version; nothing was written."""
+
+    actual: Head
+
+
+@dataclass(frozen=True)
+class Collision:
+    """A unique constraint refused the rows (stale head, or an event id already recorded)."""
+
+
+Outcome = Inserted | Mismatch | Collision
+
+
+class Writer(Protocol):
+    """Writes one append on a driver connection.
+
+    With `own_transaction` the writer begins and commits; otherwise the caller has begun a
+    transaction on the same connection, and rolls it back on any outcome but Inserted.
+    """
+
+    def write(
+        self,
+        driver: Any,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        known_head: Head | None,
+        *,
+        own_transaction: bool,
+    ) -> Outcome:
+        """Append `events` after `expected_version`; `known_head` skips reading the head."""
+        ...
+
+
+_COLUMNS = (
+    "stream_id, stream_version, event_id, type, schema_version, payload, metadata, "
+    "occurred_on, recorded_at, prev_hash, hash"
+)
+_UPSERT_HEAD = (
+    "INSERT INTO streams (stream_id, version, head_hash) VALUES ({p}, {p}, {p}) "
+    "ON CONFLICT (stream_id) DO UPDATE "
+    "SET version = excluded.version, head_hash = excluded.head_hash"
+)
+_SELECT_HEAD = "SELECT version, head_hash FROM streams WHERE stream_id = {p}"
+
+# SQLAlchemy's SQLite DateTime storage format; times are stored in UTC.
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class SQLiteWriter:
+    """Appends on a sqlite3 connection whose isolation_level is None (see database.py)."""
+
+    insert_sql = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    upsert_head_sql = _UPSERT_HEAD.format(p="?")
+    select_head_sql = _SELECT_HEAD.format(p="?")
+
+    def write(
+        self,
+        driver: sqlite3.Connection,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        known_head: Head | None,
+        *,
+        own_transaction: bool,
+    ) -> Outcome:
+        """See Writer.write."""
+        cursor = driver.cursor()
+        try:
+            if own_transaction:
+                cursor.execute("BEGIN IMMEDIATE")
+            try:
+                outcome = self._write(cursor, stream_id, expected_version, events, known_head)
+            except sqlite3.IntegrityError:
+                outcome = Collision()
+            if own_transaction:
+                cursor.execute("COMMIT" if isinstance(outcome, Inserted) else "ROLLBACK")
+            return outcome
+        except BaseException:
+            if own_transaction and driver.in_transaction:
+                driver.rollback()
+            raise
+        finally:
+            cursor.close()
+
+    def _write(
+        self,
+        cursor: sqlite3.Cursor,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        known_head: Head | None,
+    ) -> Outcome:
+        head = known_head
+        if head is None or head.version != expected_version:
+            found = cursor.execute(self.select_head_sql, (stream_id,)).fetchone()
+            head = Head(found[0], found[1]) if found else EMPTY_HEAD
+            if head.version != expected_version:
+                return Mismatch(head)
+        rows = prepare_rows(stream_id, head, events)
+        positions: list[int] = []
+        for row in rows:
+            e = row.event
+            cursor.execute(
+                self.insert_sql,
+                (
+                    stream_id,
+                    row.stream_version,
+                    e.event_id.hex,
+                    e.type,
+                    e.schema_version,
+                    row.payload_json,
+                    row.metadata_json,
+                    e.occurred_on.isoformat(),
+                    row.recorded_at.replace(tzinfo=None).strftime(_SQLITE_DATETIME),
+                    row.prev_hash,
+                    row.hash,
+                ),
+            )
+            positions.append(int(cursor.lastrowid or 0))
+        cursor.execute(self.upsert_head_sql, (stream_id, rows[-1].stream_version, rows[-1].hash))
+        return Inserted(rows, positions)
+
+
+class PostgresWriter:
+    """Appends on a psycopg 3 connection (autocommit off), pipelining every statement."""
+
+    insert_sql = (
+        f"INSERT INTO events ({_COLUMNS}) "
+        "SELECT %s, v, e, t, sv, p::jsonb, m::jsonb, o, r, ph, h FROM unnest("
+        "%s::int[], %s::uuid[], %s::text[], %s::int[], %s::text[], %s::text[], "
+        "%s::date[], %s::timestamptz[], %s::text[], %s::text[]"
+        ") AS u(v, e, t, sv, p, m, o, r, ph, h) ORDER BY v "
+        "RETURNING position, stream_version"
+    )
+    upsert_head_sql = _UPSERT_HEAD.format(p="%s")
+    select_head_sql = _SELECT_HEAD.format(p="%s")
+
+    def write(
+        self,
+        driver: Any,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        known_head: Head | None,
+        *,
+        own_transaction: bool,
+    ) -> Outcome:
+        """See Writer.write."""
+        import psycopg
+
+        try:
+            if known_head is not None and known_head.version == expected_version:
+                head = known_head
+                lock_pending = True
+            else:
+                with driver.pipeline():
+                    # The head is read by a statement after the lock's, so its snapshot
+                    # includes whatever the previous lock holder committed.
+                    driver.execute(APPEND_LOCK_SQL, (APPEND_LOCK_KEY,), prepare=True)
+                    found = driver.execute(self.select_head_sql, (stream_id,), prepare=True)
+                row = found.fetchone()
+                head = Head(row[0], row[1]) if row else EMPTY_HEAD
+                lock_pending = False
+                if head.version != expected_version:
+                    if own_transaction:
+                        driver.rollback()
+                    return Mismatch(head)
+            rows = prepare_rows(stream_id, head, events)
+            with driver.pipeline():
+                if lock_pending:
+                    driver.execute(APPEND_LOCK_SQL, (APPEND_LOCK_KEY,), prepare=True)
+                inserted = driver.execute(
+                    self.insert_sql, self._params(stream_id, rows), prepare=True
+                )
+                driver.execute(
+                    self.upsert_head_sql,
+                    (stream_id, rows[-1].stream_version, rows[-1].hash),
+                    prepare=True,
+                )
+                if own_transaction:
+                    driver.commit()
+            by_version = {version: position for position, version in inserted.fetchall()}
+            return Inserted(rows, [by_version[row.stream_version] for row in rows])
+        except psycopg.errors.UniqueViolation:
+            if own_transaction:
+                driver.rollback()
+            return Collision()
+        except BaseException:
+            if own_transaction:
+                driver.rollback()
+            raise
+
+    @staticmethod
+    def _params(stream_id: str, rows: list[PreparedRow]) -> tuple[Any, ...]:
+        return (
+            stream_id,
+            [r.stream_version for r in rows],
+            [r.event.event_id for r in rows],
+            [r.event.type for r in rows],
+            [r.event.schema_version for r in rows],
+            [r.payload_json for r in rows],
+            [r.metadata_json for r in rows],
+            [r.event.occurred_on for r in rows],
+            [r.recorded_at for r in rows],
+            [r.prev_hash for r in rows],
+            [r.hash for r in rows],
+        )
+
+
+def writer_for(dialect_name: str) -> Writer:
+    """The writer for a SQLAlchemy dialect name."""
+    if dialect_name == "sqlite":
+        return SQLiteWriter()
+    if dialect_name == "postgresql":
+        return PostgresWriter()
+    raise ValueError(f"no event store writer for the {dialect_name!r} backend")
