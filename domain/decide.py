@@ -178,6 +178,11 @@ def _propose(
     now: datetime,
     consultation_period: timedelta,
 ) -> list[Event]:
+    if state.stage is not None and state.stage.is_end:
+        raise AlreadyStarted(
+            f"the partnership with {state.country} has ended ({state.stage}) and its record "
+            "is closed; propose the country again as a new partnership"
+        )
     if state.stage is not None:
         raise AlreadyStarted(
             f"the partnership with {state.country} was already proposed "
