@@ -491,7 +491,8 @@ def test_an_ended_partnership_accepts_nothing_more(stage: Stage) -> None:
         COMMISSION,
         later,
         AlreadyStarted,
-        "already proposed",
+        f"the partnership with CV has ended ({stage.value}) and its record is closed",
+        "propose the country again as a new partnership",
     )
 
 
