@@ -1,0 +1,242 @@
+"""The CLI's side of the public contract: start the workflow, send updates, query `status`.
+
+Every Temporal failure a user can cause or meet is turned into a `CliError` here, with the
+domain's own reason for a rejection and the fix for an unreachable server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import (
+    SearchAttributeKey,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError, FailureError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.requests import StartPartnership
+from domain.view import StatusView
+from interfaces.errors import CliError, ExitCode
+from interfaces.settings import Settings
+
+WORKFLOW_TYPE = "PilotPartnershipWorkflow"
+CONNECT_TIMEOUT = timedelta(seconds=5)
+# An update waits for a worker to run it; past this, the worker is presumed missing.
+WORKER_PATIENCE = timedelta(seconds=60)
+_STAGE = SearchAttributeKey.for_keyword("PartnershipStage")
+
+
+def workflow_id(country: str) -> str:
+    """The contract's workflow id of a country's partnership, e.g. `partnership-CV`."""
+    return f"partnership-{country.strip().upper()}"
+
+
+def _unreachable(settings: Settings, detail: str) -> CliError:
+    return CliError(
+        f"cannot reach Temporal at {settings.temporal_address} "
+        f"(namespace {settings.temporal_namespace}): {detail}. "
+        "Start the local stack with `make run` (or `partnerships dev`), "
+        "or set TEMPORAL_ADDRESS to a running Temporal frontend.",
+        code=ExitCode.UNAVAILABLE,
+    )
+
+
+def _no_worker(settings: Settings) -> CliError:
+    return CliError(
+        f"no worker answered on task queue {settings.task_queue} within "
+        f"{int(WORKER_PATIENCE.total_seconds())} s; start one with `partnerships worker` "
+        "(or `make run`, which starts one for you).",
+        code=ExitCode.UNAVAILABLE,
+    )
+
+
+def _root_message(error: BaseException) -> str:
+    """The reason inside a Temporal failure: the validator's ApplicationError carries it."""
+    current: BaseException | None = error
+    innermost = error
+    while current is not None:
+        if isinstance(current, ApplicationError):
+            return current.message
+        innermost = current
+        current = getattr(current, "cause", None) or current.__cause__
+    return innermost.message if isinstance(innermost, FailureError) else str(innermost)
+
+
+class Partnerships:
+    """A connected client for partnership workflows, speaking the contract's names."""
+
+    def __init__(self, client: Client, settings: Settings) -> None:
+        self._client = client
+        self._settings = settings
+
+    @property
+    def temporal(self) -> Client:
+        """The underlying Temporal client."""
+        return self._client
+
+    def handle(self, country: str) -> WorkflowHandle[Any, Any]:
+        """The handle of the country's latest partnership workflow run."""
+        return self._client.get_workflow_handle(workflow_id(country))
+
+    async def propose(self, request: StartPartnership) -> StatusView:
+        """Start a country's partnership workflow and wait until the proposal is recorded."""
+        country = request.country.strip().upper()
+        try:
+            handle = await self._client.start_workflow(
+                WORKFLOW_TYPE,
+                request,
+                id=workflow_id(country),
+                task_queue=self._settings.task_queue,
+                # A country may be proposed again after an end, never twice at once.
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                result_type=StatusView,
+            )
+        except WorkflowAlreadyStartedError:
+            stage = await self.stage(country)
+            at = f" (stage {stage})" if stage else ""
+            raise CliError(
+                f"a partnership with {country} is already open{at}: workflow "
+                f"{workflow_id(country)}. It can be proposed again only after it ends; "
+                f"see `partnerships show {country}`."
+            ) from None
+        return await self._until_recorded(handle)
+
+    async def _until_recorded(self, handle: WorkflowHandle[Any, Any]) -> StatusView:
+        # The proposal is recorded by the workflow's first activity; the start call returns
+        # before that, so ask until the status shows it (or the run fails and says why).
+        delay = 0.05
+        waited = 0.0
+        while waited < WORKER_PATIENCE.total_seconds():
+            description = await handle.describe()
+            if description.status == WorkflowExecutionStatus.FAILED:
+                try:
+                    await handle.result()
+                except Exception as error:
+                    raise CliError(f"rejected: {_root_message(error)}") from None
+            view = await self._query(handle)
+            if view.version > 0:
+                return view
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 1.0)
+        raise _no_worker(self._settings)
+
+    async def update(self, country: str, name: str, request: BaseModel) -> StatusView:
+        """Send update `name` with its request to the country's partnership; return the view."""
+        handle = self.handle(country)
+        try:
+            result = await asyncio.wait_for(
+                handle.execute_update(name, request, result_type=StatusView),
+                timeout=WORKER_PATIENCE.total_seconds(),
+            )
+        except WorkflowUpdateFailedError as error:
+            raise CliError(f"rejected: {_root_message(error)}") from None
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            raise _no_worker(self._settings) from None
+        except RPCError as error:
+            raise await self._explain_rpc(country, error) from None
+        if not isinstance(result, StatusView):
+            return StatusView.model_validate(result)
+        return result
+
+    async def status(self, country: str) -> StatusView:
+        """The `status` query of the country's latest partnership run."""
+        try:
+            return await self._query(self.handle(country))
+        except RPCError as error:
+            raise await self._explain_rpc(country, error) from None
+
+    async def _query(self, handle: WorkflowHandle[Any, Any]) -> StatusView:
+        try:
+            result = await asyncio.wait_for(
+                handle.query("status", result_type=StatusView),
+                timeout=WORKER_PATIENCE.total_seconds(),
+            )
+        except TimeoutError:
+            raise _no_worker(self._settings) from None
+        except WorkflowQueryFailedError as error:
+            raise CliError(f"the status query failed: {error}", code=ExitCode.UNAVAILABLE) from None
+        if not isinstance(result, StatusView):
+            return StatusView.model_validate(result)
+        return result
+
+    async def stage(self, country: str) -> str | None:
+        """The stage recorded in the search attributes of the country's latest run, if any."""
+        try:
+            description = await self.handle(country).describe()
+        except RPCError:
+            return None
+        return description.typed_search_attributes.get(_STAGE)
+
+    async def _explain_rpc(self, country: str, error: RPCError) -> CliError:
+        code = country.strip().upper()
+        if error.status == RPCStatusCode.UNAVAILABLE:
+            return _unreachable(self._settings, error.message)
+        if error.status == RPCStatusCode.NOT_FOUND and "completed" in error.message.lower():
+            stage = await self.stage(code)
+            ended = f" ({stage})" if stage else ""
+            return CliError(
+                f"the partnership with {code} has ended{ended}; nothing more can be done "
+                f"to it. `partnerships propose {code} …` opens a new one.",
+                code=ExitCode.REJECTED,
+            )
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return CliError(
+                f"no partnership with {code} has been proposed (no workflow "
+                f"{workflow_id(code)} in namespace {self._settings.temporal_namespace}); "
+                f"propose one with `partnerships propose {code} …`.",
+                code=ExitCode.NOT_FOUND,
+            )
+        return CliError(f"Temporal refused the request: {error.message}")
+
+
+async def connect(settings: Settings) -> Partnerships:
+    """Connect with the contract's JSON converter, or raise CliError with the fix."""
+    try:
+        client = await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+            connect_timeout=CONNECT_TIMEOUT,
+        )
+    except RuntimeError as error:  # the SDK reports every connection failure this way
+        detail = str(error).removeprefix("Failed client connect: ")
+        raise _unreachable(settings, _short(detail)) from None
+    return Partnerships(client, settings)
+
+
+@asynccontextmanager
+async def connected(settings: Settings) -> AsyncIterator[Partnerships]:
+    """`async with connected(settings) as partnerships:` with errors mapped for people."""
+    partnerships = await connect(settings)
+    try:
+        yield partnerships
+    except RPCError as error:
+        if error.status == RPCStatusCode.UNAVAILABLE:
+            raise _unreachable(settings, error.message) from None
+        raise CliError(f"Temporal refused the request: {error.message}") from None
+
+
+def _short(detail: str) -> str:
+    if "Connection refused" in detail:
+        return "connection refused"
+    if "dns error" in detail.lower() or "resolve" in detail.lower():
+        return "the host name does not resolve"
+    return detail.splitlines()[0][:200]
