@@ -1,0 +1,231 @@
+"""Countries: Member States by business date, third countries, the EU's own codes, regions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pycountry
+import pytest
+from pydantic import ValidationError
+
+from domain import (
+    Actor,
+    InvalidCountry,
+    NotAMemberState,
+    NotAThirdCountry,
+    Region,
+    Role,
+    country_name,
+    eu_code,
+    is_member_state,
+    iso_code,
+    member_state,
+    member_states_on,
+    region_of,
+    third_country,
+)
+from domain.events import PartnershipProposed
+from tests.unit.strategies import COMMISSION, PROPOSED, Story, propose
+
+EU_27_OF_2007 = (
+    "AT",
+    "BE",
+    "BG",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "EL",
+    "ES",
+    "FI",
+    "FR",
+    "HU",
+    "IE",
+    "IT",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+    "UK",
+)
+
+
+def test_the_union_of_2007_had_twenty_seven_member_states_including_the_uk() -> None:
+    assert member_states_on(date(2007, 6, 12)) == EU_27_OF_2007
+
+
+def test_the_union_has_twenty_seven_member_states_after_brexit_with_croatia() -> None:
+    today = member_states_on(date(2025, 1, 1))
+
+    assert len(today) == 27
+    assert "HR" in today
+    assert "UK" not in today
+
+
+def test_the_uk_was_a_member_state_until_31_january_2020() -> None:
+    assert is_member_state("UK", date(2020, 1, 31))
+    assert member_state("UK", date(2020, 1, 31)) == "UK"
+    with pytest.raises(NotAThirdCountry, match="UK is an EU Member State"):
+        third_country("GB", date(2020, 1, 31))
+
+
+def test_the_uk_is_a_third_country_from_1_february_2020() -> None:
+    assert not is_member_state("UK", date(2020, 2, 1))
+    assert third_country("UK", date(2020, 2, 1)) == "GB"
+    with pytest.raises(NotAMemberState, match="UK is not an EU Member State on 2020-02-01"):
+        member_state("GB", date(2020, 2, 1))
+
+
+def test_croatia_was_a_third_country_before_1_july_2013() -> None:
+    assert third_country("HR", date(2013, 6, 30)) == "HR"
+    with pytest.raises(NotAMemberState, match="HR is not an EU Member State on 2013-06-30"):
+        member_state("HR", date(2013, 6, 30))
+
+
+def test_croatia_is_a_member_state_from_1_july_2013() -> None:
+    assert member_state("HR", date(2013, 7, 1)) == "HR"
+    with pytest.raises(NotAThirdCountry, match="HR is an EU Member State, not a third country"):
+        third_country("HR", date(2013, 7, 1))
+
+
+@pytest.mark.parametrize("code", ["BG", "RO"])
+def test_bulgaria_and_romania_are_member_states_from_1_january_2007(code: str) -> None:
+    assert not is_member_state(code, date(2006, 12, 31))
+    assert third_country(code, date(2006, 12, 31)) == code
+    assert is_member_state(code, date(2007, 1, 1))
+
+
+@pytest.mark.parametrize(("given", "iso", "eu"), [("EL", "GR", "EL"), ("UK", "GB", "UK")])
+def test_the_eus_codes_el_and_uk_are_aliases_of_iso_gr_and_gb(
+    given: str, iso: str, eu: str
+) -> None:
+    assert iso_code(given) == iso
+    assert eu_code(given) == eu
+    assert eu_code(iso) == eu
+
+
+@pytest.mark.parametrize(("given", "shown"), [("GR", "EL"), ("gr", "EL"), ("el", "EL")])
+def test_greece_is_accepted_under_either_code_and_shown_as_el(given: str, shown: str) -> None:
+    assert member_state(given, date(2025, 1, 1)) == shown
+
+
+def test_codes_are_accepted_in_lower_case_and_with_spaces() -> None:
+    assert iso_code(" cv ") == "CV"
+    assert member_state("fr", date(2025, 1, 1)) == "FR"
+    assert third_country("md", date(2025, 1, 1)) == "MD"
+
+
+def test_member_state_errors_list_the_member_states_of_that_day() -> None:
+    with pytest.raises(NotAMemberState) as info:
+        member_state("NO", date(2008, 6, 5))
+
+    message = str(info.value)
+    assert "NO is not an EU Member State on 2008-06-05" in message
+    assert "the Member States then were: " + ", ".join(EU_27_OF_2007) in message
+
+
+@pytest.mark.parametrize("code", ["XX", "ZZ", "EU", "12", "CPV", ""])
+def test_a_code_that_is_no_iso_country_is_rejected_with_its_reason(code: str) -> None:
+    with pytest.raises(InvalidCountry, match="is not an ISO 3166-1 alpha-2 country code"):
+        iso_code(code)
+
+
+def test_every_code_that_was_ever_a_member_state_is_an_iso_country() -> None:
+    for code in (*member_states_on(date(2007, 1, 1)), "HR"):
+        assert pycountry.countries.get(alpha_2=iso_code(code)) is not None
+
+
+def test_country_names_come_from_iso() -> None:
+    assert country_name("CV") == "Cabo Verde"
+    assert country_name("EL") == "Greece"
+    assert country_name("md") == "Moldova, Republic of"
+
+
+def test_a_member_state_actor_is_bound_to_its_country_as_the_eu_writes_it() -> None:
+    assert Actor(id="n", role=Role.MEMBER_STATE, member_state="gr").member_state == "EL"
+    assert Actor(id="n", role=Role.MEMBER_STATE, member_state="GB").member_state == "UK"
+
+
+def test_a_member_state_actor_must_name_a_real_country() -> None:
+    with pytest.raises(ValidationError, match="XX is not an ISO 3166-1 alpha-2 country code"):
+        Actor(id="n", role=Role.MEMBER_STATE, member_state="XX")
+
+
+def test_a_member_state_actor_must_name_its_member_state() -> None:
+    with pytest.raises(ValidationError, match="a member_state actor must name its Member State"):
+        Actor(id="n", role=Role.MEMBER_STATE)
+
+
+def test_only_member_state_actors_name_a_member_state() -> None:
+    with pytest.raises(ValidationError, match="only member_state actors name a Member State"):
+        Actor(id="n", role=Role.COMMISSION, member_state="FR")
+
+
+@pytest.mark.parametrize(
+    ("code", "region"),
+    [
+        ("CV", Region.AFRICA_MEDITERRANEAN),
+        ("SN", Region.AFRICA_MEDITERRANEAN),
+        ("MA", Region.AFRICA_MEDITERRANEAN),
+        ("MD", Region.EASTERN_SOUTH_EASTERN),
+        ("GE", Region.EASTERN_SOUTH_EASTERN),
+        ("TR", Region.EASTERN_SOUTH_EASTERN),
+        ("RU", Region.EASTERN_SOUTH_EASTERN),
+        ("RS", Region.EASTERN_SOUTH_EASTERN),
+        ("LB", Region.EASTERN_MEDITERRANEAN_MIDDLE_EAST),
+        ("KZ", Region.CENTRAL_ASIA),
+        ("PK", Region.ASIA_ORIGIN),
+        ("BR", Region.OTHER),
+        ("GB", Region.OTHER),
+    ],
+)
+def test_each_third_country_has_a_default_migratory_region(code: str, region: Region) -> None:
+    assert region_of(code) is region
+
+
+def test_every_region_the_domain_knows_names_an_iso_country_or_kosovo() -> None:
+    from domain.regions import _REGION_OF
+
+    unknown = {code for code in _REGION_OF if pycountry.countries.get(alpha_2=code) is None}
+    assert unknown <= {"XK"}
+
+
+def test_the_region_defaults_at_proposal() -> None:
+    story = Story()
+    [event] = story.do(propose("SN"), COMMISSION, PROPOSED)
+
+    assert isinstance(event, PartnershipProposed)
+    assert event.region is Region.AFRICA_MEDITERRANEAN
+
+
+def test_the_region_may_be_overridden_at_proposal() -> None:
+    story = Story()
+    story.do(propose("CV", region=Region.OTHER), COMMISSION, PROPOSED)
+
+    assert story.state.region is Region.OTHER
+
+
+def test_an_unknown_region_is_rejected_at_proposal() -> None:
+    with pytest.raises(ValidationError):
+        propose("CV", region="antarctic")
+
+
+def test_a_third_country_is_stored_under_its_iso_code() -> None:
+    story = Story()
+    story.do(propose(" uk ", occurred_on=date(2021, 1, 1)), COMMISSION, PROPOSED)
+
+    assert story.state.country == "GB"
+
+
+def test_the_member_states_of_any_day_are_sorted_and_unique() -> None:
+    for year in range(1958, 2030, 3):
+        states = member_states_on(date(year, 7, 1))
+        assert list(states) == sorted(set(states))
