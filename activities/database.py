@@ -52,7 +52,7 @@ def normalise_url(url: str | URL) -> URL:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise DatabaseUnreachable(str(url), f"not a database URL ({exc})") from None
-    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername != "postgresql+psycopg":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
 

@@ -22,8 +22,27 @@ _encoder = json.JSONEncoder(
 
 
 def canonical_json(value: Any) -> str:
-    """Encode a JSON value deterministically: sorted keys, no whitespace, UTF-8, no NaN."""
-    return _encoder.encode(value)
+    """Encode a JSON value deterministically: sorted keys, no whitespace, UTF-8, no NaN.
+
+    Integral floats are written as integers: PostgreSQL's JSONB prints 1e20 back as
+    100000000000000000000, and the hash must not depend on the backend. NUL characters are
+    refused everywhere because JSONB cannot store them.
+    """
+    return _encoder.encode(_normalise(value))
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("a NUL character cannot be stored in an event")
+        return value
+    if isinstance(value, dict):
+        return {_normalise(key): _normalise(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalise(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def utc_timestamp(moment: datetime.datetime) -> datetime.datetime:
