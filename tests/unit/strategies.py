@@ -4,12 +4,14 @@ each stage of DESIGN.md §2 on one fixed timeline."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 
 from domain import (
+    EVENT_TYPES,
     SYSTEM_ACTOR,
     Actor,
     AuthoriseTalks,
@@ -19,6 +21,7 @@ from domain import (
     ConcludeTalks,
     DomainError,
     Event,
+    EventBase,
     LapseDecisionDeadline,
     LaunchPartnership,
     Outcome,
@@ -28,6 +31,7 @@ from domain import (
     Recommendation,
     RecordCouncilDecision,
     RecordTalksRound,
+    Region,
     RespondToConsultation,
     Role,
     Stage,
@@ -279,3 +283,86 @@ LAST_STEP: dict[Stage, datetime] = {
     Stage.WITHDRAWN: at(2025, 3, 20),
     Stage.LAUNCHED: SIGNED,
 }
+
+
+# -- hypothesis strategies ------------------------------------------------------------------
+
+OFFSETS = st.sampled_from([0, 60, 120, -300, 330, 540, -720]).map(
+    lambda minutes: timezone(timedelta(minutes=minutes))
+)
+"""Fixed UTC offsets, so recorded times are aware but not always in UTC."""
+
+MEMBER_CODES = ("FR", "ES", "IT", "DE", "PT", "EL", "UK", "HR", "BG", "RO", "LU", "SE")
+MEMBER_STATE_INPUTS = st.sampled_from((*MEMBER_CODES, "GR", "GB", "fr", " pt ", "NO", "CH", "XX"))
+
+actor_ids = st.from_regex(r"[a-z][a-z0-9._ -]{0,18}[a-z0-9]", fullmatch=True)
+
+actors = st.one_of(
+    st.builds(
+        Actor,
+        id=actor_ids,
+        role=st.sampled_from([Role.COMMISSION, Role.PRESIDENCY, Role.OPERATOR, Role.SYSTEM]),
+    ),
+    st.builds(
+        Actor,
+        id=actor_ids,
+        role=st.just(Role.MEMBER_STATE),
+        member_state=st.sampled_from(MEMBER_CODES),
+    ),
+)
+
+dates = st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31))
+aware_datetimes = st.datetimes(
+    min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=OFFSETS
+)
+texts = st.text(st.characters(codec="utf-8"), min_size=1, max_size=40)
+optional_texts = st.none() | texts
+components = st.lists(st.sampled_from(Component), max_size=9, unique=True).map(tuple)
+member_state_tuples = st.lists(st.sampled_from(MEMBER_CODES), max_size=6, unique=True).map(tuple)
+
+# One strategy per event field name; an event type is built from the fields it declares.
+EVENT_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    "schema_version": st.integers(min_value=1, max_value=9),
+    "actor": actors,
+    "occurred_on": dates,
+    "recorded_at": aware_datetimes,
+    "country": st.sampled_from(["CV", "MD", "SN", "GE", "GB"]),
+    "region": st.sampled_from(Region),
+    "rationale": texts,
+    "terms_of_reference": texts,
+    "consultation_deadline": dates,
+    "decision_deadline": dates,
+    "member_state": st.sampled_from(MEMBER_CODES),
+    "position": st.sampled_from(Position),
+    "offers": components,
+    "comments": optional_texts,
+    "by_deadline": st.booleans(),
+    "interested_member_states": member_state_tuples,
+    "reason": texts,
+    "note": optional_texts,
+    "round_number": st.integers(min_value=1, max_value=50),
+    "member_states": member_state_tuples,
+    "summary": texts,
+    "location": optional_texts,
+    "third_country_willing": st.booleans(),
+    "commitments": components,
+    "recommendation": st.sampled_from(Recommendation),
+    "reference": optional_texts,
+    "previous_deadline": dates,
+    "new_deadline": dates,
+    "deadline": dates,
+    "outcome": st.sampled_from(Outcome),
+    "council_reference": optional_texts,
+    "joint_declaration_reference": optional_texts,
+    "stage": st.sampled_from(Stage),
+    "components": components,
+}
+
+
+def events_of(event_type: type[EventBase]) -> st.SearchStrategy[Event]:
+    """Any event of `event_type`, every field drawn (the `type` tag is the class's own)."""
+    fields = {name: EVENT_FIELDS[name] for name in event_type.model_fields if name != "type"}
+    return st.builds(event_type, **fields)  # type: ignore[return-value]
+
+
+any_event = st.sampled_from(EVENT_TYPES).flatmap(events_of)
