@@ -6,7 +6,6 @@ import datetime
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -432,12 +431,12 @@ _EVENT_COLUMNS = (
 
 class TestSQLiteEventStore(StoreContract):
     @pytest.fixture
-    def engine(self, sqlite_engine: Engine) -> Iterator[Engine]:
+    def engine(self, sqlite_engine: Engine) -> Engine:
         return sqlite_engine
 
 
 @pytest.mark.postgres
 class TestPostgresEventStore(StoreContract):
     @pytest.fixture
-    def engine(self, pg_engine: Engine) -> Iterator[Engine]:
+    def engine(self, pg_engine: Engine) -> Engine:
         return pg_engine

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -58,12 +57,12 @@ class MigrationContract:
 
 class TestSQLiteMigrations(MigrationContract):
     @pytest.fixture
-    def url(self, tmp_path: Path) -> Iterator[str]:
+    def url(self, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'nested' / 'partnerships.db'}"
 
 
 @pytest.mark.postgres
 class TestPostgresMigrations(MigrationContract):
     @pytest.fixture
-    def url(self, empty_pg_url: URL) -> Iterator[URL]:
+    def url(self, empty_pg_url: URL) -> URL:
         return empty_pg_url

@@ -85,7 +85,7 @@ def test_canonical_json_refuses_nan_and_nul() -> None:
 def test_recorded_at_is_hashed_in_utc_whatever_zone_it_came_in() -> None:
     paris = datetime.timezone(datetime.timedelta(hours=1))
     assert utc_timestamp(WHEN.astimezone(paris)) == WHEN
-    header = {
+    header: dict[str, Any] = {
         "stream_id": "s",
         "stream_version": 1,
         "event_id": uuid.UUID(int=1),
