@@ -1,0 +1,55 @@
+"""The `partnerships` command: the Typer root app and its entry point.
+
+Staff and officials drive partnerships with the step verbs; anyone reads with `list`, `show`
+and `report`; `dev`, `demo` and `worker` run the system; the store commands look after the
+permanent record.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from interfaces import commands, views
+
+app = typer.Typer(
+    name="partnerships",
+    help="Pilot mobility partnerships of the EU with third countries, on Temporal.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+commands.register(app)
+views.register(app)
+
+
+@app.command(rich_help_panel="Running the system")
+def worker() -> None:
+    """Run a worker on the pilot-partnerships task queue until Ctrl-C or SIGTERM."""
+    # Imported here: only this command needs the worker's composition root.
+    import worker as composition_root
+
+    raise typer.Exit(composition_root.main([]))
+
+
+def _register_optional() -> None:
+    # Each of these modules is owned and grown separately; a missing one hides its commands
+    # instead of breaking every other command.
+    from interfaces import demo, dev
+
+    dev.register(app)
+    demo.register(app)
+    try:
+        store_cli = importlib.import_module("interfaces.store_cli")
+    except ModuleNotFoundError:
+        return
+    store_cli.register(app)
+
+
+_register_optional()
+
+
+def main() -> None:
+    """Entry point of the `partnerships` console script."""
+    app()

@@ -1,0 +1,310 @@
+"""The verbs of staff and officials: `propose`, then one command per update of the contract."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+
+from domain.regions import Region
+from domain.view import StatusView
+from interfaces.actor import ACTOR_ENV, ACTOR_FORMAT, parse_actor
+from interfaces.client import connected
+from interfaces.config import load_settings
+from interfaces.output import out, reported
+from interfaces.records import country_code
+from interfaces.render import confirmation, next_steps
+from interfaces.requests import start_request, update_request
+
+Country = Annotated[
+    str, typer.Argument(metavar="CC", help="The third country's ISO 3166-1 alpha-2 code, e.g. CV")
+]
+As = Annotated[
+    str | None,
+    typer.Option("--as", envvar=ACTOR_ENV, show_envvar=True, help=f"Who is acting: {ACTOR_FORMAT}"),
+]
+On = Annotated[
+    str | None,
+    typer.Option("--on", help="Business date it happened (YYYY-MM-DD); default: today"),
+]
+Reference = Annotated[str | None, typer.Option("--reference", help="A document reference")]
+Components = "Components: legal_migration, migration_and_development, capacity_building, "
+Components += "reintegration_of_returnees, visa_facilitation, human_rights_protection, "
+Components += "refugee_protection, illegal_immigration_cooperation, readmission_and_return"
+
+
+def _send(country: str, update: str, actor_text: str | None, fields: dict[str, Any]) -> None:
+    settings = load_settings()
+    code = country_code(country)
+    request = update_request(update, parse_actor(actor_text), fields)
+    view = asyncio.run(_update(settings, code, update, request))
+    _confirm(update, view)
+
+
+async def _update(settings: Any, country: str, update: str, request: BaseModel) -> StatusView:
+    async with connected(settings) as partnerships:
+        return await partnerships.update(country, update, request)
+
+
+def _confirm(action: str, view: StatusView) -> None:
+    out.print(confirmation(action.replace("_", " "), view))
+    out.print(next_steps(view))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the verbs to the root app."""
+    for command in (
+        propose,
+        respond,
+        close_consultation,
+        authorise_talks,
+        record_talks,
+        conclude_talks,
+        submit_report,
+        extend_deadline,
+        decide,
+        launch,
+        withdraw,
+    ):
+        name = command.__name__.replace("_", "-")
+        app.command(name=name, rich_help_panel="Steps of a partnership")(reported(command))
+
+
+def propose(
+    country: Country,
+    rationale: Annotated[str, typer.Option("--rationale", help="Why this country")],
+    terms: Annotated[
+        str, typer.Option("--terms", help="The terms of reference put to the Member States")
+    ],
+    region: Annotated[
+        Region | None, typer.Option("--region", help="Migratory region; default: by country")
+    ] = None,
+    on: On = None,
+    consultation_deadline: Annotated[
+        str | None,
+        typer.Option(
+            "--consultation-deadline",
+            help="YYYY-MM-DD; default: today + CONSULTATION_PERIOD_DAYS",
+        ),
+    ] = None,
+    decision_deadline: Annotated[
+        str | None,
+        typer.Option("--decision-deadline", help="YYYY-MM-DD; default: 31 December this year"),
+    ] = None,
+    actor: As = None,
+) -> None:
+    """Commission: propose a pilot partnership with a third country (starts its workflow)."""
+    settings = load_settings()
+    request = start_request(
+        parse_actor(actor),
+        {
+            "country": country_code(country),
+            "rationale": rationale,
+            "terms_of_reference": terms,
+            "region": region,
+            "occurred_on": on,
+            "consultation_deadline": consultation_deadline,
+            "decision_deadline": decision_deadline,
+        },
+        consultation_period_days=settings.consultation_period_days,
+        now=datetime.now(UTC),
+    )
+
+    async def start() -> StatusView:
+        async with connected(settings) as partnerships:
+            return await partnerships.propose(request)
+
+    view = asyncio.run(start())
+    _confirm("proposal", view)
+    out.print(
+        f"consultation deadline {view.consultation_deadline}, "
+        f"Council decision deadline {view.decision_deadline}"
+    )
+
+
+def respond(
+    country: Country,
+    position: Annotated[str, typer.Option("--position", help="interested or not_interested")],
+    member_state: Annotated[
+        str | None,
+        typer.Option("--member-state", help="Answering Member State; default: the actor's"),
+    ] = None,
+    offer: Annotated[
+        list[str] | None, typer.Option("--offer", help=f"An offer (repeatable). {Components}")
+    ] = None,
+    comments: Annotated[str | None, typer.Option("--comments")] = None,
+    on: On = None,
+    actor: As = None,
+) -> None:
+    """Member State: answer the consultation for your own country (a later answer amends)."""
+    who = parse_actor(actor)
+    _send(
+        country,
+        "respond_to_consultation",
+        actor,
+        {
+            "member_state": member_state or who.member_state,
+            "position": position,
+            "offers": offer or [],
+            "comments": comments,
+            "occurred_on": on,
+        },
+    )
+
+
+def close_consultation(country: Country, on: On = None, actor: As = None) -> None:
+    """Commission: close the consultation of the Member States."""
+    _send(country, "close_consultation", actor, {"occurred_on": on})
+
+
+def authorise_talks(
+    country: Country,
+    note: Annotated[str | None, typer.Option("--note")] = None,
+    on: On = None,
+    actor: As = None,
+) -> None:
+    """Presidency: authorise exploratory talks with the third country."""
+    _send(country, "authorise_talks", actor, {"note": note, "occurred_on": on})
+
+
+def record_talks(
+    country: Country,
+    held_on: Annotated[str, typer.Option("--held-on", help="YYYY-MM-DD")],
+    member_state: Annotated[
+        list[str], typer.Option("--member-state", help="A taking part Member State (repeatable)")
+    ],
+    summary: Annotated[str, typer.Option("--summary")],
+    location: Annotated[str | None, typer.Option("--location")] = None,
+    actor: As = None,
+) -> None:
+    """Commission: record a round of exploratory talks."""
+    _send(
+        country,
+        "record_talks_round",
+        actor,
+        {
+            "held_on": held_on,
+            "member_states": member_state,
+            "summary": summary,
+            "location": location,
+        },
+    )
+
+
+def conclude_talks(
+    country: Country,
+    willing: Annotated[
+        bool,
+        typer.Option("--willing/--unwilling", help="Is the third country willing to go ahead?"),
+    ],
+    commitment: Annotated[
+        list[str] | None,
+        typer.Option("--commitment", help=f"A commitment (repeatable). {Components}"),
+    ] = None,
+    on: On = None,
+    actor: As = None,
+) -> None:
+    """Commission: conclude the talks; an unwilling third country ends the partnership."""
+    _send(
+        country,
+        "conclude_talks",
+        actor,
+        {"third_country_willing": willing, "commitments": commitment or [], "occurred_on": on},
+    )
+
+
+def submit_report(
+    country: Country,
+    recommend: Annotated[str, typer.Option("--recommend", help="launch or do_not_launch")],
+    summary: Annotated[str, typer.Option("--summary")],
+    reference: Reference = None,
+    on: On = None,
+    actor: As = None,
+) -> None:
+    """Commission: submit the report-back to the Council."""
+    _send(
+        country,
+        "submit_report",
+        actor,
+        {
+            "recommendation": recommend,
+            "summary": summary,
+            "reference": reference,
+            "occurred_on": on,
+        },
+    )
+
+
+def extend_deadline(
+    country: Country,
+    to: Annotated[str, typer.Option("--to", help="The new decision deadline, YYYY-MM-DD")],
+    reason: Annotated[str, typer.Option("--reason")],
+    actor: As = None,
+) -> None:
+    """Presidency: extend the Council's decision deadline before it passes."""
+    _send(country, "extend_decision_deadline", actor, {"new_deadline": to, "reason": reason})
+
+
+def decide(
+    country: Country,
+    invite_launch: Annotated[
+        bool,
+        typer.Option(
+            "--invite-launch/--decline",
+            help="The Council invites the Commission to launch, or declines",
+        ),
+    ],
+    decided_on: Annotated[str, typer.Option("--decided-on", help="YYYY-MM-DD")],
+    reference: Reference = None,
+    actor: As = None,
+) -> None:
+    """Presidency: record the Council's decision."""
+    _send(
+        country,
+        "record_council_decision",
+        actor,
+        {
+            "outcome": "invite_launch" if invite_launch else "decline",
+            "decided_on": decided_on,
+            "council_reference": reference,
+        },
+    )
+
+
+def launch(
+    country: Country,
+    member_state: Annotated[
+        list[str], typer.Option("--member-state", help="A signatory Member State (repeatable)")
+    ],
+    component: Annotated[
+        list[str], typer.Option("--component", help=f"A component (repeatable). {Components}")
+    ],
+    signed_on: Annotated[str, typer.Option("--signed-on", help="YYYY-MM-DD")],
+    reference: Reference = None,
+    actor: As = None,
+) -> None:
+    """Commission: launch the partnership (the joint declaration is signed)."""
+    _send(
+        country,
+        "launch_partnership",
+        actor,
+        {
+            "member_states": member_state,
+            "components": component,
+            "signed_on": signed_on,
+            "joint_declaration_reference": reference,
+        },
+    )
+
+
+def withdraw(
+    country: Country,
+    reason: Annotated[str, typer.Option("--reason")],
+    on: On = None,
+    actor: As = None,
+) -> None:
+    """Commission: withdraw the partnership at any stage before an end."""
+    _send(country, "withdraw", actor, {"reason": reason, "occurred_on": on})

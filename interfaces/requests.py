@@ -1,0 +1,87 @@
+"""Building the contract's request models from command-line values, checked before sending.
+
+A malformed value is reported by the CLI option the user typed (`--position`, not
+`position`), with what is allowed, and nothing is sent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from domain.actors import Actor
+from domain.decide import decide
+from domain.errors import DomainError
+from domain.requests import REQUEST_FOR, StartPartnership
+from domain.state import Partnership
+from interfaces.errors import CliError, explain_validation_error
+
+# Contract field → the option that fills it, for error messages.
+OPTION_FOR: dict[str, str] = {
+    "actor": "--as",
+    "country": "CC",
+    "rationale": "--rationale",
+    "terms_of_reference": "--terms",
+    "region": "--region",
+    "consultation_deadline": "--consultation-deadline",
+    "decision_deadline": "--decision-deadline",
+    "occurred_on": "--on",
+    "member_state": "--member-state",
+    "position": "--position",
+    "offers": "--offer",
+    "comments": "--comments",
+    "note": "--note",
+    "held_on": "--held-on",
+    "member_states": "--member-state",
+    "summary": "--summary",
+    "location": "--location",
+    "third_country_willing": "--willing/--unwilling",
+    "commitments": "--commitment",
+    "recommendation": "--recommend",
+    "reference": "--reference",
+    "new_deadline": "--to",
+    "reason": "--reason",
+    "outcome": "--invite-launch/--decline",
+    "decided_on": "--decided-on",
+    "council_reference": "--reference",
+    "components": "--component",
+    "signed_on": "--signed-on",
+    "joint_declaration_reference": "--reference",
+}
+
+
+def _validated(model: type[BaseModel], fields: dict[str, Any]) -> Any:
+    # Options left out are dropped, so the contract's defaults apply rather than a null.
+    given = {name: value for name, value in fields.items() if value is not None}
+    try:
+        return model.model_validate(given)
+    except ValidationError as error:
+        raise CliError(explain_validation_error(error, options=OPTION_FOR)) from None
+
+
+def update_request(update: str, actor: Actor, fields: dict[str, Any]) -> BaseModel:
+    """The payload of update `update`, validated locally."""
+    model = REQUEST_FOR[update]
+    request: BaseModel = _validated(model, {**fields, "actor": actor})
+    return request
+
+
+def start_request(
+    actor: Actor, fields: dict[str, Any], *, consultation_period_days: int, now: datetime
+) -> StartPartnership:
+    """The start input, its consultation deadline filled from the settings when left out.
+
+    The proposal is decided locally too: it is the workflow's first step, and a rejection
+    there would fail the workflow instead of answering the caller.
+    """
+    period = timedelta(days=consultation_period_days)
+    if fields.get("consultation_deadline") is None:
+        fields = {**fields, "consultation_deadline": (now.astimezone(UTC) + period).date()}
+    request: StartPartnership = _validated(StartPartnership, {**fields, "actor": actor})
+    try:
+        decide(Partnership(), request.command(), actor, now, consultation_period=period)
+    except DomainError as error:
+        raise CliError(f"rejected: {error.message}") from None
+    return request
