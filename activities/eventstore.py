@@ -72,11 +72,11 @@ class EventStore:
         engine: Engine,
         *,
         upcasters: Upcasters = NO_UPCASTERS,
-        projection: InlineProjection | None = None,
+        projections: InlineProjection | None = None,
     ) -> None:
         self.engine = engine
         self.upcasters = upcasters
-        self.projection = projection
+        self.projections = projections
         self._writer = writer_for(engine.dialect.name)
         # Heads this process wrote or read. A stale entry costs a unique violation and a retry
         # on the slow path, never a wrong chain: rows are immutable and versions unique.
@@ -125,7 +125,7 @@ class EventStore:
         events: Sequence[NewEvent],
         known_head: Head | None,
     ) -> Inserted | Mismatch | Collision:
-        if self.projection is None:
+        if self.projections is None:
             raw = self.engine.raw_connection()
             try:
                 return self._writer.write(
@@ -156,7 +156,7 @@ class EventStore:
                     self._upcast(self._stored_from_prepared(stream_id, row, position))
                     for row, position in zip(outcome.rows, outcome.positions, strict=True)
                 ]
-                self.projection.apply(conn, stream_id, stored)
+                self.projections.apply(conn, stream_id, stored)
             return outcome
 
     @staticmethod
@@ -363,6 +363,10 @@ class EventStore:
         return begin_write(self.engine)
 
     # -- conversions -----------------------------------------------------------------------
+
+    def event_from_row(self, row: Row[Any]) -> StoredEvent:
+        """A StoredEvent, upcast to current, from a row selected from the `events` table."""
+        return self._upcast(self._stored_from_row(row))
 
     def _upcast(self, event: StoredEvent) -> StoredEvent:
         if not self.upcasters:

@@ -1,0 +1,89 @@
+"""The read models' rows for one stream, folded from its events by the domain's own functions.
+
+No business rule lives here: the stage, the deadlines, the latest answers, who is interested,
+which events are milestones and what their reports say all come from `domain`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from activities.codec import to_domain
+from activities.records import StoredEvent
+from domain import Partnership, evolve, milestone_kind
+from domain.report import render_state
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StreamRows:
+    """Everything the read models hold about one stream."""
+
+    stream_id: str
+    status: Row | None
+    participation: list[Row] = field(default_factory=list)
+    milestones: list[Row] = field(default_factory=list)
+
+
+def fold_stream(stream_id: str, stored: Sequence[StoredEvent]) -> StreamRows:
+    """Fold a whole stream, in version order, into its read-model rows."""
+    state = Partnership()
+    milestones: list[Row] = []
+    for record in stored:
+        event = to_domain(record)
+        state = evolve(state, event)
+        kind = milestone_kind(event)
+        if kind is not None and state.country is not None:
+            milestones.append(
+                {
+                    "stream_id": stream_id,
+                    "position": record.position,
+                    "kind": kind.value,
+                    "country": state.country,
+                    "business_date": record.occurred_on,
+                    "recorded_at": record.recorded_at,
+                    # The report as of this milestone, rendered from the state it reached.
+                    "report": render_state(state, kind),
+                }
+            )
+    if not stored or state.country is None or state.stage is None:
+        return StreamRows(stream_id, None, [], milestones)
+    last = stored[-1]
+    status = {
+        "stream_id": stream_id,
+        "country": state.country,
+        "region": state.region.value if state.region else "other",
+        "stage": state.stage.value,
+        "consultation_deadline": state.consultation_deadline,
+        "decision_deadline": state.decision_deadline,
+        "interested_count": len(state.interested_member_states),
+        "stream_version": last.stream_version,
+        "last_position": last.position,
+        "last_event_type": last.type,
+        "last_changed_on": last.occurred_on,
+        "last_recorded_at": last.recorded_at,
+    }
+    return StreamRows(stream_id, status, _participation(stream_id, state), milestones)
+
+
+def _participation(stream_id: str, state: Partnership) -> list[Row]:
+    answers = state.latest_answers
+    in_talks = {ms for round_ in state.rounds for ms in round_.member_states}
+    signatories = set(state.launch.member_states) if state.launch else set()
+    rows = []
+    for ms in sorted(set(answers) | in_talks | signatories):
+        answer = answers.get(ms)
+        rows.append(
+            {
+                "stream_id": stream_id,
+                "member_state": ms,
+                "latest_answer": answer.position.value if answer else None,
+                "offers": [offer.value for offer in answer.offers] if answer else [],
+                "took_part_in_talks": ms in in_talks,
+                "signatory": ms in signatories,
+            }
+        )
+    return rows
