@@ -132,7 +132,7 @@ class Projections:
 
     def _streams_in_order(self, conn: Connection) -> Iterator[tuple[str, list[StoredEvent]]]:
         query = sa.select(events).order_by(events.c.stream_id, events.c.stream_version)
-        rows = conn.execution_options(yield_per=2000).execute(query)
+        rows = conn.execute(query, execution_options={"yield_per": 2000})
         for stream_id, group in groupby(rows, key=lambda r: r.stream_id):
             yield stream_id, [self._store.event_from_row(r) for r in group]
 
