@@ -8,6 +8,8 @@ permanent record.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 import typer
 
@@ -50,6 +52,25 @@ def _register_optional() -> None:
 _register_optional()
 
 
+def _exit_status(exit: SystemExit) -> int:
+    if exit.code is None:
+        return 0
+    if isinstance(exit.code, int):
+        return exit.code
+    print(exit.code, file=sys.stderr)
+    return 1
+
+
 def main() -> None:
     """Entry point of the `partnerships` console script."""
-    app()
+    try:
+        app()
+        status = 0
+    except SystemExit as exit:
+        status = _exit_status(exit)
+    # The Temporal client's native threads can abort interpreter teardown with "Fatal Python
+    # error: PyGILState_Release" (temporalio/sdk-python#300); every command has finished and
+    # cleaned up by now, so skip the teardown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from rich.console import Group, RenderableType
 from rich.markup import escape
-from rich.panel import Panel
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -24,7 +24,7 @@ def _day(value: date | None) -> str:
 
 
 def _moment(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
 def _names(items: Iterable[object]) -> str:
@@ -86,7 +86,7 @@ def _answers(view: StatusView) -> Table | None:
         return None
     table = Table(title="Consultation answers (latest per Member State)", title_justify="left")
     for column in ("Member State", "position", "offers", "answered on", "by", "answers given"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for ms, answer in view.answers.items():
         given = sum(1 for a in view.answer_history if a.member_state == ms)
         table.add_row(
@@ -105,7 +105,7 @@ def _talks(view: StatusView) -> Table | None:
         return None
     table = Table(title="Exploratory talks", title_justify="left")
     for column in ("round", "held on", "where", "Member States", "summary"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for r in view.talks:
         table.add_row(
             str(r.number),
@@ -160,8 +160,8 @@ def _milestones(view: StatusView) -> Table | None:
     if not view.milestones:
         return None
     table = Table(title="Report-back milestones", title_justify="left")
-    for column in ("milestone", "business date", "recorded", "event #"):
-        table.add_column(column)
+    for column in ("milestone", "business date", "recorded (UTC)", "event #"):
+        table.add_column(column, overflow="fold")
     for m in view.milestones:
         table.add_row(m.kind.value, _day(m.occurred_on), _moment(m.recorded_at), str(m.version))
     return table
@@ -170,8 +170,8 @@ def _milestones(view: StatusView) -> Table | None:
 def timeline(events: Sequence[Event]) -> Table:
     """Every event with both of its dates: when it happened and when it was recorded."""
     table = Table(title="Timeline", title_justify="left")
-    for column in ("#", "business date", "recorded", "by", "what happened"):
-        table.add_column(column)
+    for column in ("#", "business date", "recorded (UTC)", "by", "what happened"):
+        table.add_column(column, overflow="fold")
     for number, event in enumerate(events, start=1):
         actor = event.actor
         who = f"{actor.id} ({actor.member_state or actor.role.value})"
@@ -196,7 +196,8 @@ def status_panel(
     parts += [Text(""), Text("What each role may do next", style="bold"), next_steps(view)]
     for note in notes:
         parts += [Text(note, style="yellow")]
-    return Panel(Group(*parts), title=escape(title), title_align="left")
+    # No surrounding panel: the tables need the terminal's full width for their text.
+    return Group(Rule(escape(title), align="left"), *parts)
 
 
 def board_table(rows: Sequence[BoardRow]) -> Table:
@@ -213,7 +214,7 @@ def board_table(rows: Sequence[BoardRow]) -> Table:
         "business date",
         "stream",
     ):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
             row.country,
