@@ -1,0 +1,201 @@
+"""The store's commands: `db upgrade`, `events`, `verify` and `projections rebuild`.
+
+Each expected failure (no database, an unmigrated one, an unreachable server) is one sentence
+naming the URL, password hidden, and the fix; never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import typer
+from rich.table import Table
+
+from activities.database import check_ready, create_engine_from_url, redacted
+from activities.eventstore import EventStore
+from activities.projections import Projections
+from activities.records import StoredEvent
+from activities.store_errors import DatabaseUnreachable
+from interfaces.config import load_settings
+from interfaces.errors import CliError, ExitCode
+from interfaces.output import out, reported
+
+PANEL = "The permanent record"
+
+db_app = typer.Typer(no_args_is_help=True, help="Create or migrate the event store's schema.")
+projections_app = typer.Typer(no_args_is_help=True, help="Look after the read models.")
+
+
+def _store(*, ready: bool = True) -> EventStore:
+    engine = create_engine_from_url(load_settings().database_url)
+    if ready:
+        check_ready(engine)
+    return EventStore(engine)
+
+
+@db_app.command("upgrade")
+@reported
+def db_upgrade() -> None:
+    """Migrate the database named by DATABASE_URL to the latest schema (creating it if new)."""
+    from migrations import runner
+
+    url = load_settings().database_url
+    engine = create_engine_from_url(url)  # validates the URL and makes SQLite's directory
+    engine.dispose()
+    try:
+        runner.upgrade(url)
+    except sa.exc.DBAPIError as error:
+        raise DatabaseUnreachable(redacted(url), str(error.orig).strip().splitlines()[0]) from None
+    out.print(f"The database at {redacted(url)} is at revision {runner.head_revision()}.")
+
+
+def _resolve_stream(store: EventStore, stream: str) -> str:
+    """A stream id as given, or a country code's latest partnership stream."""
+    if len(stream) != 2 or not stream.isalpha():
+        return stream
+    from domain import iso_code
+    from domain.errors import DomainError
+
+    try:
+        prefix = f"partnership-{iso_code(stream)}/"
+    except DomainError as error:
+        raise CliError(str(error), code=ExitCode.USAGE) from None
+    candidates = store.streams(prefix)
+    if not candidates:
+        raise CliError(
+            f"no partnership has been recorded for {stream.upper()}", code=ExitCode.NOT_FOUND
+        )
+    return max(
+        candidates, key=lambda s: int(s.rsplit("/", 1)[-1]) if s.rsplit("/", 1)[-1].isdigit() else 0
+    )
+
+
+def _as_json(event: StoredEvent) -> dict[str, Any]:
+    return {
+        "position": event.position,
+        "stream_id": event.stream_id,
+        "stream_version": event.stream_version,
+        "event_id": str(event.event_id),
+        "type": event.type,
+        "schema_version": event.schema_version,
+        "occurred_on": event.occurred_on.isoformat(),
+        "recorded_at": event.recorded_at.isoformat(),
+        "payload": event.payload,
+        "metadata": event.metadata,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def _actor(event: StoredEvent) -> str:
+    actor = event.metadata.get("actor") or event.payload.get("actor") or {}
+    if not isinstance(actor, dict):
+        return str(actor)
+    who = f"{actor.get('role', '?')}:{actor.get('id', '?')}"
+    return f"{who} ({actor['member_state']})" if actor.get("member_state") else who
+
+
+def _print(events: Iterable[StoredEvent], title: str) -> int:
+    table = Table(title=title, title_justify="left")
+    for column in ("pos", "stream", "ver", "type", "business date", "recorded at (UTC)", "actor"):
+        table.add_column(column, no_wrap=column != "type")
+    count = 0
+    for e in events:
+        count += 1
+        table.add_row(
+            str(e.position),
+            e.stream_id,
+            str(e.stream_version),
+            e.type if e.schema_version == 1 else f"{e.type} v{e.schema_version}",
+            e.occurred_on.isoformat(),
+            e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
+            _actor(e),
+        )
+    if count:
+        out.print(table)
+    return count
+
+
+@reported
+def events(
+    stream: Annotated[
+        str | None,
+        typer.Argument(help="A stream id, or a country code (e.g. CV) for its latest stream."),
+    ] = None,
+    from_: Annotated[
+        int,
+        typer.Option("--from", min=0, help="First stream version (or global position) to show."),
+    ] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON document, for scripts.")
+    ] = False,
+) -> None:
+    """Show the recorded events of one partnership, or of the whole log, oldest first."""
+    store = _store()
+    if stream is not None:
+        stream_id = _resolve_stream(store, stream)
+        selected: Iterable[StoredEvent] = store.read_stream(stream_id, from_version=max(from_, 1))
+        title = f"Events of {stream_id}"
+    else:
+        selected = store.iter_all(from_position=max(from_ - 1, 0))
+        title = "The event log"
+    if as_json:
+        out.print_json(json.dumps([_as_json(e) for e in selected], ensure_ascii=False))
+        return
+    if _print(selected, title) == 0:
+        out.print("No events recorded" + (f" in {stream}." if stream else "."))
+
+
+@reported
+def verify(
+    stream: Annotated[
+        str | None, typer.Argument(help="Check only this stream (or country).")
+    ] = None,
+) -> None:
+    """Recompute every stream's hash chain; exit non-zero naming the first break, if any."""
+    store = _store()
+    report = store.verify(_resolve_stream(store, stream) if stream else None)
+    if report.ok:
+        out.print(
+            f"Every chain holds: {report.streams_checked} stream(s), "
+            f"{report.events_checked} event(s) checked."
+        )
+        return
+    for problem in report.breaks:
+        out.print(f"[bold red]BROKEN[/] {problem}", soft_wrap=True)
+    raise CliError(
+        f"the record has been tampered with: first break in {report.breaks[0]}",
+        code=ExitCode.REJECTED,
+    )
+
+
+@projections_app.command("rebuild")
+@reported
+def projections_rebuild() -> None:
+    """Empty the read models and refold them from the whole log."""
+    store = _store()
+    report = Projections(store.engine).rebuild()
+    out.print(
+        f"Rebuilt the read models from {report.events} event(s) in {report.streams} stream(s), "
+        f"up to position {report.checkpoint}."
+    )
+
+
+@projections_app.command("catch-up")
+@reported
+def projections_catch_up() -> None:
+    """Fold whatever was appended since the read models' checkpoint."""
+    store = _store()
+    handled = Projections(store.engine).catch_up()
+    out.print(f"Folded {handled} event(s) into the read models.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the store's commands to the `partnerships` app."""
+    app.add_typer(db_app, name="db", rich_help_panel=PANEL)
+    app.add_typer(projections_app, name="projections", rich_help_panel=PANEL)
+    app.command("events", rich_help_panel=PANEL)(events)
+    app.command("verify", rich_help_panel=PANEL)(verify)
