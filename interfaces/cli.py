@@ -7,13 +7,12 @@ permanent record.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
 import typer
 
-from interfaces import commands, views
+from interfaces import commands, demo, dev, store_cli, views
 
 app = typer.Typer(
     name="partnerships",
@@ -24,6 +23,9 @@ app = typer.Typer(
 
 commands.register(app)
 views.register(app)
+store_cli.register(app)
+dev.register(app)
+demo.register(app)
 
 
 @app.command(rich_help_panel="Running the system")
@@ -33,23 +35,6 @@ def worker() -> None:
     import worker as composition_root
 
     raise typer.Exit(composition_root.main([]))
-
-
-def _register_optional() -> None:
-    # Each of these modules is owned and grown separately; a missing one hides its commands
-    # instead of breaking every other command.
-    from interfaces import demo, dev
-
-    dev.register(app)
-    demo.register(app)
-    try:
-        store_cli = importlib.import_module("interfaces.store_cli")
-    except ModuleNotFoundError:
-        return
-    store_cli.register(app)
-
-
-_register_optional()
 
 
 def _exit_status(exit: SystemExit) -> int:
