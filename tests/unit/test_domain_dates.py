@@ -23,6 +23,7 @@ from domain import (
     SubmitReport,
     Withdraw,
 )
+from domain.events import PartnershipProposed
 from tests.unit.strategies import (
     AUTHORISED,
     CLOSED,
@@ -224,6 +225,7 @@ def test_business_dates_and_deadlines_use_the_utc_day_whatever_the_offset_of_now
     story = Story()
     [event] = story.do(propose(), COMMISSION, now)
 
+    assert isinstance(event, PartnershipProposed)
     assert event.occurred_on == date(2025, 3, 3)
     assert event.recorded_at == now
     assert event.recorded_at.utcoffset() == timedelta(0)

@@ -421,7 +421,7 @@ def _run(
         assert events, "an accepted command records at least one event"
         after = replay(events, state)
         _check_invariants(state, after, events)
-        if edges is not None:
+        if edges is not None and after.stage is not None:
             edges.add((state.stage, after.stage))
         state = after
         history.extend(events)
