@@ -22,6 +22,8 @@ from domain import (
     DomainError,
     Event,
     EventBase,
+    ExtendDecisionDeadline,
+    IssueDeadlineReminder,
     LapseDecisionDeadline,
     LaunchPartnership,
     Outcome,
@@ -282,6 +284,47 @@ LAST_STEP: dict[Stage, datetime] = {
     Stage.LAPSED: at(2026, 1, 1, 0),
     Stage.WITHDRAWN: at(2025, 3, 20),
     Stage.LAUNCHED: SIGNED,
+}
+
+
+LATER = at(2025, 12, 1)
+
+# One plausible instance of each command, with someone whose role may issue it.
+SAMPLES: dict[type[Command], tuple[Command, Actor]] = {
+    RespondToConsultation: (answer("IT"), rep("IT")),
+    CloseConsultation: (CloseConsultation(), COMMISSION),
+    AuthoriseTalks: (AuthoriseTalks(), PRESIDENCY),
+    RecordTalksRound: (talks_round("FR", held_on=LATER.date()), COMMISSION),
+    ConcludeTalks: (ConcludeTalks(third_country_willing=False), COMMISSION),
+    SubmitReport: (
+        SubmitReport(recommendation=Recommendation.LAUNCH, summary="Go"),
+        COMMISSION,
+    ),
+    ExtendDecisionDeadline: (
+        ExtendDecisionDeadline(new_deadline=date(2027, 12, 31), reason="Time"),
+        PRESIDENCY,
+    ),
+    RecordCouncilDecision: (
+        RecordCouncilDecision(outcome=Outcome.INVITE_LAUNCH, decided_on=LATER.date()),
+        PRESIDENCY,
+    ),
+    LaunchPartnership: (
+        LaunchPartnership(
+            member_states=["FR"], components=[Component.LEGAL_MIGRATION], signed_on=LATER.date()
+        ),
+        COMMISSION,
+    ),
+    Withdraw: (Withdraw(reason="Stop"), COMMISSION),
+    IssueDeadlineReminder: (IssueDeadlineReminder(), SYSTEM),
+    LapseDecisionDeadline: (LapseDecisionDeadline(), SYSTEM),
+}
+
+ACTOR_OF_ROLE: dict[Role, Actor] = {
+    Role.COMMISSION: COMMISSION,
+    Role.PRESIDENCY: PRESIDENCY,
+    Role.MEMBER_STATE: rep("FR"),
+    Role.OPERATOR: OPERATOR,
+    Role.SYSTEM: SYSTEM,
 }
 
 

@@ -4,7 +4,6 @@ enforcing them for every role, command and stage."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 import pytest
 
@@ -12,11 +11,9 @@ from domain import (
     ROLES_FOR,
     STAGES_FOR,
     USER_COMMANDS,
-    Actor,
     AuthoriseTalks,
     CloseConsultation,
     Command,
-    Component,
     ConcludeTalks,
     DomainError,
     ExtendDecisionDeadline,
@@ -24,9 +21,7 @@ from domain import (
     LapseDecisionDeadline,
     LaunchPartnership,
     NotPermitted,
-    Outcome,
     ProposePartnership,
-    Recommendation,
     RecordCouncilDecision,
     RecordTalksRound,
     RespondToConsultation,
@@ -38,18 +33,15 @@ from domain import (
     decide,
 )
 from tests.unit.strategies import (
-    COMMISSION,
+    ACTOR_OF_ROLE,
     ENDED_STAGES,
+    LATER,
     OPEN_STAGES,
     OPERATOR,
-    PRESIDENCY,
+    SAMPLES,
     SYSTEM,
     Story,
-    answer,
-    at,
     propose,
-    rep,
-    talks_round,
 )
 
 C, P, M, S = Role.COMMISSION, Role.PRESIDENCY, Role.MEMBER_STATE, Role.SYSTEM
@@ -95,46 +87,7 @@ EXPECTED_STAGES: dict[type[Command], set[Stage]] = {
     LapseDecisionDeadline: _BEFORE_DECISION,
 }
 
-LATER = at(2025, 12, 1)
-
-# One plausible instance of each command, with someone whose role may issue it.
-SAMPLES: dict[type[Command], tuple[Command, Actor]] = {
-    RespondToConsultation: (answer("IT"), rep("IT")),
-    CloseConsultation: (CloseConsultation(), COMMISSION),
-    AuthoriseTalks: (AuthoriseTalks(), PRESIDENCY),
-    RecordTalksRound: (talks_round("FR", held_on=LATER.date()), COMMISSION),
-    ConcludeTalks: (ConcludeTalks(third_country_willing=False), COMMISSION),
-    SubmitReport: (
-        SubmitReport(recommendation=Recommendation.LAUNCH, summary="Go"),
-        COMMISSION,
-    ),
-    ExtendDecisionDeadline: (
-        ExtendDecisionDeadline(new_deadline=date(2027, 12, 31), reason="Time"),
-        PRESIDENCY,
-    ),
-    RecordCouncilDecision: (
-        RecordCouncilDecision(outcome=Outcome.INVITE_LAUNCH, decided_on=LATER.date()),
-        PRESIDENCY,
-    ),
-    LaunchPartnership: (
-        LaunchPartnership(
-            member_states=["FR"], components=[Component.LEGAL_MIGRATION], signed_on=LATER.date()
-        ),
-        COMMISSION,
-    ),
-    Withdraw: (Withdraw(reason="Stop"), COMMISSION),
-    IssueDeadlineReminder: (IssueDeadlineReminder(), SYSTEM),
-    LapseDecisionDeadline: (LapseDecisionDeadline(), SYSTEM),
-}
-
 ALL_STAGES: dict[Stage, Callable[[], Story]] = {**OPEN_STAGES, **ENDED_STAGES}
-ACTOR_OF_ROLE: dict[Role, Actor] = {
-    C: COMMISSION,
-    P: PRESIDENCY,
-    M: rep("FR"),
-    Role.OPERATOR: OPERATOR,
-    S: SYSTEM,
-}
 
 
 def test_the_role_table_is_the_one_of_the_design() -> None:

@@ -1,0 +1,245 @@
+"""The `status` view of DESIGN.md §3: derived from state, with next actions per role."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import pytest
+
+from domain import (
+    USER_COMMANDS,
+    Component,
+    DomainError,
+    ExtendDecisionDeadline,
+    IssueDeadlineReminder,
+    MilestoneKind,
+    NotPermitted,
+    Outcome,
+    Partnership,
+    Position,
+    Recommendation,
+    Region,
+    Stage,
+    WrongStage,
+    decide,
+    next_actions,
+    reminder_instant,
+    replay,
+    status_view,
+)
+from tests.unit.strategies import (
+    ACTOR_OF_ROLE,
+    DECISION_DEADLINE,
+    ENDED_STAGES,
+    OFFERS_FR,
+    OPEN_STAGES,
+    PRESIDENCY,
+    SAMPLES,
+    SYSTEM,
+    Story,
+    answer,
+    at,
+    at_consultation,
+    at_council_decision,
+    at_launch_preparation,
+    at_launched,
+    rep,
+)
+
+NOTHING: dict[str, list[str]] = {
+    "commission": [],
+    "presidency": [],
+    "member_state": [],
+    "operator": [],
+}
+
+# What each role may send at each open stage, written out from DESIGN.md §1–§3.
+EXPECTED_ACTIONS: dict[Stage, dict[str, list[str]]] = {
+    Stage.CONSULTATION: {
+        **NOTHING,
+        "commission": ["close_consultation", "withdraw"],
+        "presidency": ["extend_decision_deadline"],
+        "member_state": ["respond_to_consultation"],
+    },
+    Stage.AWAITING_TALKS_AUTHORISATION: {
+        **NOTHING,
+        "commission": ["withdraw"],
+        "presidency": ["authorise_talks", "extend_decision_deadline"],
+    },
+    Stage.EXPLORATORY_TALKS: {
+        **NOTHING,
+        "commission": ["record_talks_round", "conclude_talks", "withdraw"],
+        "presidency": ["extend_decision_deadline"],
+    },
+    Stage.REPORT_DUE: {
+        **NOTHING,
+        "commission": ["submit_report", "withdraw"],
+        "presidency": ["extend_decision_deadline"],
+    },
+    Stage.COUNCIL_DECISION: {
+        **NOTHING,
+        "commission": ["withdraw"],
+        "presidency": ["extend_decision_deadline", "record_council_decision"],
+    },
+    Stage.LAUNCH_PREPARATION: {
+        **NOTHING,
+        "commission": ["launch_partnership", "withdraw"],
+    },
+}
+
+ALL_STAGES: dict[Stage, Callable[[], Story]] = {**OPEN_STAGES, **ENDED_STAGES}
+
+
+def test_before_a_proposal_only_the_commission_may_act_by_proposing() -> None:
+    assert next_actions(Partnership()) == {**NOTHING, "commission": ["propose"]}
+
+
+@pytest.mark.parametrize("stage", list(OPEN_STAGES))
+def test_each_role_is_offered_the_updates_it_may_send_at_each_open_stage(stage: Stage) -> None:
+    story = OPEN_STAGES[stage]()
+
+    assert next_actions(story.state) == EXPECTED_ACTIONS[stage]
+    assert status_view(story.state).next_actions == EXPECTED_ACTIONS[stage]
+
+
+@pytest.mark.parametrize("stage", list(ENDED_STAGES))
+def test_nobody_is_offered_anything_at_an_end(stage: Stage) -> None:
+    assert next_actions(ENDED_STAGES[stage]().state) == NOTHING
+
+
+@pytest.mark.parametrize("stage", list(ALL_STAGES))
+def test_next_actions_offer_exactly_what_decide_lets_a_role_past_its_checks(
+    stage: Stage,
+) -> None:
+    story = ALL_STAGES[stage]()
+    offered = next_actions(story.state)
+    later = at(2025, 12, 1)
+    for command_type in USER_COMMANDS:
+        command, _ = SAMPLES[command_type]
+        for role, names in offered.items():
+            actor = ACTOR_OF_ROLE[next(r for r in ACTOR_OF_ROLE if r.value == role)]
+            refusal: DomainError | None = None
+            try:
+                decide(story.state, command, actor, later)
+            except DomainError as error:
+                refusal = error
+            refused_for_role_or_stage = isinstance(refusal, (NotPermitted, WrongStage))
+            assert (command.name in names) != refused_for_role_or_stage, (role, command.name)
+
+
+def test_the_view_of_an_unproposed_partnership_is_empty() -> None:
+    view = status_view(Partnership())
+
+    assert view.country is None
+    assert view.stage is None
+    assert view.version == 0
+    assert view.answers == {}
+    assert view.milestones == ()
+
+
+def test_the_view_shows_the_country_region_stage_and_deadlines() -> None:
+    view = status_view(at_consultation().state)
+
+    assert view.country == "CV"
+    assert view.country_name == "Cabo Verde"
+    assert view.region is Region.AFRICA_MEDITERRANEAN
+    assert view.stage is Stage.CONSULTATION
+    assert view.consultation_deadline == date(2025, 4, 14)
+    assert view.decision_deadline == DECISION_DEADLINE
+    assert view.proposed_on == date(2025, 3, 3)
+    assert view.version == 5
+
+
+def test_the_view_shows_each_member_states_latest_answer_and_keeps_the_history() -> None:
+    story = at_consultation()
+    story.do(answer("ES", Position.NOT_INTERESTED), rep("ES"), at(2025, 3, 20))
+    view = status_view(story.state)
+
+    assert list(view.answers) == ["DE", "ES", "FR", "PT"]
+    assert view.answers["ES"].position is Position.NOT_INTERESTED
+    assert view.answers["FR"].offers == OFFERS_FR
+    assert [a.member_state for a in view.answer_history] == ["FR", "ES", "DE", "PT", "ES"]
+    assert view.interested_member_states == ("FR", "PT")
+
+
+def test_the_view_shows_talks_report_decision_and_milestones() -> None:
+    view = status_view(at_launch_preparation().state)
+
+    assert [r.number for r in view.talks] == [1, 2]
+    assert view.talks[1].member_states == ("FR", "ES", "PT")
+    assert view.talks_outcome is not None
+    assert view.talks_outcome.third_country_willing is True
+    assert view.report is not None
+    assert view.report.recommendation is Recommendation.LAUNCH
+    assert view.decision is not None
+    assert view.decision.outcome is Outcome.INVITE_LAUNCH
+    assert [m.kind for m in view.milestones] == [
+        MilestoneKind.CONSULTATION_OUTCOME,
+        MilestoneKind.TALKS_OUTCOME,
+        MilestoneKind.REPORT_TO_COUNCIL,
+        MilestoneKind.COUNCIL_DECISION,
+    ]
+    assert [(p.id, p.role.value, p.member_state) for p in view.participants][:2] == [
+        ("alice", "commission", None),
+        ("rep-fr", "member_state", "FR"),
+    ]
+
+
+def test_the_view_of_a_launched_partnership_shows_the_launch() -> None:
+    view = status_view(at_launched().state)
+
+    assert view.launch is not None
+    assert view.launch.member_states == ("FR", "ES", "PT")
+    assert view.launch.components == (Component.LEGAL_MIGRATION, Component.READMISSION_AND_RETURN)
+    assert view.stage is Stage.LAUNCHED
+    assert view.reminder_due_at is None
+
+
+def test_the_view_says_when_the_reminder_is_due_until_it_is_issued() -> None:
+    story = at_council_decision()
+    assert status_view(story.state).reminder_due_at == datetime(2025, 12, 18, tzinfo=UTC)
+
+    story.do(IssueDeadlineReminder(), SYSTEM, reminder_instant(DECISION_DEADLINE))
+    assert status_view(story.state).reminder_due_at is None
+
+    story.do(
+        ExtendDecisionDeadline(new_deadline=date(2026, 3, 31), reason="More time"),
+        PRESIDENCY,
+        at(2025, 12, 20),
+    )
+    assert status_view(story.state).reminder_due_at == datetime(2026, 3, 18, tzinfo=UTC)
+    assert status_view(story.state).decision_deadline == date(2026, 3, 31)
+
+
+def test_the_view_is_plain_json_with_the_contracts_names() -> None:
+    view = status_view(at_launch_preparation().state)
+    payload = json.loads(view.model_dump_json())
+
+    assert {
+        "country",
+        "region",
+        "stage",
+        "consultation_deadline",
+        "decision_deadline",
+        "answers",
+        "interested_member_states",
+        "talks",
+        "decision",
+        "participants",
+        "milestones",
+        "next_actions",
+    } <= set(payload)
+    assert payload["stage"] == "launch_preparation"
+    assert payload["region"] == "africa_mediterranean"
+    assert payload["decision_deadline"] == "2025-12-31"
+    assert payload["answers"]["FR"]["offers"] == ["legal_migration", "capacity_building"]
+    assert payload["decision"]["outcome"] == "invite_launch"
+    assert payload["next_actions"]["commission"] == ["launch_partnership", "withdraw"]
+
+
+def test_the_view_is_derived_from_the_events_alone() -> None:
+    story = at_launch_preparation()
+
+    assert status_view(replay(story.events)) == status_view(story.state)
