@@ -39,6 +39,7 @@ WORKFLOW_TYPE = "PilotPartnershipWorkflow"
 CONNECT_TIMEOUT = timedelta(seconds=5)
 # An update waits for a worker to run it; past this, the worker is presumed missing.
 WORKER_PATIENCE = timedelta(seconds=60)
+QUERY_TIMEOUT = timedelta(seconds=15)
 _STAGE = SearchAttributeKey.for_keyword("PartnershipStage")
 
 
@@ -166,11 +167,21 @@ class Partnerships:
     async def _query(self, handle: WorkflowHandle[Any, Any]) -> StatusView:
         try:
             result = await asyncio.wait_for(
-                handle.query("status", result_type=StatusView),
+                handle.query("status", result_type=StatusView, rpc_timeout=QUERY_TIMEOUT),
                 timeout=WORKER_PATIENCE.total_seconds(),
             )
         except TimeoutError:
             raise _no_worker(self._settings) from None
+        except RPCError as error:
+            if error.status != RPCStatusCode.DEADLINE_EXCEEDED:
+                raise
+            raise CliError(
+                f"workflow {handle.id} did not answer its status query within "
+                f"{int(QUERY_TIMEOUT.total_seconds())} s: no worker is polling task queue "
+                f"{self._settings.task_queue} (start one with `partnerships worker` or "
+                "`make run`), or the workflow's task is failing (open it in the Temporal UI)",
+                code=ExitCode.UNAVAILABLE,
+            ) from None
         except WorkflowQueryFailedError as error:
             raise CliError(f"the status query failed: {error}", code=ExitCode.UNAVAILABLE) from None
         if not isinstance(result, StatusView):

@@ -80,8 +80,12 @@ def temporal_binary() -> Path:
 def check_port_free(port: int, what: str) -> None:
     """Raise CliError when something already listens on `port`, before anything starts."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As servers do: connections of a previous run lingering in TIME_WAIT don't count,
+        # but on Linux a listening socket still does.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
+            probe.listen()
         except OSError as error:
             if error.errno in (errno.EADDRINUSE, errno.EACCES):
                 raise CliError(

