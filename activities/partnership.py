@@ -75,7 +75,9 @@ class PartnershipActivities:
         try:
             prefix = stream_prefix(request.country)
         except DomainError as error:
-            raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from None
+            raise ApplicationError(
+                str(error), type=type(error).__name__, non_retryable=True
+            ) from None
         existing = max((_ordinal(s) for s in self._log.streams(prefix)), default=0)
         return OpenStreamResult(
             stream_id=f"{prefix}{existing + 1}",

@@ -52,6 +52,10 @@ _MEMBERSHIP: Final[tuple[tuple[str, date, date | None], ...]] = (
     ("HR", date(2013, 7, 1), None),
 )
 
+# Read pycountry's table once, at import: its lazy first read opens a file, which a workflow
+# sandbox forbids, and a set lookup is cheaper than its query on every validation.
+_ISO_NAMES: Final[dict[str, str]] = {c.alpha_2: str(c.name) for c in pycountry.countries}
+
 EVER_MEMBER_STATES: Final[frozenset[str]] = frozenset(code for code, _, _ in _MEMBERSHIP)
 
 
@@ -64,7 +68,7 @@ def iso_code(code: str) -> str:
     """The ISO 3166-1 alpha-2 code for `code` (EU aliases EL/UK resolved), or InvalidCountry."""
     normal = _normalise(code)
     iso = EU_TO_ISO.get(normal, normal)
-    if len(iso) != 2 or not iso.isalpha() or pycountry.countries.get(alpha_2=iso) is None:
+    if len(iso) != 2 or not iso.isalpha() or iso not in _ISO_NAMES:
         raise InvalidCountry(
             f"{code.strip() or repr(code)} is not an ISO 3166-1 alpha-2 country code"
         )
@@ -79,8 +83,7 @@ def eu_code(code: str) -> str:
 
 def country_name(code: str) -> str:
     """The country's ISO short name, e.g. "Cabo Verde" for CV."""
-    country = pycountry.countries.get(alpha_2=iso_code(code))
-    return str(country.name) if country is not None else code
+    return _ISO_NAMES[iso_code(code)]
 
 
 def member_states_on(day: date) -> tuple[str, ...]:

@@ -192,6 +192,9 @@ def _propose(
     country = third_country(command.country, on)
     today = now.date()
     consultation_deadline = command.consultation_deadline or today + consultation_period
+    if command.consultation_deadline is None and command.decision_deadline is not None:
+        # A defaulted consultation never outlasts a decision deadline the Commission chose.
+        consultation_deadline = min(consultation_deadline, command.decision_deadline)
     if consultation_deadline < today:
         raise InvalidDeadline(
             f"the consultation deadline {consultation_deadline.isoformat()} has passed; "

