@@ -11,6 +11,7 @@ from domain.events import (
     Event,
     PartnershipLapsed,
     PartnershipLaunched,
+    PartnershipNotPursued,
     ReportSubmitted,
     TalksConcluded,
 )
@@ -28,5 +29,13 @@ _KIND_OF: Final[dict[type[object], MilestoneKind]] = {
 
 
 def milestone_kind(event: Event) -> MilestoneKind | None:
-    """The milestone `event` reaches, or None when it reaches none."""
+    """The milestone `event` reaches, or None when it reaches none.
+
+    A consultation that closes with nobody interested reaches its outcome at the
+    `PartnershipNotPursued` that follows, so the report says the partnership ended.
+    """
+    if isinstance(event, ConsultationClosed) and not event.interested_member_states:
+        return None
+    if isinstance(event, PartnershipNotPursued):
+        return MilestoneKind.CONSULTATION_OUTCOME
     return _KIND_OF.get(type(event))
