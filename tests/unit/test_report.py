@@ -1,0 +1,247 @@
+"""Report-back milestones and their Markdown reports, rendered from the events alone."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from domain import (
+    EVENT_TYPES,
+    CloseConsultation,
+    ExtendDecisionDeadline,
+    IssueDeadlineReminder,
+    MilestoneKind,
+    Position,
+    milestone_kind,
+    reminder_instant,
+    render_report,
+    render_state,
+    replay,
+)
+from domain.events import (
+    ConsultationClosed,
+    CouncilDecisionRecorded,
+    DecisionDeadlineReminderIssued,
+    PartnershipLapsed,
+    PartnershipLaunched,
+    PartnershipNotPursued,
+    ReportSubmitted,
+    TalksConcluded,
+)
+from tests.unit.strategies import (
+    CLOSED,
+    COMMISSION,
+    DECISION_DEADLINE,
+    PRESIDENCY,
+    SYSTEM,
+    answer,
+    at,
+    at_consultation,
+    at_council_decision,
+    at_declined,
+    at_lapsed,
+    at_launched,
+    at_not_pursued,
+    at_talks_failed,
+    at_withdrawn,
+    rep,
+)
+
+MILESTONE_OF = {
+    ConsultationClosed: MilestoneKind.CONSULTATION_OUTCOME,
+    TalksConcluded: MilestoneKind.TALKS_OUTCOME,
+    ReportSubmitted: MilestoneKind.REPORT_TO_COUNCIL,
+    DecisionDeadlineReminderIssued: MilestoneKind.DEADLINE_REMINDER,
+    CouncilDecisionRecorded: MilestoneKind.COUNCIL_DECISION,
+    PartnershipLapsed: MilestoneKind.LAPSE,
+    PartnershipLaunched: MilestoneKind.LAUNCH,
+}
+
+
+def test_each_milestone_comes_from_exactly_one_kind_of_event() -> None:
+    story = at_launched()
+    reminded = at_council_decision()
+    reminded.do(IssueDeadlineReminder(), SYSTEM, reminder_instant(DECISION_DEADLINE))
+    events = story.events + reminded.events[-1:] + at_lapsed().events[-1:]
+
+    assert {type(e) for e in events} >= set(MILESTONE_OF)
+    for recorded in events:
+        assert milestone_kind(recorded) is MILESTONE_OF.get(type(recorded))
+
+
+def test_a_consultation_nobody_was_interested_in_reaches_its_outcome_with_the_end() -> None:
+    story = at_not_pursued()
+    closed, not_pursued = story.events[-2:]
+
+    assert isinstance(closed, ConsultationClosed)
+    assert milestone_kind(closed) is None
+    assert isinstance(not_pursued, PartnershipNotPursued)
+    assert milestone_kind(not_pursued) is MilestoneKind.CONSULTATION_OUTCOME
+    [milestone] = story.state.milestones
+    assert milestone.kind is MilestoneKind.CONSULTATION_OUTCOME
+    assert milestone.version == story.state.version
+    assert milestone.occurred_on == CLOSED.date()
+
+
+def test_every_milestone_kind_has_an_event_that_reaches_it() -> None:
+    assert set(MILESTONE_OF.values()) == set(MilestoneKind)
+    assert set(MILESTONE_OF) <= set(EVENT_TYPES)
+
+
+def test_the_consultation_report_says_who_answered_what_and_who_is_interested() -> None:
+    story = at_consultation()
+    story.do(answer("ES", Position.NOT_INTERESTED), rep("ES"), at(2025, 3, 20))
+    story.do(answer("ES"), rep("ES"), at(2025, 3, 21))
+    story.do(CloseConsultation(), COMMISSION, CLOSED)
+    report = render_report(story.events, MilestoneKind.CONSULTATION_OUTCOME)
+
+    assert report.startswith("# Outcome of the consultation of the Member States\n")
+    assert "Pilot mobility partnership with Cabo Verde (CV)" in report
+    assert "| FR | interested | legal_migration, capacity_building | 2025-03-10 | 1 |" in report
+    assert "| DE | not_interested | none | 2025-03-12 | 1 |" in report
+    # ES amended twice: its latest answer counts, and all three are counted.
+    assert "| ES | interested | none | 2025-03-21 | 3 |" in report
+    assert "Interested Member States: ES, FR, PT." in report
+    assert "Consultation closed on 2025-04-01." in report
+
+
+def test_the_talks_report_gives_the_rounds_and_the_commitments() -> None:
+    story = at_launched()
+    report = render_report(story.events, MilestoneKind.TALKS_OUTCOME)
+
+    assert report.startswith("# Outcome of the exploratory talks\n")
+    assert "Authorised by the Presidency on 2025-04-08." in report
+    assert "- Round 1, 2025-05-05 (FR, ES): Talks held" in report
+    assert "- Round 2, 2025-06-02 (FR, ES, PT): Talks held" in report
+    assert (
+        "Concluded on 2025-07-01: the third country is willing. "
+        "Commitments: readmission_and_return, illegal_immigration_cooperation." in report
+    )
+    # A report is as of its milestone: nothing that came later.
+    assert "Report-back" not in report
+    assert "Council decision" not in report.replace("Council decision deadline", "")
+    assert "stage **report_due**" in report
+
+
+def test_the_report_to_the_council_gives_the_recommendation() -> None:
+    report = render_report(at_launched().events, MilestoneKind.REPORT_TO_COUNCIL)
+
+    assert report.startswith("# Report to the Council\n")
+    assert "Submitted on 2025-09-01 (COM(2025) 1). Recommendation: **launch**." in report
+    assert "Launch it" in report
+    assert "Interested Member States: ES, FR, PT." in report
+
+
+def test_the_decision_report_gives_the_councils_decision() -> None:
+    report = render_report(at_launched().events, MilestoneKind.COUNCIL_DECISION)
+
+    assert report.startswith("# The Council's decision\n")
+    assert "On 2025-11-20 (Council 1234/25): **invite_launch**." in report
+    assert "Joint declaration" not in report
+
+
+def test_a_decline_is_reported_with_the_end() -> None:
+    report = render_report(at_declined().events, MilestoneKind.COUNCIL_DECISION)
+
+    assert "On 2025-11-20: **decline**." in report
+    assert "stage **declined**" in report
+
+
+def test_the_launch_report_gives_signatories_components_and_the_joint_declaration() -> None:
+    report = render_report(at_launched().events, MilestoneKind.LAUNCH)
+
+    assert report.startswith("# Launch of the pilot partnership\n")
+    assert "Joint declaration signed on 2026-02-10 (JD 9876/26) by FR, ES, PT." in report
+    assert "Components: legal_migration, readmission_and_return." in report
+    # The whole record is in it: answers, talks, recommendation and decision.
+    assert "| PT | interested |" in report
+    assert "Recommendation: **launch**" in report
+    assert "**invite_launch**" in report
+
+
+def test_the_lapse_report_says_no_decision_came_by_the_deadline() -> None:
+    report = render_report(at_lapsed().events, MilestoneKind.LAPSE)
+
+    assert report.startswith("# The decision deadline passed without a decision\n")
+    assert "No decision by 2025-12-31." in report
+    assert "stage **lapsed**" in report
+
+
+def test_the_reminder_report_is_as_of_the_latest_reminder() -> None:
+    story = at_council_decision()
+    story.do(IssueDeadlineReminder(), SYSTEM, reminder_instant(DECISION_DEADLINE))
+    story.do(
+        ExtendDecisionDeadline(new_deadline=date(2026, 3, 31), reason="More time"),
+        PRESIDENCY,
+        at(2025, 12, 20),
+    )
+    first = render_report(story.events, MilestoneKind.DEADLINE_REMINDER)
+    assert first.startswith("# Reminder: the Council's decision deadline approaches\n")
+    assert "Council decision deadline 2025-12-31." in first
+
+    story.do(IssueDeadlineReminder(), SYSTEM, reminder_instant(date(2026, 3, 31)))
+    second = render_report(story.events, MilestoneKind.DEADLINE_REMINDER)
+    assert "Council decision deadline 2026-03-31." in second
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        MilestoneKind.TALKS_OUTCOME,
+        MilestoneKind.REPORT_TO_COUNCIL,
+        MilestoneKind.DEADLINE_REMINDER,
+        MilestoneKind.COUNCIL_DECISION,
+        MilestoneKind.LAPSE,
+        MilestoneKind.LAUNCH,
+    ],
+)
+def test_a_milestone_not_reached_says_so(kind: MilestoneKind) -> None:
+    report = render_report(at_consultation().events, kind)
+
+    assert "This milestone has not been reached." in report
+    assert "Cabo Verde" not in report
+
+
+def test_a_partnership_not_pursued_reports_that_nobody_was_interested_and_that_it_ended() -> None:
+    report = render_report(at_not_pursued().events, MilestoneKind.CONSULTATION_OUTCOME)
+
+    assert "stage **not_pursued**" in report
+    assert "| DE | not_interested |" in report
+    assert "Interested Member States: none." in report
+    assert "Ended (not_pursued): no Member State declared interest (1 answered)" in report
+
+
+def test_failed_talks_are_reported_as_unwilling() -> None:
+    report = render_report(at_talks_failed().events, MilestoneKind.TALKS_OUTCOME)
+
+    assert "the third country is not willing. Commitments: none." in report
+    assert "stage **talks_failed**" in report
+
+
+def test_the_whole_record_renders_as_the_status_document() -> None:
+    report = render_report(at_launched().events)
+
+    assert report.startswith("# Status of the pilot partnership\n")
+    assert "Terms of reference: Legal migration against readmission" in report
+    assert "## Launch" in report
+
+
+def test_a_withdrawal_is_reported_with_its_reason() -> None:
+    report = render_report(at_withdrawn().events)
+
+    assert "Ended (withdrawn): Priorities changed" in report
+    assert "Consultation still open." in report
+
+
+def test_nothing_to_report_before_a_proposal() -> None:
+    assert render_report([]) == "# No partnership has been proposed\n"
+
+
+def test_a_report_depends_on_the_events_alone() -> None:
+    events = at_launched().events
+    for kind in MilestoneKind:
+        assert render_report(events, kind) == render_report(list(events), kind)
+    assert render_state(replay(events), MilestoneKind.LAUNCH) == render_report(
+        events, MilestoneKind.LAUNCH
+    )
