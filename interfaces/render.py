@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
@@ -200,31 +201,37 @@ def status_panel(
     return Group(Rule(escape(title), align="left"), *parts)
 
 
+def _event_words(event_type: str) -> str:
+    """`ReportSubmitted` → `report submitted`; `PartnershipLaunched` → `launched`."""
+    words = re.findall(r"[A-Z][a-z]*", event_type.removeprefix("Partnership")) or [event_type]
+    return " ".join(words).lower()
+
+
+def _incarnation(stream_id: str) -> int:
+    tail = stream_id.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 1
+
+
 def board_table(rows: Sequence[BoardRow]) -> Table:
     """The status board as a table, one line per partnership (each incarnation its own)."""
     table = Table(title="Pilot mobility partnerships", title_justify="left")
-    for column in (
-        "country",
-        "region",
-        "stage",
-        "consultation deadline",
-        "decision deadline",
-        "interested",
-        "last event",
-        "business date",
-        "stream",
-    ):
-        table.add_column(column, overflow="fold")
+    table.add_column("country", no_wrap=True)
+    table.add_column("stage", overflow="fold", min_width=12)
+    table.add_column("region", overflow="fold", min_width=10)
+    table.add_column("decide by", no_wrap=True)
+    table.add_column("MS", justify="right")
+    table.add_column("last event", overflow="fold", min_width=14)
     for row in rows:
+        number = _incarnation(row.stream_id)
+        # A country proposed again after an end has a new stream; the old one stays listed.
+        country = row.country if number == 1 else f"{row.country} #{number}"
         table.add_row(
-            row.country,
-            row.region,
+            country,
             stage_text(row.stage),
-            _day(row.consultation_deadline),
+            row.region,
             _day(row.decision_deadline),
             str(row.interested_count),
-            row.last_event_type,
-            _day(row.last_changed_on),
-            row.stream_id,
+            f"{_day(row.last_changed_on)} {_event_words(row.last_event_type)}",
         )
+    table.caption = "decide by: the Council's decision deadline; MS: Member States interested"
     return table
