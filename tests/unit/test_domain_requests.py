@@ -1,0 +1,79 @@
+"""The contract's JSON payloads (DESIGN.md §3): a command's fields plus the acting user."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from domain import USER_COMMANDS, Actor, ProposePartnership, RespondToConsultation, Role
+from domain.requests import REQUEST_FOR, StartPartnership
+
+
+def test_every_update_of_the_contract_has_a_payload_model() -> None:
+    assert list(REQUEST_FOR) == [command.name for command in USER_COMMANDS]
+    for name, request in REQUEST_FOR.items():
+        assert request.command_type.name == name
+
+
+def test_the_start_input_of_the_contract_parses_from_plain_json() -> None:
+    payload = json.loads(
+        '{"country": "CV", "actor": {"id": "alice", "role": "commission"},'
+        ' "rationale": "Atlantic route", "terms_of_reference": "ToR",'
+        ' "occurred_on": "2007-06-18", "consultation_deadline": null,'
+        ' "decision_deadline": null}'
+    )
+    start = StartPartnership.model_validate(payload)
+
+    assert start.actor == Actor(id="alice", role=Role.COMMISSION)
+    command = start.command()
+    assert type(command) is ProposePartnership
+    assert command == ProposePartnership(
+        country="CV",
+        rationale="Atlantic route",
+        terms_of_reference="ToR",
+        occurred_on=date(2007, 6, 18),
+    )
+
+
+def test_an_update_payload_carries_a_member_state_actor_and_the_commands_fields() -> None:
+    request = REQUEST_FOR["respond_to_consultation"].model_validate(
+        {
+            "actor": {"id": "ana", "role": "member_state", "member_state": "pt"},
+            "member_state": "PT",
+            "position": "interested",
+            "offers": ["legal_migration"],
+        }
+    )
+
+    assert request.actor.member_state == "PT"
+    command = request.command()
+    assert type(command) is RespondToConsultation
+    assert command.offers == ["legal_migration"]
+
+
+def test_nobody_may_send_an_update_as_the_engine() -> None:
+    with pytest.raises(ValidationError, match="the system role is the engine's own"):
+        REQUEST_FOR["withdraw"].model_validate(
+            {"actor": {"id": "pilot-partnerships", "role": "system"}, "reason": "x"}
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "fields", "complaint"),
+    [
+        ("respond_to_consultation", {"member_state": "PT", "position": "maybe"}, "position"),
+        ("record_council_decision", {"outcome": "invite_launch"}, "decided_on"),
+        ("launch_partnership", {"member_states": [], "components": ["legal_migration"],
+                                "signed_on": "2008-06-05"}, "member_states"),
+        ("withdraw", {"reason": "x", "colour": "blue"}, "colour"),
+        ("submit_report", {"recommendation": "launch", "summary": "   "}, "summary"),
+    ],
+)  # fmt: skip
+def test_a_malformed_payload_is_refused_before_anything_is_decided(
+    name: str, fields: dict[str, object], complaint: str
+) -> None:
+    with pytest.raises(ValidationError, match=complaint):
+        REQUEST_FOR[name].model_validate({"actor": {"id": "a", "role": "commission"}, **fields})
