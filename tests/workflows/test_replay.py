@@ -1,0 +1,33 @@
+"""Histories of real runs replay without non-determinism against today's workflow code.
+
+A change that fails here would break workflows already running in production; regenerate the
+histories (tests/histories/export.py) only for a change that is compatible by design.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.partnership import PilotPartnershipWorkflow
+
+HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
+TEXTS = {path.stem: path.read_text() for path in HISTORIES}
+
+
+def test_there_are_recorded_histories_to_replay() -> None:
+    assert len(HISTORIES) >= 3
+
+
+@pytest.mark.parametrize("name", sorted(TEXTS))
+async def test_a_recorded_history_replays_without_non_determinism(name: str) -> None:
+    history = WorkflowHistory.from_json(name, TEXTS[name])
+    replayer = Replayer(
+        workflows=[PilotPartnershipWorkflow], data_converter=pydantic_data_converter
+    )
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None
