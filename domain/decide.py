@@ -191,6 +191,11 @@ def _propose(
     on = _business_date(command.occurred_on, now, what="the proposal's date", not_before=())
     country = third_country(command.country, on)
     today = now.date()
+    if command.decision_deadline is not None and command.decision_deadline < today:
+        raise InvalidDeadline(
+            f"the decision deadline {command.decision_deadline.isoformat()} has passed; "
+            f"give a date on or after {today.isoformat()}"
+        )
     consultation_deadline = command.consultation_deadline or today + consultation_period
     if command.consultation_deadline is None and command.decision_deadline is not None:
         # A defaulted consultation never outlasts a decision deadline the Commission chose.
