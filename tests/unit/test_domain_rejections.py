@@ -154,14 +154,24 @@ def test_a_decision_deadline_before_the_consultation_deadline_is_rejected() -> N
     )
 
 
-def test_a_decision_deadline_in_the_past_is_rejected() -> None:
+@pytest.mark.parametrize("consultation_deadline", [None, date(2025, 3, 31)])
+def test_a_decision_deadline_in_the_past_is_rejected(consultation_deadline: date | None) -> None:
     Story().reject(
-        propose(decision_deadline=date(2024, 12, 31)),
+        propose(decision_deadline=date(2024, 12, 31), consultation_deadline=consultation_deadline),
         COMMISSION,
         PROPOSED,
         InvalidDeadline,
-        "2024-12-31",
+        "the decision deadline 2024-12-31 has passed",
+        "give a date on or after 2025-03-03",
     )
+
+
+def test_a_defaulted_consultation_ends_no_later_than_a_chosen_decision_deadline() -> None:
+    story = Story()
+    story.do(propose(decision_deadline=date(2025, 3, 20)), COMMISSION, PROPOSED)
+
+    assert story.state.consultation_deadline == date(2025, 3, 20)
+    assert story.state.decision_deadline == date(2025, 3, 20)
 
 
 def test_decide_needs_a_timezone_aware_now() -> None:
