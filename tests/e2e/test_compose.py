@@ -127,9 +127,9 @@ def _mentioned_services(text: str) -> set[str]:
             continue
         in_service_table = False
     names.update(re.findall(r"--scale ([a-z0-9._-]+)=", text))
-    names.update(
-        re.findall(r"docker compose (?:logs|run --rm|restart|exec)(?: -\S+)* ([a-z0-9._-]+)", text)
-    )
+    # Options before the service: flags, and -e/--env with its KEY=VALUE.
+    command = r"docker compose (?:logs|run|restart|exec)(?: (?:-e|--env) \S+| -{1,2}[\w-]+)*"
+    names.update(re.findall(command + r" ([a-z0-9._-]+)", text))
     return names
 
 
@@ -149,3 +149,39 @@ def test_the_yaml_reader_agrees_with_pyyaml_when_it_is_installed() -> None:
     yaml = pytest.importorskip("yaml")
     text = (ROOT / "docker-compose.yml").read_text()
     assert load(text) == yaml.safe_load(text)
+
+
+def test_the_readme_check_finds_services_in_tables_scale_flags_and_commands() -> None:
+    text = (
+        "| service | what |\n|---|---|\n| `redis` | a cache |\n\n"
+        "docker compose up -d --scale beat=2\n"
+        "docker compose run --rm -e A=b cron list\n"
+    )
+    assert _mentioned_services(text) == {"redis", "beat", "cron"}
+
+
+def test_the_yaml_reader_reads_sequences_of_mappings_and_block_scalars() -> None:
+    text = (
+        "steps:\n"
+        "  - name: a  # a comment\n"
+        '    run: ["x", "y"]\n'
+        "  - name: 'b c'\n"
+        "    script: >-\n"
+        "      one\n"
+        "      two\n"
+        "    literal: |\n"
+        "      keep\n"
+        "      lines\n"
+        "empty: {}\n"
+        "count: 3\n"
+        "flag: false\n"
+    )
+    assert load(text) == {
+        "steps": [
+            {"name": "a", "run": ["x", "y"]},
+            {"name": "b c", "script": "one two", "literal": "keep\nlines\n"},
+        ],
+        "empty": {},
+        "count": 3,
+        "flag": False,
+    }
