@@ -6,6 +6,8 @@ from datetime import date
 
 import pycountry
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from domain import (
@@ -229,3 +231,33 @@ def test_the_member_states_of_any_day_are_sorted_and_unique() -> None:
     for year in range(1958, 2030, 3):
         states = member_states_on(date(year, 7, 1))
         assert list(states) == sorted(set(states))
+
+
+ISO_CODES = sorted(country.alpha_2 for country in pycountry.countries)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    code=st.sampled_from([*ISO_CODES, "EL", "UK", "el", "uk"]),
+    day=st.dates(min_value=date(1958, 1, 1), max_value=date(2100, 12, 31)),
+)
+def test_every_country_is_either_a_member_state_or_a_third_country_on_any_day(
+    code: str, day: date
+) -> None:
+    as_member: str | None
+    try:
+        as_member = member_state(code, day)
+    except NotAMemberState:
+        as_member = None
+    try:
+        as_third: str | None = third_country(code, day)
+    except NotAThirdCountry:
+        as_third = None
+
+    assert (as_member is None) != (as_third is None)
+    assert is_member_state(code, day) == (as_member is not None)
+    if as_member is not None:
+        assert as_member == eu_code(code)
+    if as_third is not None:
+        assert as_third == iso_code(code)
+    assert eu_code(iso_code(code)) == eu_code(code)
