@@ -363,6 +363,7 @@ def _check_invariants(before: Partnership, after: Partnership, events: list[Even
     for recorded in events:
         # A business date never lies after the day it was recorded (UTC).
         assert recorded.occurred_on <= recorded.recorded_at.astimezone(UTC).date()
+        assert recorded.recorded_at.utcoffset() == timedelta(0)
         _check_deadlines(before, recorded)
     assert {(e.actor.id, e.actor.role) for e in events} <= {
         (p.id, p.role) for p in after.participants
@@ -419,6 +420,8 @@ def _run(
         except DomainError:
             continue
         assert events, "an accepted command records at least one event"
+        # Pure: the same decision again gives the same events.
+        assert decide(state, command, actor, now) == events
         after = replay(events, state)
         _check_invariants(state, after, events)
         if edges is not None and after.stage is not None:
