@@ -73,8 +73,10 @@ class EventStore:
         *,
         upcasters: Upcasters = NO_UPCASTERS,
         projections: InlineProjection | None = None,
+        cache_heads: bool = True,
     ) -> None:
         self.engine = engine
+        self.cache_heads = cache_heads
         self.upcasters = upcasters
         self.projections = projections
         self._writer = writer_for(engine.dialect.name)
@@ -215,6 +217,8 @@ class EventStore:
             return self._heads.get(stream_id)
 
     def _remember(self, stream_id: str, head: Head) -> None:
+        if not self.cache_heads:
+            return
         with self._heads_lock:
             self._heads[stream_id] = head
             self._heads.move_to_end(stream_id)
