@@ -309,7 +309,8 @@ class _Context:
         given = command.occurred_on
         if by_deadline and given is None:
             given = self.state.consultation_deadline
-        on = self._on(given, "the closing date")
+        last_answer = max((a.answered_on for a in self.state.answers), default=None)
+        on = self._on(given, "the closing date", ("the latest answer", last_answer))
         interested = self.state.interested_member_states
         events: list[Event] = [
             ConsultationClosed(
