@@ -365,7 +365,8 @@ class _Context:
         ]
 
     def conclude_talks(self, command: ConcludeTalks) -> list[Event]:
-        last_round = self.state.rounds[-1].held_on if self.state.rounds else None
+        # Rounds may be recorded out of order; the talks end after the latest one held.
+        last_round = max((r.held_on for r in self.state.rounds), default=None)
         on = self._on(
             command.occurred_on,
             "the conclusion's date",
