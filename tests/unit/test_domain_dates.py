@@ -111,6 +111,14 @@ def _cases() -> list[tuple[str, Callable[[], Story], Command, Actor, datetime, s
             "the closing date 2025-03-01 is before the proposal (2025-03-03)",
         ),
         (
+            "closing before the latest answer",
+            at_consultation,
+            CloseConsultation(occurred_on=date(2025, 3, 12)),
+            COMMISSION,
+            CLOSED,
+            "the closing date 2025-03-12 is before the latest answer (2025-03-13)",
+        ),
+        (
             "authorising before the closure",
             at_awaiting_talks_authorisation,
             AuthoriseTalks(occurred_on=date(2025, 3, 31)),
@@ -247,3 +255,16 @@ def test_a_recorded_time_on_the_same_instant_in_another_zone_decides_the_same() 
     [in_tokyo] = Story().do(propose(), COMMISSION, tokyo_now)
 
     assert in_utc == in_tokyo
+
+
+def test_talks_conclude_no_earlier_than_the_latest_round_held_even_if_recorded_earlier() -> None:
+    story = at_exploratory_talks(rounds=False)
+    story.do(talks_round("FR", held_on=date(2025, 6, 14)), COMMISSION, at(2025, 6, 14))
+    story.do(talks_round("ES", held_on=date(2025, 5, 31)), COMMISSION, at(2025, 6, 20))
+    story.reject(
+        ConcludeTalks(third_country_willing=True, occurred_on=date(2025, 6, 1)),
+        COMMISSION,
+        at(2025, 6, 21),
+        InvalidDate,
+        "the conclusion's date 2025-06-01 is before the last talks round (2025-06-14)",
+    )

@@ -9,6 +9,7 @@ survive JSON, and never take a partnership outside the diagram of DESIGN.md §2.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from itertools import pairwise
 from random import Random
 
 from hypothesis import HealthCheck, event, given, settings
@@ -356,6 +357,7 @@ def _check_invariants(before: Partnership, after: Partnership, events: list[Even
         assert after.report is None
     if after.talks is not None and after.talks.third_country_willing:
         assert after.rounds
+    _check_business_dates_follow_the_lifecycle(after)
     versions = [m.version for m in after.milestones]
     assert versions == sorted(set(versions))
     assert all(v <= after.version for v in versions)
@@ -368,6 +370,24 @@ def _check_invariants(before: Partnership, after: Partnership, events: list[Even
     assert {(e.actor.id, e.actor.role) for e in events} <= {
         (p.id, p.role) for p in after.participants
     }
+
+
+def _check_business_dates_follow_the_lifecycle(state: Partnership) -> None:
+    """Each step happened in the world no earlier than the steps it follows."""
+    chain: list[list[date]] = [
+        [d for d in [state.proposed_on] if d is not None],
+        [a.answered_on for a in state.answers],
+        [d for d in [state.consultation_closed_on] if d is not None],
+        [d for d in [state.talks_authorised_on] if d is not None],
+        [r.held_on for r in state.rounds],
+        [state.talks.concluded_on] if state.talks else [],
+        [state.report.submitted_on] if state.report else [],
+        [state.decision.decided_on] if state.decision else [],
+        [state.launch.signed_on] if state.launch else [],
+    ]
+    reached = [days for days in chain if days]
+    for earlier, later in pairwise(reached):
+        assert max(earlier) <= min(later), (earlier, later)
 
 
 def _check_deadlines(before: Partnership, recorded: Event) -> None:
