@@ -58,7 +58,8 @@ _STORE_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=["ConcurrencyError", "EventIdConflict", "InvalidAppend"],
 )
-_ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# An append takes milliseconds; a worker that died mid-activity is noticed after this long.
+_ACTIVITY_TIMEOUT = timedelta(seconds=10)
 
 
 def workflow_id_for(country: str) -> str:
