@@ -30,18 +30,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sqlalchemy as sa  # noqa: E402
-from eventsourcing.persistence import StoredEvent as EsStoredEvent  # noqa: E402
-from sqlalchemy.engine import URL, Engine  # noqa: E402
+import sqlalchemy as sa
+from eventsourcing.persistence import StoredEvent as EsStoredEvent
+from sqlalchemy.engine import URL, Engine
 
-from activities.appenders import EMPTY_HEAD, prepare_rows  # noqa: E402
-from activities.codec import to_new_event  # noqa: E402
-from activities.database import create_engine_from_url, normalise_url  # noqa: E402
-from activities.eventstore import EventStore  # noqa: E402
-from activities.projections import Projections  # noqa: E402
-from activities.records import NewEvent  # noqa: E402
-from activities.schema import events as events_table  # noqa: E402
-from domain import (  # noqa: E402
+from activities.appenders import EMPTY_HEAD, prepare_rows
+from activities.codec import to_new_event
+from activities.database import create_engine_from_url, normalise_url
+from activities.eventstore import EventStore
+from activities.projections import Projections
+from activities.records import NewEvent
+from activities.schema import events as events_table
+from domain import (
     Actor,
     AuthoriseTalks,
     CloseConsultation,
@@ -62,10 +62,10 @@ from domain import (  # noqa: E402
     decide,
     evolve,
 )
-from migrations import runner  # noqa: E402
+from migrations import runner
 
-APPENDS_PER_ROUND = 300
-ROUNDS = 6
+APPENDS_PER_ROUND = 150
+ROUNDS = 12
 REBUILD_EVENTS = 100_000
 PG_SERVER = os.environ.get(
     "PARTNERSHIPS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -83,8 +83,8 @@ def lifecycle() -> list[Event]:
     def rep(ms: str) -> Actor:
         return Actor(id=f"rep-{ms.lower()}", role=Role.MEMBER_STATE, member_state=ms)
 
-    def at(*ymd: int) -> datetime.datetime:
-        return datetime.datetime(*ymd, 12, tzinfo=datetime.UTC)
+    def at(year: int, month: int, day: int) -> datetime.datetime:
+        return datetime.datetime(year, month, day, 12, tzinfo=datetime.UTC)
 
     steps: list[tuple[Any, Actor, datetime.datetime]] = [
         (
@@ -272,7 +272,13 @@ def sqlite_backend() -> Iterator[tuple[URL, Callable[[], Any]]]:
 
 @contextmanager
 def postgres_backend() -> Iterator[tuple[URL, Callable[[], Any]]]:
-    from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+    try:
+        from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+    except ImportError as error:  # eventsourcing's PostgreSQL extra brings psycopg-pool
+        raise SystemExit(
+            f"eventsourcing's PostgreSQL recorder cannot be imported ({error}); "
+            "install eventsourcing[postgres] (psycopg-pool) to run this benchmark."
+        ) from None
 
     server = normalise_url(PG_SERVER)
     name = f"partnerships_bench_{uuid.uuid4().hex[:10]}"
@@ -317,7 +323,10 @@ class Figures:
 
 
 def measure_appends(contenders: dict[str, Runner]) -> dict[str, float]:
-    work = {name: workload(name.replace(" ", "_"), APPENDS_PER_ROUND * (ROUNDS + 1)) for name in contenders}
+    work = {
+        name: workload(name.replace(" ", "_"), APPENDS_PER_ROUND * (ROUNDS + 1))
+        for name in contenders
+    }
     elapsed: dict[str, list[float]] = {name: [] for name in contenders}
     for round_ in range(ROUNDS + 1):
         order = list(contenders)
@@ -373,8 +382,10 @@ def run_backend(label: str, backend: Callable[[], Any]) -> Figures:
 
 def report(results: list[Figures]) -> None:
     print()
-    print(f"Appends/s (one transaction of 1-3 events; median of {ROUNDS} rounds of "
-          f"{APPENDS_PER_ROUND}, contenders interleaved):")
+    print(
+        f"Appends/s (one transaction of 1-3 events; median of {ROUNDS} rounds of "
+        f"{APPENDS_PER_ROUND}, contenders interleaved):"
+    )
     names = list(results[0].rates)
     print(f"  {'':24}" + "".join(f"{r.backend:>14}" for r in results))
     for name in names:
@@ -387,7 +398,9 @@ def report(results: list[Figures]) -> None:
     print()
     print("Read-model rebuild (status board, participation, milestones outbox):")
     for r in results:
-        print(f"  {r.backend:10} {r.rebuild_events:,} events folded at {r.rebuild_rate:,.0f} events/s")
+        print(
+            f"  {r.backend:10} {r.rebuild_events:,} events folded at {r.rebuild_rate:,.0f} events/s"
+        )
 
 
 def main() -> int:
