@@ -17,11 +17,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.panel import Panel
@@ -246,12 +247,21 @@ def _terminate_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+async def _worker(serving: Coroutine[Any, Any, None]) -> None:
+    from worker import TemporalUnreachable
+
+    try:
+        await serving
+    except TemporalUnreachable as error:
+        raise CliError(str(error), code=ExitCode.UNAVAILABLE) from None
+
+
 async def _serve(stack: Stack, settings: Settings, server: TemporalServer) -> None:
     import worker as composition_root
 
     await wait_until_serving(server, stack)
     ready = asyncio.Event()
-    serving = asyncio.create_task(composition_root.serve(settings, ready=ready))
+    serving = asyncio.create_task(_worker(composition_root.serve(settings, ready=ready)))
     announced = asyncio.create_task(ready.wait())
     done, _ = await asyncio.wait({serving, announced}, return_when=asyncio.FIRST_COMPLETED)
     if announced in done:
