@@ -193,7 +193,7 @@ def _story(
                     member_states=member_states,
                     components=[*offers, *THIRD_COUNTRY],
                     signed_on=dates["signed"],
-                    joint_declaration_reference=f"Joint declaration EU–{title}",
+                    joint_declaration_reference=f"Joint declaration, EU and {title}",
                 ),
                 f"joint declaration signed ({dates['signed']:%d %b %Y})",
             ),
