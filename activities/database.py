@@ -28,10 +28,12 @@ PG_CONNECT_TIMEOUT_S = 5
 APPEND_LOCK_KEY = 0x5041_5254_4E45_5253  # "PARTNERS"
 APPEND_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
 
-_BEGIN_IMMEDIATE = "partnerships_begin_immediate"
+# Execution option read by the SQLite begin hook: take the write lock at BEGIN.
+BEGIN_IMMEDIATE = "partnerships_begin_immediate"
 
 __all__ = [
     "APPEND_LOCK_KEY",
+    "BEGIN_IMMEDIATE",
     "DEFAULT_DATABASE_URL",
     "DatabaseNotReady",
     "DatabaseUnreachable",
@@ -110,7 +112,7 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     def _begin(conn: Connection) -> None:
         # A writer must hold the write lock from its first read, or WAL refuses the upgrade
         # with SQLITE_BUSY when another writer committed in between.
-        immediate = conn.get_execution_options().get(_BEGIN_IMMEDIATE, False)
+        immediate = conn.get_execution_options().get(BEGIN_IMMEDIATE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
@@ -121,7 +123,7 @@ def begin_write(engine: Engine) -> Iterator[Connection]:
     """A transaction that excludes concurrent appends: BEGIN IMMEDIATE on SQLite, the append
     advisory lock on PostgreSQL. Use it for read-then-write work on the log's derived tables."""
     with engine.connect() as conn:
-        conn = conn.execution_options(**{_BEGIN_IMMEDIATE: True})
+        conn = conn.execution_options(**{BEGIN_IMMEDIATE: True})
         with conn.begin():
             if engine.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})

@@ -26,7 +26,7 @@ from activities.appenders import (
     PreparedRow,
     writer_for,
 )
-from activities.database import begin_write
+from activities.database import BEGIN_IMMEDIATE, begin_write
 from activities.hashing import GENESIS_HASH, canonical_header, canonical_json, chain_hash
 from activities.records import AppendResult, ChainBreak, NewEvent, StoredEvent, VerifyReport
 from activities.schema import events as events_table
@@ -141,7 +141,7 @@ class EventStore:
             finally:
                 raw.close()
         with self.engine.connect() as conn:
-            conn = conn.execution_options(partnerships_begin_immediate=True)
+            conn = conn.execution_options(**{BEGIN_IMMEDIATE: True})
             with conn.begin() as transaction:
                 outcome = self._writer.write(
                     conn.connection.driver_connection,

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from activities.database import begin_write
+from activities.database import BEGIN_IMMEDIATE, begin_write
 from activities.eventstore import EventStore
 from activities.read_models import StreamRows, fold_stream
 from activities.records import StoredEvent
@@ -204,7 +204,7 @@ class CatchUpProjector:
     def _locked_checkpoint(self) -> Iterator[tuple[Connection, int]]:
         with self.store.engine.connect() as conn:
             # SQLite: take the write lock up front, as any read-then-write must in WAL mode.
-            conn = conn.execution_options(partnerships_begin_immediate=True)
+            conn = conn.execution_options(**{BEGIN_IMMEDIATE: True})
             with conn.begin():
                 conn.execute(
                     _insert(conn, projector_checkpoints)
