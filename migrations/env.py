@@ -3,6 +3,8 @@ PostgreSQL get the same settings as the application (WAL, psycopg 3 URL rewritin
 
 from __future__ import annotations
 
+import os
+
 from alembic import context
 from sqlalchemy.engine import Connection
 
@@ -11,6 +13,15 @@ from activities.schema import metadata
 
 config = context.config
 target_metadata = metadata
+
+
+def _url() -> str:
+    # The application's Config sets the URL; the `alembic` command line reads DATABASE_URL.
+    return (
+        config.get_main_option("sqlalchemy.url")
+        or os.environ.get("DATABASE_URL")
+        or DEFAULT_DATABASE_URL
+    )
 
 
 def _run(connection: Connection) -> None:
@@ -29,7 +40,7 @@ def _run(connection: Connection) -> None:
 def run_migrations_offline() -> None:
     """Emit SQL for the configured URL without connecting."""
     context.configure(
-        url=config.get_main_option("sqlalchemy.url") or DEFAULT_DATABASE_URL,
+        url=_url(),
         target_metadata=target_metadata,
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
@@ -44,9 +55,7 @@ def run_migrations_online() -> None:
     if given is not None:
         _run(given)
         return
-    engine = create_engine_from_url(
-        config.get_main_option("sqlalchemy.url") or DEFAULT_DATABASE_URL
-    )
+    engine = create_engine_from_url(_url())
     try:
         with engine.connect() as connection:
             _run(connection)
