@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -91,6 +92,7 @@ class PilotPartnershipWorkflow:
         self._stream_id = ""
         self._consultation_period = timedelta(days=42)
         self._timeline: list[str] = []
+        self._upserted: list[SearchAttributeUpdate[Any]] = []
 
     @workflow.run
     async def run(self, start: StartPartnership) -> StatusView:
@@ -120,18 +122,21 @@ class PilotPartnershipWorkflow:
         return self._state.stage is not None and self._state.stage.is_end
 
     async def _wait_for_change_or_deadline(self) -> None:
+        # One durable timer per distinct wake-up: a step that leaves the next deadline where
+        # it was keeps the running timer instead of cancelling and starting another.
         wake = next_wakeup(self._state)
-        seen = self._state.version
+
+        def moved() -> bool:
+            return self._ended() or next_wakeup(self._state) != wake
+
         if wake is None:
-            await workflow.wait_condition(lambda: self._state.version != seen or self._ended())
+            await workflow.wait_condition(moved)
             return
         delay = (wake - workflow.now()).total_seconds()
         if delay > 0:
             try:
                 await workflow.wait_condition(
-                    lambda: self._state.version != seen,
-                    timeout=delay,
-                    timeout_summary=f"next deadline {wake.isoformat()}",
+                    moved, timeout=delay, timeout_summary=f"deadline {wake.isoformat()}"
                 )
                 return
             except TimeoutError:
@@ -190,7 +195,11 @@ class PilotPartnershipWorkflow:
                     retry_policy=_STORE_RETRY,
                     summary=f"milestone {kind.value}: report to the Council",
                 )
-        workflow.upsert_search_attributes(search_attribute_updates(self._state))
+        attributes = search_attribute_updates(self._state)
+        # Visibility is written only when what operators filter on has changed.
+        if attributes != self._upserted:
+            workflow.upsert_search_attributes(attributes)
+            self._upserted = attributes
         workflow.set_current_details(current_details(self._state, self._timeline))
 
     def _validate(self, request: _ByAUser) -> None:
