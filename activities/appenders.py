@@ -25,6 +25,7 @@ from activities.hashing import (
     utc_timestamp,
 )
 from activities.records import NewEvent
+from activities.store_errors import InvalidAppend
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,17 @@ class PreparedRow:
 
 
 def prepare_rows(stream_id: str, head: Head, events: Sequence[NewEvent]) -> list[PreparedRow]:
-    """Place events after `head` and link each to its predecessor's hash."""
+    """Place events after `head` and link each to its predecessor's hash.
+
+    Raises InvalidAppend for an event that cannot be recorded faithfully on every backend.
+    """
+    try:
+        return _prepare_rows(stream_id, head, events)
+    except ValueError as error:
+        raise InvalidAppend(f"cannot append to {stream_id!r}: {error}") from None
+
+
+def _prepare_rows(stream_id: str, head: Head, events: Sequence[NewEvent]) -> list[PreparedRow]:
     rows: list[PreparedRow] = []
     prev = head.hash
     for offset, event in enumerate(events, start=1):

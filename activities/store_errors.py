@@ -56,5 +56,6 @@ class EventIdConflict(StoreError):
         super().__init__(f"Event id {event_id} is already recorded: {detail}; nothing was written.")
 
 
-class InvalidAppend(StoreError):
-    """The append request itself is malformed (empty, duplicate ids, bad version)."""
+class InvalidAppend(StoreError, ValueError):
+    """The append request itself is malformed (empty, duplicate ids, a naive timestamp, a NUL
+    character): retrying it cannot help."""
