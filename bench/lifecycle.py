@@ -31,7 +31,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
-from domain.countries import member_states_on  # noqa: E402
 from domain.requests import REQUEST_FOR, StartPartnership  # noqa: E402
 from interfaces.settings import Settings  # noqa: E402
 from migrations import runner  # noqa: E402
