@@ -79,8 +79,14 @@ class Projections:
         self._store = EventStore(engine, upcasters=upcasters)
 
     def apply(self, conn: Connection, stream_id: str, new_events: Sequence[StoredEvent]) -> None:
-        """Bring `stream_id`'s rows up to date inside the caller's transaction."""
-        write_stream_rows(conn, fold_stream(stream_id, self._store.read_stream_on(conn, stream_id)))
+        """Bring `stream_id`'s rows up to date inside the caller's transaction.
+
+        With `new_events` (an append), earlier milestones are already in the outbox and are not
+        rendered again; without (catch-up), every milestone is offered to the outbox.
+        """
+        after = min(e.position for e in new_events) - 1 if new_events else 0
+        stored = self._store.read_stream_on(conn, stream_id)
+        write_stream_rows(conn, fold_stream(stream_id, stored, milestones_after=after))
 
     def _handle(self, conn: Connection, batch: list[StoredEvent]) -> None:
         for stream_id in dict.fromkeys(e.stream_id for e in batch):

@@ -28,15 +28,21 @@ class StreamRows:
     milestones: list[Row] = field(default_factory=list)
 
 
-def fold_stream(stream_id: str, stored: Sequence[StoredEvent]) -> StreamRows:
-    """Fold a whole stream, in version order, into its read-model rows."""
+def fold_stream(
+    stream_id: str, stored: Sequence[StoredEvent], *, milestones_after: int = 0
+) -> StreamRows:
+    """Fold a whole stream, in version order, into its read-model rows.
+
+    Milestone rows (and their rendered reports) are made only for events at positions after
+    `milestones_after`: an append that knows the earlier ones are stored skips rendering them.
+    """
     state = Partnership()
     milestones: list[Row] = []
     for record in stored:
         event = to_domain(record)
         state = evolve(state, event)
         kind = milestone_kind(event)
-        if kind is not None and state.country is not None:
+        if kind is not None and state.country is not None and record.position > milestones_after:
             milestones.append(
                 {
                     "stream_id": stream_id,
