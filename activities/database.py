@@ -7,8 +7,10 @@ the production backend. Every engine is made here so both backends get the same 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -118,11 +120,31 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     return engine
 
 
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def write_lock(engine: Engine) -> AbstractContextManager[object]:
+    """Serialise this process's writers on a SQLite engine; a no-op on PostgreSQL.
+
+    SQLite has one writer at a time. Threads queueing on a Python lock take turns at once,
+    where SQLite's busy handler would have them sleep and poll, which collapses throughput
+    when a worker's activity threads write together.
+    """
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _WRITE_LOCKS_GUARD:
+        lock = _WRITE_LOCKS.get(engine)
+        if lock is None:
+            lock = _WRITE_LOCKS[engine] = threading.Lock()
+    return lock
+
+
 @contextmanager
 def begin_write(engine: Engine) -> Iterator[Connection]:
     """A transaction that excludes concurrent appends: BEGIN IMMEDIATE on SQLite, the append
     advisory lock on PostgreSQL. Use it for read-then-write work on the log's derived tables."""
-    with engine.connect() as conn:
+    with write_lock(engine), engine.connect() as conn:
         conn = conn.execution_options(**{BEGIN_IMMEDIATE: True})
         with conn.begin():
             if engine.dialect.name == "postgresql":

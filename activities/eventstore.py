@@ -26,7 +26,7 @@ from activities.appenders import (
     PreparedRow,
     writer_for,
 )
-from activities.database import BEGIN_IMMEDIATE, begin_write
+from activities.database import BEGIN_IMMEDIATE, begin_write, write_lock
 from activities.hashing import GENESIS_HASH, canonical_header, canonical_json, chain_hash
 from activities.records import AppendResult, ChainBreak, NewEvent, StoredEvent, VerifyReport
 from activities.schema import events as events_table
@@ -121,6 +121,16 @@ class EventStore:
         raise ConcurrencyError(stream_id, expected_version, self.stream_version(stream_id))
 
     def _write(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        known_head: Head | None,
+    ) -> Inserted | Mismatch | Collision:
+        with write_lock(self.engine):
+            return self._write_locked(stream_id, expected_version, events, known_head)
+
+    def _write_locked(
         self,
         stream_id: str,
         expected_version: int,

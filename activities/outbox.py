@@ -1,18 +1,21 @@
 """The milestones outbox: report-back milestones waiting for their subscribers.
 
-The read models put each milestone here in the append's transaction; `put` lets the milestone
-activity do the same on its own. Both are idempotent on (stream, event position, kind), so
-whichever comes first writes the row and the other changes nothing.
+The read models put each milestone here, pending, in the append's transaction (a transactional
+outbox: the milestone exists exactly when its event does). The workflow's milestone activity
+then publishes it: marks it delivered and shows its report in the Temporal UI.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
+from activities.database import begin_write
 from activities.projections import _insert
 from activities.schema import events, milestones
 from domain.state import MilestoneKind
@@ -44,34 +47,82 @@ class Outbox:
 
         Does nothing when it is already there (whatever its delivery state).
         """
-        with self.engine.begin() as conn:
-            event = conn.execute(
-                sa.select(events.c.position, events.c.occurred_on, events.c.recorded_at).where(
-                    events.c.stream_id == stream_id, events.c.stream_version == version
-                )
-            ).one()
-            first = conn.execute(
-                sa.select(events.c.payload).where(
-                    events.c.stream_id == stream_id, events.c.stream_version == 1
-                )
-            ).scalar_one()
-            recorded_at = event.recorded_at
-            if recorded_at.tzinfo is None:
-                recorded_at = recorded_at.replace(tzinfo=datetime.UTC)
-            conn.execute(
-                _insert(conn, milestones)
-                .values(
-                    stream_id=stream_id,
-                    position=event.position,
-                    kind=MilestoneKind(kind).value,
-                    country=str(first.get("country", "")),
-                    business_date=event.occurred_on,
-                    recorded_at=recorded_at,
-                    report=report,
-                    delivery_state="pending",
-                )
-                .on_conflict_do_nothing()
+        with begin_write(self.engine) as conn:
+            self._put(conn, stream_id, version, kind, report, "pending")
+
+    def publish(
+        self, stream_id: str, version: int, kind: MilestoneKind, render: Callable[[], str]
+    ) -> OutboxMilestone:
+        """Mark the milestone of `stream_id`'s event at `version` delivered and return it.
+
+        The read models normally wrote it, report included, in the append's transaction; when
+        they did not (a store kept without them), `render` supplies the report. Publishing
+        again returns the milestone as first delivered.
+        """
+        with begin_write(self.engine) as conn:
+            position = self._position(conn, stream_id, version)
+            key = (
+                milestones.c.stream_id == stream_id,
+                milestones.c.position == position,
+                milestones.c.kind == MilestoneKind(kind).value,
             )
+            exists = conn.execute(sa.select(milestones.c.position).where(*key)).first()
+            if exists is None:
+                self._put(conn, stream_id, version, kind, render(), "pending")
+            conn.execute(
+                sa.update(milestones)
+                .where(*key, milestones.c.delivery_state == "pending")
+                .values(
+                    delivery_state="delivered", delivered_at=datetime.datetime.now(datetime.UTC)
+                )
+            )
+            row = conn.execute(sa.select(milestones).where(*key)).one()
+        return _milestone(row)
+
+    @staticmethod
+    def _position(conn: Connection, stream_id: str, version: int) -> int:
+        position = conn.execute(
+            sa.select(events.c.position).where(
+                events.c.stream_id == stream_id, events.c.stream_version == version
+            )
+        ).scalar_one_or_none()
+        if position is None:
+            raise LookupError(f"{stream_id} has no event at version {version}")
+        return int(position)
+
+    @staticmethod
+    def _put(
+        conn: Connection,
+        stream_id: str,
+        version: int,
+        kind: MilestoneKind,
+        report: str,
+        state: str,
+    ) -> None:
+        event = conn.execute(
+            sa.select(events.c.position, events.c.occurred_on, events.c.recorded_at).where(
+                events.c.stream_id == stream_id, events.c.stream_version == version
+            )
+        ).one()
+        first = conn.execute(
+            sa.select(events.c.payload).where(
+                events.c.stream_id == stream_id, events.c.stream_version == 1
+            )
+        ).scalar_one()
+        conn.execute(
+            _insert(conn, milestones)
+            .values(
+                stream_id=stream_id,
+                position=event.position,
+                kind=MilestoneKind(kind).value,
+                country=str(first.get("country", "")),
+                business_date=event.occurred_on,
+                recorded_at=_aware(event.recorded_at),
+                report=report,
+                delivery_state=state,
+            )
+            .on_conflict_do_nothing()
+        )
 
     def pending(self, limit: int = 100) -> list[OutboxMilestone]:
         """Milestones not yet delivered, oldest first."""
@@ -84,7 +135,7 @@ class Outbox:
 
     def mark_delivered(self, stream_id: str, position: int, kind: str) -> bool:
         """Record delivery; False when there is no such pending milestone."""
-        with self.engine.begin() as conn:
+        with begin_write(self.engine) as conn:
             result = conn.execute(
                 sa.update(milestones)
                 .where(
@@ -110,20 +161,21 @@ class Outbox:
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
-            return [
-                OutboxMilestone(
-                    stream_id=r.stream_id,
-                    position=r.position,
-                    kind=r.kind,
-                    country=r.country,
-                    business_date=r.business_date,
-                    recorded_at=_aware(r.recorded_at),
-                    report=r.report,
-                    delivery_state=r.delivery_state,
-                    delivered_at=_aware(r.delivered_at) if r.delivered_at else None,
-                )
-                for r in conn.execute(query)
-            ]
+            return [_milestone(r) for r in conn.execute(query)]
+
+
+def _milestone(r: sa.Row[Any]) -> OutboxMilestone:
+    return OutboxMilestone(
+        stream_id=r.stream_id,
+        position=r.position,
+        kind=r.kind,
+        country=r.country,
+        business_date=r.business_date,
+        recorded_at=_aware(r.recorded_at),
+        report=r.report,
+        delivery_state=r.delivery_state,
+        delivered_at=_aware(r.delivered_at) if r.delivered_at else None,
+    )
 
 
 def _aware(moment: datetime.datetime) -> datetime.datetime:

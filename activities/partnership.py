@@ -6,6 +6,7 @@ worker registers the bound methods.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from temporalio import activity
@@ -20,8 +21,9 @@ from activities.contract import (
     OpenStreamInput,
     OpenStreamResult,
 )
+from activities.outbox import OutboxMilestone
 from activities.records import AppendResult, NewEvent, StoredEvent
-from activities.store_errors import StoreError
+from activities.store_errors import DatabaseUnreachable, StoreError
 from domain.countries import iso_code
 from domain.errors import DomainError
 from domain.report import render_report
@@ -43,7 +45,9 @@ class EventLog(Protocol):
 class MilestoneOutbox(Protocol):
     """Where report-back milestones wait for their subscribers."""
 
-    def deliver(self, stream_id: str, version: int, kind: MilestoneKind, report: str) -> None: ...
+    def publish(
+        self, stream_id: str, version: int, kind: MilestoneKind, render: Callable[[], str]
+    ) -> OutboxMilestone: ...
 
 
 def stream_prefix(country: str) -> str:
@@ -96,7 +100,7 @@ class PartnershipActivities:
         try:
             result = self._log.append(request.stream_id, request.expected_version, rows)
         except StoreError as error:
-            if type(error).__name__ in {"DatabaseUnreachable"}:
+            if isinstance(error, DatabaseUnreachable):
                 raise  # transient: retry until the database is back
             raise ApplicationError(
                 str(error), type=type(error).__name__, non_retryable=True
@@ -110,17 +114,17 @@ class PartnershipActivities:
 
     @activity.defn(name="deliver_milestone")
     def deliver_milestone(self, request: MilestoneInput) -> MilestoneOutput:
-        """Render the milestone's report from the stream's own events and put it in the outbox."""
-        stored = [
-            s
-            for s in self._log.read_stream(request.stream_id)
-            if s.stream_version <= request.version
-        ]
-        report = render_report(to_domain_all(stored), request.kind)
-        self._outbox.deliver(request.stream_id, request.version, request.kind, report)
+        """Publish the milestone's report (rendered by the domain from the stream's events)."""
+
+        def render() -> str:
+            stored = self._log.read_stream(request.stream_id)
+            upto = [s for s in stored if s.stream_version <= request.version]
+            return render_report(to_domain_all(upto), request.kind)
+
+        published = self._outbox.publish(request.stream_id, request.version, request.kind, render)
         return MilestoneOutput(
             stream_id=request.stream_id,
             version=request.version,
             kind=request.kind,
-            report=report,
+            report=published.report,
         )
