@@ -20,6 +20,28 @@ from activities.projections import _insert
 from activities.schema import events, milestones
 from domain.state import MilestoneKind
 
+# Built once: the milestone activity runs this for every milestone, and building the
+# expression costs more than executing it. A second publish keeps the first delivery's time.
+_DELIVER = (
+    sa.update(milestones)
+    .where(
+        milestones.c.stream_id == sa.bindparam("b_stream_id"),
+        milestones.c.kind == sa.bindparam("b_kind"),
+        milestones.c.position
+        == sa.select(events.c.position)
+        .where(
+            events.c.stream_id == sa.bindparam("b_stream_id"),
+            events.c.stream_version == sa.bindparam("b_version"),
+        )
+        .scalar_subquery(),
+    )
+    .values(
+        delivery_state="delivered",
+        delivered_at=sa.func.coalesce(milestones.c.delivered_at, sa.bindparam("b_now")),
+    )
+    .returning(*milestones.c)
+)
+
 
 @dataclass(frozen=True)
 class OutboxMilestone:
@@ -59,24 +81,18 @@ class Outbox:
         they did not (a store kept without them), `render` supplies the report. Publishing
         again returns the milestone as first delivered.
         """
+        params = {
+            "b_stream_id": stream_id,
+            "b_version": version,
+            "b_kind": MilestoneKind(kind).value,
+            "b_now": datetime.datetime.now(datetime.UTC),
+        }
         with begin_write(self.engine) as conn:
-            position = self._position(conn, stream_id, version)
-            key = (
-                milestones.c.stream_id == stream_id,
-                milestones.c.position == position,
-                milestones.c.kind == MilestoneKind(kind).value,
-            )
-            exists = conn.execute(sa.select(milestones.c.position).where(*key)).first()
-            if exists is None:
+            row = conn.execute(_DELIVER, params).first()
+            if row is None:
+                self._position(conn, stream_id, version)  # refuses an unrecorded event
                 self._put(conn, stream_id, version, kind, render(), "pending")
-            conn.execute(
-                sa.update(milestones)
-                .where(*key, milestones.c.delivery_state == "pending")
-                .values(
-                    delivery_state="delivered", delivered_at=datetime.datetime.now(datetime.UTC)
-                )
-            )
-            row = conn.execute(sa.select(milestones).where(*key)).one()
+                row = conn.execute(_DELIVER, params).one()
         return _milestone(row)
 
     @staticmethod

@@ -169,11 +169,12 @@ async def one_baseline(client: Client, queue: str, index: int, run: str) -> None
     await handle.result()
 
 
-async def timed(coros: list[Any]) -> float:
-    """Lifecycles per second for a batch run concurrently."""
-    began = time.perf_counter()
+async def timed(coros: list[Any]) -> tuple[float, float]:
+    """Lifecycles per second for a batch run concurrently, and this process's CPU ms each."""
+    began, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*coros)
-    return len(coros) / (time.perf_counter() - began)
+    elapsed, used = time.perf_counter() - began, time.process_time() - cpu
+    return len(coros) / elapsed, 1000 * used / len(coros)
 
 
 async def bench(n: int, rounds: int, database_url: str | None) -> None:
@@ -203,25 +204,27 @@ async def bench(n: int, rounds: int, database_url: str | None) -> None:
             )
             ours: list[float] = []
             base: list[float] = []
+            ours_cpu: list[float] = []
+            base_cpu: list[float] = []
             async with ours_worker, base_worker:
                 # Warm-up: imports, sandbox, caches, first connections.
                 await one_lifecycle(env.client, settings.task_queue, COUNTRIES[-1], "warm")
                 await one_baseline(env.client, "bench-baseline", -1, "warm")
                 for r in range(rounds):
                     run = uuid.uuid4().hex[:6]
-                    base.append(
-                        await timed(
-                            [one_baseline(env.client, "bench-baseline", i, run) for i in range(n)]
-                        )
+                    rate, cpu = await timed(
+                        [one_baseline(env.client, "bench-baseline", i, run) for i in range(n)]
                     )
-                    ours.append(
-                        await timed(
-                            [
-                                one_lifecycle(env.client, settings.task_queue, c, run)
-                                for c in COUNTRIES[:n]
-                            ]
-                        )
+                    base.append(rate)
+                    base_cpu.append(cpu)
+                    rate, cpu = await timed(
+                        [
+                            one_lifecycle(env.client, settings.task_queue, c, run)
+                            for c in COUNTRIES[:n]
+                        ]
                     )
+                    ours.append(rate)
+                    ours_cpu.append(cpu)
                     # Each country may be proposed again once its partnership has ended.
                     print(f"round {r + 1}: ours {ours[-1]:.1f}/s, baseline {base[-1]:.1f}/s")
             wiring.executor.shutdown(wait=True)
@@ -234,6 +237,10 @@ async def bench(n: int, rounds: int, database_url: str | None) -> None:
     print(f"  ours (PilotPartnershipWorkflow + event store): {ours_m:6.1f} lifecycles/s")
     print(f"  baseline (same updates, no-op activities):     {base_m:6.1f} lifecycles/s")
     print(f"  ratio ours/baseline:                           {ours_m / base_m:6.2f}")
+    print(
+        f"  worker+client CPU per lifecycle: ours {statistics.median(ours_cpu):.0f} ms, "
+        f"baseline {statistics.median(base_cpu):.0f} ms"
+    )
 
 
 def main() -> None:
