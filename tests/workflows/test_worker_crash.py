@@ -8,13 +8,12 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.client import WorkflowUpdateStage
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.requests import REQUEST_FOR
@@ -26,27 +25,10 @@ from tests.workflows.harness import (
     member,
     today,
     unique_task_queue,
-    venv_binary,
 )
-from workflows.search import SEARCH_ATTRIBUTE_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMBER_STATES = ["BG", "CY", "CZ", "DE", "EL", "FR", "HU", "IT", "LT", "PL", "PT", "RO", "SE"]
-
-
-@pytest.fixture
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The real dev server on a free port."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=venv_binary("temporal"),
-        search_attributes=list(SEARCH_ATTRIBUTE_KEYS),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
-    try:
-        yield env
-    finally:
-        await env.shutdown()
 
 
 class WorkerProcess:
