@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from interfaces.settings import Settings
 from tests.workflows.harness import (
     COMMISSION,
+    PRESIDENCY,
     Harness,
     drive_to_council_decision,
     member,
@@ -88,9 +89,26 @@ def update(env: WorkflowEnvironment, name: str, payload: dict[str, Any]) -> str:
     return done.stdout
 
 
-async def test_an_operator_drives_a_partnership_with_the_temporal_cli_and_plain_json(
-    dev_env: WorkflowEnvironment, dev_harness: Harness
-) -> None:
+def status_of(env: WorkflowEnvironment) -> dict[str, Any]:
+    """The `status` query through the CLI, as JSON."""
+    queried = temporal_cli(
+        env,
+        "workflow",
+        "query",
+        "--workflow-id",
+        "partnership-MD",
+        "--name",
+        "status",
+        "--output",
+        "json",
+    )
+    assert queried.returncode == 0, queried.stderr
+    result: dict[str, Any] = json.loads(queried.stdout)["queryResult"][0]
+    return result
+
+
+def operator_session(env: WorkflowEnvironment, task_queue: str) -> dict[str, Any]:
+    """Everything an operator does, with the `temporal` CLI only; returns the final status."""
     start = {
         "country": "MD",
         "actor": COMMISSION,
@@ -98,39 +116,31 @@ async def test_an_operator_drives_a_partnership_with_the_temporal_cli_and_plain_
         "terms_of_reference": "Council conclusions of June 2007",
         "occurred_on": "2007-09-01",
     }
-    started = await asyncio.to_thread(
-        temporal_cli,
-        dev_env,
+    started = temporal_cli(
+        env,
         "workflow",
         "start",
         "--type",
         "PilotPartnershipWorkflow",
         "--task-queue",
-        dev_harness.task_queue,
+        task_queue,
         "--workflow-id",
         "partnership-MD",
         "--input",
         json.dumps(start),
     )
     assert started.returncode == 0, started.stderr
-    handle = dev_harness.client.get_workflow_handle("partnership-MD")
-    await dev_harness.recorded(handle)
-    out = await asyncio.to_thread(
-        update,
-        dev_env,
-        "respond_to_consultation",
-        {
-            "actor": member("RO"),
-            "member_state": "RO",
-            "position": "interested",
-            "offers": ["legal_migration", "visa_facilitation"],
-            "occurred_on": "2007-10-01",
-        },
-    )
-    assert "consultation" in out
-    refused = await asyncio.to_thread(
-        temporal_cli,
-        dev_env,
+    answer = {
+        "actor": member("RO"),
+        "member_state": "RO",
+        "position": "interested",
+        "offers": ["legal_migration", "visa_facilitation"],
+        "occurred_on": "2007-10-01",
+    }
+    # The first update waits for the proposal to be recorded (the workflow orders them).
+    assert "stage:consultation" in update(env, "respond_to_consultation", answer)
+    refused = temporal_cli(
+        env,
         "workflow",
         "update",
         "execute",
@@ -143,24 +153,29 @@ async def test_an_operator_drives_a_partnership_with_the_temporal_cli_and_plain_
     )
     assert refused.returncode != 0
     assert "only presidency may" in refused.stdout + refused.stderr
-    queried = await asyncio.to_thread(
-        temporal_cli,
-        dev_env,
-        "workflow",
-        "query",
-        "--workflow-id",
-        "partnership-MD",
-        "--name",
-        "status",
-        "--output",
-        "json",
-    )
-    assert queried.returncode == 0, queried.stderr
-    status = json.loads(queried.stdout)["queryResult"][0]
+    status = status_of(env)
     assert status["stage"] == "consultation"
     assert status["interested_member_states"] == ["RO"]
-    assert status["next_actions"]["commission"] == [
-        "close_consultation",
-        "withdraw",
+    assert status["next_actions"]["commission"] == ["close_consultation", "withdraw"]
+    update(env, "close_consultation", {"actor": COMMISSION, "occurred_on": "2007-11-01"})
+    update(env, "authorise_talks", {"actor": PRESIDENCY, "occurred_on": "2007-11-15"})
+    update(env, "withdraw", {"actor": COMMISSION, "reason": "superseded"})
+    result = temporal_cli(
+        env, "workflow", "result", "--workflow-id", "partnership-MD", "--output", "json"
+    )
+    assert result.returncode == 0, result.stderr
+    return status_of(env)
+
+
+async def test_an_operator_drives_a_partnership_with_the_temporal_cli_and_plain_json(
+    dev_env: WorkflowEnvironment, dev_harness: Harness
+) -> None:
+    final = await asyncio.to_thread(operator_session, dev_env, dev_harness.task_queue)
+    assert final["stage"] == "withdrawn"
+    assert dev_harness.event_types("MD") == [
+        "PartnershipProposed",
+        "ConsultationAnswered",
+        "ConsultationClosed",
+        "TalksAuthorised",
+        "PartnershipWithdrawn",
     ]
-    assert dev_harness.event_types("MD") == ["PartnershipProposed", "ConsultationAnswered"]
