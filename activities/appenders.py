@@ -14,14 +14,14 @@ import functools
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from activities.database import APPEND_LOCK_KEY, APPEND_LOCK_SQL
 from activities.hashing import (
     GENESIS_HASH,
-    canonical_header,
     canonical_json,
     chain_hash,
+    header_text,
     utc_timestamp,
 )
 from activities.records import NewEvent
@@ -39,9 +39,12 @@ class Head:
 EMPTY_HEAD = Head(0, GENESIS_HASH)
 
 
-@dataclass(frozen=True)
-class PreparedRow:
-    """An event with its stream place and chain links, encoded once for both storage and hash."""
+class PreparedRow(NamedTuple):
+    """An event with its stream place and chain links, encoded once for both storage and hash.
+
+    A named tuple rather than a frozen dataclass: it is made once per appended event, and a
+    frozen dataclass's __init__ costs several times a tuple's.
+    """
 
     event: NewEvent
     stream_version: int
@@ -50,6 +53,9 @@ class PreparedRow:
     metadata_json: str
     prev_hash: str
     hash: str
+    recorded_at_iso: str
+    """recorded_at in UTC as the header renders it, "YYYY-MM-DDTHH:MM:SS.ffffff+00:00"."""
+    occurred_on_iso: str
 
 
 def prepare_rows(stream_id: str, head: Head, events: Sequence[NewEvent]) -> list[PreparedRow]:
@@ -66,23 +72,37 @@ def prepare_rows(stream_id: str, head: Head, events: Sequence[NewEvent]) -> list
 def _prepare_rows(stream_id: str, head: Head, events: Sequence[NewEvent]) -> list[PreparedRow]:
     rows: list[PreparedRow] = []
     prev = head.hash
-    for offset, event in enumerate(events, start=1):
-        version = head.version + offset
+    version = head.version
+    for event in events:
+        version += 1
         recorded_at = utc_timestamp(event.recorded_at)
-        header = canonical_header(
-            stream_id=stream_id,
-            stream_version=version,
-            event_id=event.event_id,
-            type=event.type,
-            schema_version=event.schema_version,
-            occurred_on=event.occurred_on,
-            recorded_at=recorded_at,
+        # Each date is rendered once, for the hash and for storage alike.
+        recorded_at_iso = recorded_at.isoformat(timespec="microseconds")
+        occurred_on_iso = event.occurred_on.isoformat()
+        header = header_text(
+            stream_id,
+            version,
+            event.event_id,
+            event.type,
+            event.schema_version,
+            occurred_on_iso,
+            recorded_at_iso,
         )
         payload_json = canonical_json(event.payload)
         metadata_json = canonical_json(event.metadata)
         digest = chain_hash(prev, header, payload_json, metadata_json)
         rows.append(
-            PreparedRow(event, version, recorded_at, payload_json, metadata_json, prev, digest)
+            PreparedRow(
+                event,
+                version,
+                recorded_at,
+                payload_json,
+                metadata_json,
+                prev,
+                digest,
+                recorded_at_iso,
+                occurred_on_iso,
+            )
         )
         prev = digest
     return rows
@@ -143,8 +163,14 @@ _UPSERT_HEAD = (
 )
 _SELECT_HEAD = "SELECT version, head_hash FROM streams WHERE stream_id = {p}"
 
-# SQLAlchemy's SQLite DateTime storage format; times are stored in UTC.
-_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+def _sqlite_datetime(iso: str) -> str:
+    """SQLAlchemy's SQLite DateTime text, "YYYY-MM-DD HH:MM:SS.ffffff", from a UTC ISO time.
+
+    Sliced from the text the header already rendered: cheaper than strftime, and zero-padded
+    like SQLAlchemy's own format for every year.
+    """
+    return f"{iso[:10]} {iso[11:26]}"
 
 
 @functools.cache
@@ -216,8 +242,8 @@ class SQLiteWriter:
                 e.schema_version,
                 row.payload_json,
                 row.metadata_json,
-                e.occurred_on.isoformat(),
-                row.recorded_at.replace(tzinfo=None).strftime(_SQLITE_DATETIME),
+                row.occurred_on_iso,
+                _sqlite_datetime(row.recorded_at_iso),
                 row.prev_hash,
                 row.hash,
             )
