@@ -57,7 +57,12 @@ _MAX_ATTEMPTS = 3
 
 
 class InlineProjection(Protocol):
-    """Read models kept current inside the append's own transaction (read-your-writes)."""
+    """Read models kept current inside the append's own transaction (read-your-writes).
+
+    A projection may also define `committed(stream_id, new_events)`: the store calls it after
+    the transaction that `apply` ran in has committed, on the same thread, and never after a
+    rollback, so state kept between appends only ever reflects what the log holds.
+    """
 
     def apply(self, conn: Connection, stream_id: str, new_events: Sequence[StoredEvent]) -> None:
         """Fold `new_events`, just appended to `stream_id`, into the read models via `conn`."""
@@ -169,6 +174,10 @@ class EventStore:
                     for row, position in zip(outcome.rows, outcome.positions, strict=True)
                 ]
                 self.projections.apply(conn, stream_id, stored)
+            # Committed: a projection that keeps state between appends may keep this one's.
+            committed = getattr(self.projections, "committed", None)
+            if committed is not None:
+                committed(stream_id, stored)
             return outcome
 
     @staticmethod
@@ -381,6 +390,10 @@ class EventStore:
     def event_from_row(self, row: Row[Any]) -> StoredEvent:
         """A StoredEvent, upcast to current, from a row selected from the `events` table."""
         return self._upcast(self._stored_from_row(row))
+
+    def upcast(self, event: StoredEvent) -> StoredEvent:
+        """`event` read as this store's upcasters read it (unchanged when already current)."""
+        return self._upcast(event)
 
     def _upcast(self, event: StoredEvent) -> StoredEvent:
         if not self.upcasters:

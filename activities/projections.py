@@ -1,12 +1,20 @@
 """Keeping the read models current: inside each append, on catch-up, and by a full rebuild.
 
-Rows for a stream are always recomputed from the whole stream (activities/read_models.py), so
-applying a stream twice, or after a crash, gives the same rows: projection is idempotent.
+Rows are folds of the stream by the domain's functions (activities/read_models.py). Catch-up and
+rebuild refold whole streams, so applying a stream twice, or after a crash, gives the same rows.
+An append folds only its new events onto the state the previous append of this process left
+(kept per stream, keyed by the hash of the event it was folded up to, so a state is only ever
+reused for exactly the events it was folded from) and writes only the rows that changed; on a
+miss it refolds the whole stream and rewrites its rows, as catch-up does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from activities.database import BEGIN_IMMEDIATE, begin_write
 from activities.eventstore import EventStore
-from activities.read_models import StreamRows, fold_stream
+from activities.read_models import EMPTY_FOLD, Fold, StreamRows, fold_onto, fold_stream
 from activities.records import StoredEvent
 from activities.schema import (
     READ_MODEL_TABLES,
@@ -39,22 +47,97 @@ Handler = Callable[[Connection, list[StoredEvent]], None]
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
     """A dialect insert, so ON CONFLICT is available on both backends."""
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    return _dialect_insert(conn.dialect.name, table)
+
+
+def _dialect_insert(dialect: str, table: sa.Table) -> Any:
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+class _Statements:
+    """The read models' write statements for one dialect, built once.
+
+    Building an upsert per call, and SQLAlchemy computing its cache key, cost more than
+    running it; a prebuilt statement is compiled once and found in the cache by identity.
+    """
+
+    def __init__(self, dialect: str) -> None:
+        status = _dialect_insert(dialect, status_board)
+        self.upsert_status = status.on_conflict_do_update(
+            index_elements=["stream_id"],
+            set_={c.name: status.excluded[c.name] for c in status_board.c if c.name != "stream_id"},
+        )
+        keys = ("stream_id", "member_state")
+        member = _dialect_insert(dialect, participation)
+        self.upsert_participation = member.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c.name: member.excluded[c.name] for c in participation.c if c.name not in keys},
+        )
+        self.insert_participation = sa.insert(participation)
+        self.insert_milestones = _dialect_insert(dialect, milestones).on_conflict_do_nothing()
+        self.delete_status = sa.delete(status_board).where(
+            status_board.c.stream_id == sa.bindparam("sid")
+        )
+        self.delete_participation = sa.delete(participation).where(
+            participation.c.stream_id == sa.bindparam("sid")
+        )
+        self.delete_member = sa.delete(participation).where(
+            participation.c.stream_id == sa.bindparam("sid"),
+            participation.c.member_state == sa.bindparam("ms"),
+        )
+
+
+@functools.cache
+def _statements(dialect: str) -> _Statements:
+    return _Statements(dialect)
 
 
 def write_stream_rows(conn: Connection, rows: StreamRows) -> None:
     """Replace one stream's read-model rows; milestones already in the outbox keep their state."""
+    statements = _statements(conn.dialect.name)
     if rows.status is None:
-        conn.execute(sa.delete(status_board).where(status_board.c.stream_id == rows.stream_id))
+        conn.execute(statements.delete_status, {"sid": rows.stream_id})
     else:
-        upsert = _insert(conn, status_board).values(rows.status)
-        changed = {k: upsert.excluded[k] for k in rows.status if k != "stream_id"}
-        conn.execute(upsert.on_conflict_do_update(index_elements=["stream_id"], set_=changed))
-    conn.execute(sa.delete(participation).where(participation.c.stream_id == rows.stream_id))
+        conn.execute(statements.upsert_status, rows.status)
+    conn.execute(statements.delete_participation, {"sid": rows.stream_id})
     if rows.participation:
-        conn.execute(sa.insert(participation), rows.participation)
+        conn.execute(statements.insert_participation, rows.participation)
     if rows.milestones:
-        conn.execute(_insert(conn, milestones).on_conflict_do_nothing(), rows.milestones)
+        conn.execute(statements.insert_milestones, rows.milestones)
+
+
+def write_changed_rows(conn: Connection, before: StreamRows, after: StreamRows) -> None:
+    """Bring one stream's rows from `before` (what the tables hold) to `after`.
+
+    Writes only what differs: the status row, the participation rows of the Member States
+    whose row changed, and the new milestones (an existing one keeps its delivery state).
+    """
+    statements = _statements(conn.dialect.name)
+    if after.status is None:
+        if before.status is not None:
+            conn.execute(statements.delete_status, {"sid": after.stream_id})
+    elif after.status != before.status:
+        conn.execute(statements.upsert_status, after.status)
+    gone = {row["member_state"]: row for row in before.participation}
+    changed = [row for row in after.participation if gone.pop(row["member_state"], None) != row]
+    if changed:
+        conn.execute(statements.upsert_participation, changed)
+    if gone:
+        conn.execute(statements.delete_member, [{"sid": after.stream_id, "ms": ms} for ms in gone])
+    if after.milestones:
+        conn.execute(statements.insert_milestones, after.milestones)
+
+
+FOLD_CACHE_SIZE = 4096
+"""How many streams' folded states one Projections keeps for the next append to each."""
+
+
+@dataclass(frozen=True)
+class _Folded:
+    """A stream's fold after a committed append, and the rows it wrote (milestones aside)."""
+
+    fold: Fold
+    rows: StreamRows
 
 
 @dataclass(frozen=True)
@@ -74,9 +157,23 @@ class Projections:
     the whole log from scratch.
     """
 
-    def __init__(self, engine: Engine, *, upcasters: Upcasters = NO_UPCASTERS) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        upcasters: Upcasters = NO_UPCASTERS,
+        fold_cache_size: int = FOLD_CACHE_SIZE,
+    ) -> None:
         self.engine = engine
         self._store = EventStore(engine, upcasters=upcasters)
+        # Folds after committed appends, by (stream id, hash of the last folded event). The
+        # hash chains every earlier event's content, so an entry matches only the exact
+        # history it was folded from, whatever was rolled back or written by others meanwhile.
+        self._folds: OrderedDict[tuple[str, str], _Folded] = OrderedDict()
+        self._folds_lock = threading.Lock()
+        self._fold_cache_size = fold_cache_size
+        # The fold of the append in flight on this thread, kept once its transaction commits.
+        self._pending = threading.local()
 
     def apply(self, conn: Connection, stream_id: str, new_events: Sequence[StoredEvent]) -> None:
         """Bring `stream_id`'s rows up to date inside the caller's transaction.
@@ -84,9 +181,47 @@ class Projections:
         With `new_events` (an append), earlier milestones are already in the outbox and are not
         rendered again; without (catch-up), every milestone is offered to the outbox.
         """
-        after = min(e.position for e in new_events) - 1 if new_events else 0
-        stored = self._store.read_stream_on(conn, stream_id)
-        write_stream_rows(conn, fold_stream(stream_id, stored, milestones_after=after))
+        self._pending.folded = None
+        if not new_events:
+            write_stream_rows(
+                conn, fold_stream(stream_id, self._store.read_stream_on(conn, stream_id))
+            )
+            return
+        after = min(e.position for e in new_events) - 1
+        before = self._cached(stream_id, new_events[0].prev_hash)
+        if before is None:
+            stored = self._store.read_stream_on(conn, stream_id)
+            fold, rows = fold_onto(EMPTY_FOLD, stream_id, stored, milestones_after=after)
+            write_stream_rows(conn, rows)
+        else:
+            # The same events as the log holds, read as this instance's upcasters read them.
+            events = [self._store.upcast(e) for e in new_events]
+            fold, rows = fold_onto(before.fold, stream_id, events, milestones_after=after)
+            write_changed_rows(conn, before.rows, rows)
+        self._pending.folded = (stream_id, _Folded(fold, dataclasses.replace(rows, milestones=[])))
+
+    def committed(self, stream_id: str, new_events: Sequence[StoredEvent]) -> None:
+        """The append that `apply` just folded has committed: keep its fold for the next one.
+
+        Called by the EventStore after the commit, on the thread that called apply; a fold
+        from a transaction that rolled back is never kept.
+        """
+        pending = getattr(self._pending, "folded", None)
+        self._pending.folded = None
+        if pending is None or pending[0] != stream_id or not new_events:
+            return
+        folded: _Folded = pending[1]
+        if folded.fold.last is None or folded.fold.last.hash != new_events[-1].hash:
+            return
+        with self._folds_lock:
+            self._folds.pop((stream_id, new_events[0].prev_hash), None)
+            self._folds[(stream_id, folded.fold.last.hash)] = folded
+            while len(self._folds) > self._fold_cache_size:
+                self._folds.popitem(last=False)
+
+    def _cached(self, stream_id: str, head_hash: str) -> _Folded | None:
+        with self._folds_lock:
+            return self._folds.get((stream_id, head_hash))
 
     def _handle(self, conn: Connection, batch: list[StoredEvent]) -> None:
         for stream_id in dict.fromkeys(e.stream_id for e in batch):

@@ -36,7 +36,32 @@ def fold_stream(
     Milestone rows (and their rendered reports) are made only for events at positions after
     `milestones_after`: an append that knows the earlier ones are stored skips rendering them.
     """
-    state = Partnership()
+    return fold_onto(EMPTY_FOLD, stream_id, stored, milestones_after=milestones_after)[1]
+
+
+@dataclass(frozen=True)
+class Fold:
+    """A stream folded up to its event `last`: the domain's state, and that event."""
+
+    state: Partnership
+    last: StoredEvent | None
+
+
+EMPTY_FOLD = Fold(Partnership(), None)
+"""The fold of a stream with no events."""
+
+
+def fold_onto(
+    fold: Fold, stream_id: str, stored: Sequence[StoredEvent], *, milestones_after: int = 0
+) -> tuple[Fold, StreamRows]:
+    """Fold `stored`, the events that follow `fold` in `stream_id`, onto it.
+
+    Returns the new fold and the rows it shows, with milestone rows for the folded events at
+    positions after `milestones_after`. Folding a stream in pieces gives the same rows as
+    folding it whole: the state is the domain's, and each row depends only on the state and
+    the event that reached it.
+    """
+    state = fold.state
     milestones: list[Row] = []
     for record in stored:
         event = to_domain(record)
@@ -55,9 +80,10 @@ def fold_stream(
                     "report": render_state(state, kind),
                 }
             )
-    if not stored or state.country is None or state.stage is None:
-        return StreamRows(stream_id, None, [], milestones)
-    last = stored[-1]
+    last = stored[-1] if stored else fold.last
+    folded = Fold(state, last)
+    if last is None or state.country is None or state.stage is None:
+        return folded, StreamRows(stream_id, None, [], milestones)
     status = {
         "stream_id": stream_id,
         "country": state.country,
@@ -72,7 +98,7 @@ def fold_stream(
         "last_changed_on": last.occurred_on,
         "last_recorded_at": last.recorded_at,
     }
-    return StreamRows(stream_id, status, _participation(stream_id, state), milestones)
+    return folded, StreamRows(stream_id, status, _participation(stream_id, state), milestones)
 
 
 def _participation(stream_id: str, state: Partnership) -> list[Row]:

@@ -25,7 +25,7 @@ from activities.schema import (
 )
 from domain import Event, MilestoneKind, replay, status_view
 from tests.integration.helpers import events
-from tests.unit.strategies import ENDED_STAGES, OPEN_STAGES, at_launched
+from tests.unit.strategies import ENDED_STAGES, OPEN_STAGES, at_launched, at_not_pursued
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
@@ -143,6 +143,66 @@ class ProjectionContract:
         assert projections.catch_up() == sum(len(h) for h in histories.values())
         assert snapshot(engine) == incremental
         assert projections.catch_up() == 0
+
+    def rebuilt(self, engine: Engine, projections: Projections) -> Snapshot:
+        """The rows a rebuild from the log yields (rebuild replaces whatever was there)."""
+        projections.rebuild()
+        return snapshot(engine)
+
+    def test_a_fold_from_an_append_that_rolled_back_is_never_built_upon(
+        self, engine: Engine, projections: Projections
+    ) -> None:
+        class FailingOnce(Projections):
+            fail = True
+
+            def apply(self, conn: Connection, stream_id: str, new: Sequence[StoredEvent]) -> None:
+                super().apply(conn, stream_id, new)
+                if self.fail:
+                    self.fail = False
+                    raise RuntimeError("the transaction dies after the read models were folded")
+
+        launched, not_pursued = at_launched().events, at_not_pursued().events
+        failing = FailingOnce(engine)
+        store = EventStore(engine, projections=failing)
+        failing.fail = False
+        store.append("partnership-CV/1", 0, [to_new_event(uuid.uuid4(), launched[0], {})])
+        failing.fail = True
+        with pytest.raises(RuntimeError, match="transaction dies"):
+            store.append("partnership-CV/1", 1, [to_new_event(uuid.uuid4(), not_pursued[1], {})])
+        for version, event in enumerate(launched[1:], start=1):
+            store.append("partnership-CV/1", version, [to_new_event(uuid.uuid4(), event, {})])
+        incremental = snapshot(engine)
+        assert incremental == self.rebuilt(engine, projections)
+
+    def test_two_processes_taking_turns_on_one_stream_keep_the_rows_of_the_log(
+        self, engine: Engine, projections: Projections
+    ) -> None:
+        # Each has its own folds; each append of the other makes its fold of the stream stale.
+        stores = [EventStore(engine, projections=Projections(engine)) for _ in range(2)]
+        history = at_launched().events
+        for version, event in enumerate(history):
+            stores[version % 3 % 2].append(
+                "partnership-CV/1", version, [to_new_event(uuid.uuid4(), event, {})]
+            )
+            with engine.connect() as conn:
+                row = conn.execute(sa.select(status_board)).one()
+            assert row.stream_version == version + 1
+            assert row.stage == status_view(replay(history[: version + 1])).stage
+        incremental = snapshot(engine)
+        assert incremental == self.rebuilt(engine, projections)
+
+    def test_appends_with_read_models_after_appends_without_then_catch_up_match_a_rebuild(
+        self, engine: Engine, projections: Projections
+    ) -> None:
+        history = at_launched().events
+        half = len(history) // 2
+        append_one_by_one(EventStore(engine), "partnership-CV/1", history[:half])
+        store = EventStore(engine, projections=projections)
+        for version, event in enumerate(history[half:], start=half):
+            store.append("partnership-CV/1", version, [to_new_event(uuid.uuid4(), event, {})])
+        projections.catch_up()
+        incremental = snapshot(engine)
+        assert incremental == self.rebuilt(engine, projections)
 
     def test_the_catch_up_projector_never_skips_or_repeats_under_concurrent_writers(
         self, engine: Engine
