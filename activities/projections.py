@@ -190,7 +190,13 @@ class Projections:
         after = min(e.position for e in new_events) - 1
         before = self._cached(stream_id, new_events[0].prev_hash)
         if before is None:
-            stored = self._store.read_stream_on(conn, stream_id)
+            # A new stream's first events are the whole stream: nothing to read back.
+            new_stream = new_events[0].stream_version == 1
+            stored = (
+                [self._store.upcast(e) for e in new_events]
+                if new_stream
+                else self._store.read_stream_on(conn, stream_id)
+            )
             fold, rows = fold_onto(EMPTY_FOLD, stream_id, stored, milestones_after=after)
             write_stream_rows(conn, rows)
         else:
