@@ -434,6 +434,24 @@ class TestSQLiteEventStore(StoreContract):
     def engine(self, sqlite_engine: Engine) -> Engine:
         return sqlite_engine
 
+    def test_stores_keep_a_writer_connection_each_without_draining_the_pool(
+        self, engine: Engine
+    ) -> None:
+        # More stores than the pool holds connections (5, and 10 more on overflow): each keeps
+        # its own writer, detached from the pool, so none waits for a connection.
+        stores = [EventStore(engine) for _ in range(20)]
+        for n, store in enumerate(stores):
+            store.append(f"s{n}", 0, events(1))
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        # The writer came from the pool, so it has the engine's settings: durable commits.
+        own = stores[0]._writer_connection()
+        assert own.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+        assert own.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        for n, store in enumerate(stores):
+            assert store.append(f"s{n}", 1, events(1)).version == 2
+        assert stores[0].verify().ok
+        assert len(stores[0].read_all()) == 40
+
 
 @pytest.mark.postgres
 class TestPostgresEventStore(StoreContract):
