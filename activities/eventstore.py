@@ -8,7 +8,9 @@ Marten 3321 pitfall, DESIGN.md §4); on SQLite BEGIN IMMEDIATE gives the same or
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import sqlite3
 import threading
 import uuid
 from collections import OrderedDict
@@ -153,14 +155,19 @@ class EventStore:
         known_head: Head | None,
     ) -> Inserted | Mismatch | Collision:
         if self.projections is None and self._own_writer:
-            return self._writer.write(
-                self._writer_connection(),
-                stream_id,
-                expected_version,
-                events,
-                known_head,
-                own_transaction=True,
-            )
+            try:
+                return self._writer.write(
+                    self._writer_connection(),
+                    stream_id,
+                    expected_version,
+                    events,
+                    known_head,
+                    own_transaction=True,
+                )
+            except sqlite3.Error:
+                # As the pool would invalidate it: the next append opens a fresh connection.
+                self._drop_writer_connection()
+                raise
         if self.projections is None:
             raw = self.engine.raw_connection()
             try:
@@ -209,6 +216,12 @@ class EventStore:
             pooled.detach()  # the pool forgets it; it closes when this store is collected
             self._connection = connection
         return self._connection
+
+    def _drop_writer_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                connection.close()
 
     @staticmethod
     def _validate(stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> None:

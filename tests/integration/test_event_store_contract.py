@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import sqlite3
 import threading
 import uuid
 from collections import Counter
@@ -451,6 +452,17 @@ class TestSQLiteEventStore(StoreContract):
             assert store.append(f"s{n}", 1, events(1)).version == 2
         assert stores[0].verify().ok
         assert len(stores[0].read_all()) == 40
+
+    def test_a_writer_connection_that_failed_is_replaced_by_a_fresh_one(
+        self, engine: Engine
+    ) -> None:
+        store = EventStore(engine)
+        store.append(STREAM, 0, events(1))
+        store._writer_connection().close()  # as if the connection had broken
+        with pytest.raises(sqlite3.Error):
+            store.append(STREAM, 1, events(1))
+        assert store.append(STREAM, 1, events(1)).version == 2
+        assert store.verify().ok
 
 
 @pytest.mark.postgres
