@@ -113,7 +113,9 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python worker.py`; returns the process exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # Our own progress at INFO; libraries (alembic, the SDK) only when something is wrong.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    log.setLevel(logging.INFO)
     settings = Settings()
     try:
         asyncio.run(serve(settings))
