@@ -8,9 +8,7 @@ Marten 3321 pitfall, DESIGN.md §4); on SQLite BEGIN IMMEDIATE gives the same or
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import sqlite3
 import threading
 import uuid
 from collections import OrderedDict
@@ -21,11 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 
 from activities.appenders import (
+    DRIVER_ERRORS,
     Collision,
     Head,
     Inserted,
     Mismatch,
     PreparedRow,
+    WriterConnections,
     writer_for,
 )
 from activities.database import BEGIN_IMMEDIATE, begin_write, write_lock
@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 _HEAD_CACHE_SIZE = 10_000
+_KEPT_CONNECTIONS = 5  # for a pool that does not say its size
 _MAX_ATTEMPTS = 3
 
 
@@ -91,16 +92,17 @@ class EventStore:
         # on the slow path, never a wrong chain: rows are immutable and versions unique.
         self._heads: OrderedDict[str, Head] = OrderedDict()
         self._heads_lock = threading.Lock()
-        # SQLite has one writer at a time, and this process's writers take turns on
-        # write_lock(engine): a store keeps one connection of its own for its appends. Taking
-        # one from the pool and giving it back cost a tenth of an append, and the pool hands
-        # out its connections in turn, each with a page cache gone stale since its last turn.
-        # An in-memory database is one per connection, so there the pool's is the only one.
+        # Appends without read models run on connections the store keeps (see
+        # WriterConnections). On SQLite one is enough: this process's writers take turns on
+        # write_lock(engine). An in-memory SQLite database is one per connection, so there the
+        # pool's is the only one.
         database = engine.url.database or ""
-        self._own_writer = engine.dialect.name == "sqlite" and not (
-            database in ("", ":memory:") or "mode=memory" in database
-        )
-        self._connection: Any = None
+        in_memory = database in ("", ":memory:") or "mode=memory" in database
+        if engine.dialect.name == "sqlite":
+            limit = 0 if in_memory else 1
+        else:
+            limit = int(getattr(engine.pool, "size", lambda: _KEPT_CONNECTIONS)())
+        self._connections = WriterConnections(engine, limit)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -154,20 +156,19 @@ class EventStore:
         events: Sequence[NewEvent],
         known_head: Head | None,
     ) -> Inserted | Mismatch | Collision:
-        if self.projections is None and self._own_writer:
-            try:
-                return self._writer.write(
-                    self._writer_connection(),
-                    stream_id,
-                    expected_version,
-                    events,
-                    known_head,
-                    own_transaction=True,
-                )
-            except sqlite3.Error:
-                # As the pool would invalidate it: the next append opens a fresh connection.
-                self._drop_writer_connection()
-                raise
+        if self.projections is None:
+            own = self._connections.take()
+            if own is not None:
+                failed = False
+                try:
+                    return self._writer.write(
+                        own, stream_id, expected_version, events, known_head, own_transaction=True
+                    )
+                except DRIVER_ERRORS:
+                    failed = True  # the connection may be broken: replace it, as the pool would
+                    raise
+                finally:
+                    self._connections.give_back(own, failed=failed)
         if self.projections is None:
             raw = self.engine.raw_connection()
             try:
@@ -205,23 +206,6 @@ class EventStore:
             if committed is not None:
                 committed(stream_id, stored)
             return outcome
-
-    def _writer_connection(self) -> Any:
-        """This store's own sqlite3 connection, made by the engine's pool (so with its
-        settings: WAL, synchronous=FULL, busy timeout) and then detached from it. Called
-        under the write lock only."""
-        if self._connection is None:
-            pooled = self.engine.raw_connection()
-            connection = pooled.driver_connection
-            pooled.detach()  # the pool forgets it; it closes when this store is collected
-            self._connection = connection
-        return self._connection
-
-    def _drop_writer_connection(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            with contextlib.suppress(sqlite3.Error):
-                connection.close()
 
     @staticmethod
     def _validate(stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> None:

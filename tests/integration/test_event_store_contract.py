@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import sqlite3
 import threading
 import uuid
 from collections import Counter
@@ -15,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
+from activities.appenders import DRIVER_ERRORS
 from activities.eventstore import (
     ConcurrencyError,
     EventIdConflict,
@@ -200,6 +200,30 @@ class StoreContract:
         versions = [e.stream_version for e in stores[0].read_stream(STREAM)]
         assert versions == list(range(1, 2 * rounds + 1))
         assert stores[0].verify().ok
+
+    def test_stores_keep_writer_connections_without_draining_the_pool(self, engine: Engine) -> None:
+        # More stores than the pool holds connections (5, and 10 more on overflow): each keeps
+        # its writer detached from the pool, so none waits for a connection.
+        stores = [EventStore(engine) for _ in range(20)]
+        for n, store in enumerate(stores):
+            store.append(f"s{n}", 0, events(1))
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        for n, store in enumerate(stores):
+            assert store.append(f"s{n}", 1, events(1)).version == 2
+        assert stores[0].verify().ok
+        assert len(stores[0].read_all()) == 40
+
+    def test_a_kept_writer_connection_that_broke_is_replaced_by_a_fresh_one(
+        self, engine: Engine
+    ) -> None:
+        store = EventStore(engine)
+        store.append(STREAM, 0, events(1))
+        for own in store._connections._idle:
+            own.close()  # as if the server had gone away meanwhile
+        with pytest.raises(DRIVER_ERRORS):
+            store.append(STREAM, 1, events(1))
+        assert store.append(STREAM, 1, events(1)).version == 2
+        assert store.verify().ok
 
     # -- idempotency -----------------------------------------------------------------------
 
@@ -435,34 +459,14 @@ class TestSQLiteEventStore(StoreContract):
     def engine(self, sqlite_engine: Engine) -> Engine:
         return sqlite_engine
 
-    def test_stores_keep_a_writer_connection_each_without_draining_the_pool(
-        self, engine: Engine
-    ) -> None:
-        # More stores than the pool holds connections (5, and 10 more on overflow): each keeps
-        # its own writer, detached from the pool, so none waits for a connection.
-        stores = [EventStore(engine) for _ in range(20)]
-        for n, store in enumerate(stores):
-            store.append(f"s{n}", 0, events(1))
-        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-        # The writer came from the pool, so it has the engine's settings: durable commits.
-        own = stores[0]._writer_connection()
-        assert own.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
-        assert own.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        for n, store in enumerate(stores):
-            assert store.append(f"s{n}", 1, events(1)).version == 2
-        assert stores[0].verify().ok
-        assert len(stores[0].read_all()) == 40
-
-    def test_a_writer_connection_that_failed_is_replaced_by_a_fresh_one(
+    def test_the_kept_writer_connection_has_the_engines_durable_settings(
         self, engine: Engine
     ) -> None:
         store = EventStore(engine)
         store.append(STREAM, 0, events(1))
-        store._writer_connection().close()  # as if the connection had broken
-        with pytest.raises(sqlite3.Error):
-            store.append(STREAM, 1, events(1))
-        assert store.append(STREAM, 1, events(1)).version == 2
-        assert store.verify().ok
+        (own,) = store._connections._idle
+        assert own.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+        assert own.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 @pytest.mark.postgres
