@@ -1,6 +1,7 @@
-"""The append hot path, one writer per backend, on the driver connection under SQLAlchemy's pool.
+"""The append hot path: one writer per backend, on a driver connection the store keeps.
 
-An append is the one write the whole system waits on, so it skips SQLAlchemy's statement layer:
+An append is the one write the whole system waits on, so it skips SQLAlchemy's statement layer
+and, through WriterConnections, its pool's checkout:
 on PostgreSQL the lock, insert, head update and commit go out as one psycopg pipeline (one round
 trip when the stream's head is already known); on SQLite the statements run on the sqlite3
 connection inside BEGIN IMMEDIATE. Values are written in the formats SQLAlchemy's types read back
