@@ -213,6 +213,31 @@ class StoreContract:
         assert stores[0].verify().ok
         assert len(stores[0].read_all()) == 40
 
+    def test_one_store_shared_by_more_threads_than_it_keeps_connections_for(
+        self, engine: Engine
+    ) -> None:
+        store = EventStore(engine)
+        threads, appends = 12, 5
+        errors: list[BaseException] = []
+
+        def write(n: int) -> None:
+            try:
+                for i in range(appends):
+                    store.append(f"t{n}", i, events(1))
+            except BaseException as exc:  # surfaced below; a thread cannot fail the test
+                errors.append(exc)
+
+        workers = [threading.Thread(target=write, args=(n,)) for n in range(threads)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join(timeout=60)
+        assert not errors
+        assert len(store._connections._idle) <= store._connections.limit
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert len(store.read_all(limit=1000)) == threads * appends
+        assert store.verify().ok
+
     def test_a_kept_writer_connection_that_broke_is_replaced_by_a_fresh_one(
         self, engine: Engine
     ) -> None:
