@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from domain.countries import eu_code
 from domain.errors import InvalidCountry
+from domain.text import printable
 
 
 class Role(StrEnum):
@@ -37,6 +38,11 @@ class Actor(BaseModel):
     id: str = Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")
     role: Role
     member_state: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _printable_id(cls, value: str) -> str:
+        return printable(value)
 
     @field_validator("member_state")
     @classmethod

@@ -28,7 +28,7 @@ from domain.commands import (
     SubmitReport,
     Withdraw,
 )
-from domain.components import EU_COMPONENTS, Component
+from domain.components import EU_COMPONENTS, THIRD_COUNTRY_COMPONENTS, Component
 from domain.countries import member_state, third_country
 from domain.deadlines import (
     DEFAULT_CONSULTATION_PERIOD,
@@ -374,6 +374,13 @@ class _Context:
             ("the last talks round", last_round),
         )
         commitments = _unique(command.commitments)
+        foreign = [c.value for c in commitments if c not in THIRD_COUNTRY_COMPONENTS]
+        if foreign:
+            allowed = ", ".join(c.value for c in Component if c in THIRD_COUNTRY_COMPONENTS)
+            raise InvalidInput(
+                f"{', '.join(foreign)} is for the EU and its Member States to offer, not for "
+                f"the third country to commit to; the third country may commit to: {allowed}"
+            )
         if command.third_country_willing and not self.state.rounds:
             raise InvalidInput(
                 "record at least one talks round before concluding that the third country "

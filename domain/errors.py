@@ -38,12 +38,6 @@ class NotAMemberState(InvalidCountry):
     code = "not_a_member_state"
 
 
-class InvalidActor(DomainError):
-    """The acting user is malformed, e.g. a Member State representative without a country."""
-
-    code = "invalid_actor"
-
-
 class NotPermitted(DomainError):
     """The actor's role may not issue this command."""
 

@@ -7,7 +7,7 @@ business date (`occurred_on`, when it happened in the world) and when it was rec
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
@@ -196,8 +196,3 @@ def parse_event(payload: dict[str, Any]) -> Event:
 def event_payload(event: Event) -> dict[str, Any]:
     """The JSON-ready payload of an event, `type` and `schema_version` included."""
     return event.model_dump(mode="json")
-
-
-def event_time(event: Event) -> datetime:
-    """When the system recorded the event."""
-    return event.recorded_at

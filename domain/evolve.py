@@ -122,7 +122,6 @@ def _changes(state: Partnership, event: Event) -> dict[str, Any]:
         case PartnershipWithdrawn():
             return {
                 "stage": Stage.WITHDRAWN,
-                "withdrawal_reason": event.reason,
                 "end_reason": event.reason,
             }
     raise TypeError(f"unknown event {type(event).__name__}")  # pragma: no cover

@@ -124,7 +124,6 @@ class Partnership(_Frozen):
     decision: Decision | None = None
     launch: Launch | None = None
     lapsed_on: date | None = None
-    withdrawal_reason: str | None = None
     end_reason: str | None = None
     milestones: tuple[Milestone, ...] = ()
     participants: tuple[Participant, ...] = ()

@@ -31,6 +31,14 @@ def _timers(state: Partnership) -> list[tuple[datetime, Command]]:
     return armed
 
 
+def armed_reminder(state: Partnership) -> datetime | None:
+    """When the deadline reminder will go out, if one is still armed."""
+    return next(
+        (at for at, command in _timers(state) if isinstance(command, IssueDeadlineReminder)),
+        None,
+    )
+
+
 def next_wakeup(state: Partnership) -> datetime | None:
     """The earliest moment at which a deadline-driven command becomes due, if any."""
     return min((at for at, _ in _timers(state)), default=None)

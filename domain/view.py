@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict
 from domain.actors import HUMAN_ROLES, Role
 from domain.commands import USER_COMMANDS
 from domain.countries import country_name
-from domain.deadlines import reminder_instant
 from domain.policy import allowed_at, may_issue
 from domain.regions import Region
 from domain.stages import Stage
@@ -24,6 +23,7 @@ from domain.state import (
     TalksOutcome,
     TalksRound,
 )
+from domain.timers import armed_reminder
 
 
 class StatusView(BaseModel):
@@ -74,12 +74,7 @@ def next_actions(state: Partnership) -> dict[str, list[str]]:
 
 def status_view(state: Partnership) -> StatusView:
     """The status view of a partnership."""
-    deadline = state.decision_deadline
-    reminder = (
-        reminder_instant(deadline)
-        if deadline is not None and deadline not in state.reminded_deadlines and state.is_open
-        else None
-    )
+    reminder = armed_reminder(state)
     return StatusView(
         country=state.country,
         country_name=country_name(state.country) if state.country else None,

@@ -140,6 +140,7 @@ ACTORS = (COMMISSION, PRESIDENCY, OPERATOR, SYSTEM_ACTOR, *(rep(code) for code i
 # Mostly Member States, sometimes codes in the other forms users type, or not members at all.
 ANSWERING = (*MEMBER_CODES * 3, "GR", "GB", "fr", " pt ", "NO", "CH", "XX")
 EU_OFFERS = sorted(c for c in Component if c not in THIRD_COUNTRY_COMPONENTS)
+THIRD_COMMITMENTS = sorted(THIRD_COUNTRY_COMPONENTS)
 
 
 class _Drawer:
@@ -272,7 +273,9 @@ class _Drawer:
             willing = self._chance(0.8)
             return ConcludeTalks(
                 third_country_willing=willing,
-                commitments=self._components(list(Component))
+                commitments=self._components(
+                    THIRD_COMMITMENTS if self._chance(0.9) else list(Component)
+                )
                 if willing or self._chance(0.1)
                 else [],
                 occurred_on=self._business_date(today),

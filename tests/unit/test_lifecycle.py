@@ -339,7 +339,7 @@ def test_the_commission_may_withdraw_at_every_open_stage(stage: Stage) -> None:
     assert event.stage is stage
     assert event.reason == "The context changed"
     assert story.stage is Stage.WITHDRAWN
-    assert story.state.withdrawal_reason == "The context changed"
+    assert story.state.end_reason == "The context changed"
     assert story.state.end_reason == "The context changed"
 
 
