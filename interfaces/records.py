@@ -65,9 +65,18 @@ def country_code(text: str) -> str:
         raise CliError(str(error), code=ExitCode.USAGE) from None
 
 
-def _ordinal(stream_id: str) -> int:
-    tail = stream_id.rsplit("/", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
+def incarnation(stream_id: str) -> int:
+    """The ordinal of a partnership stream, `partnership-CV/2` → 2; 0 when it has none.
+
+    A country proposed again after an end gets a new stream, numbered from 1.
+    """
+    head, sep, tail = stream_id.rpartition("/")
+    return int(tail) if sep and head and tail.isdigit() else 0
+
+
+def latest_stream(stream_ids: list[str]) -> str:
+    """The latest incarnation among a country's streams (which must not be empty)."""
+    return max(stream_ids, key=incarnation)
 
 
 def latest_record(engine: Engine, country: str) -> Record | None:
@@ -76,7 +85,7 @@ def latest_record(engine: Engine, country: str) -> Record | None:
     streams = store.streams(f"partnership-{country}/")
     if not streams:
         return None
-    stream_id = max(streams, key=_ordinal)
+    stream_id = latest_stream(streams)
     stored = store.read_stream(stream_id)
     return Record(stream_id=stream_id, stored=stored, events=to_domain_all(stored))
 
@@ -93,4 +102,4 @@ def board(engine: Engine, *, stage: str | None = None, region: str | None = None
             BoardRow(**{name: row._mapping[name] for name in BoardRow.__dataclass_fields__})
             for row in conn.execute(query)
         ]
-    return sorted(rows, key=lambda r: (r.country, _ordinal(r.stream_id)))
+    return sorted(rows, key=lambda r: (r.country, incarnation(r.stream_id)))

@@ -1,4 +1,8 @@
-"""Rich renderings of a partnership for people: the status, the timeline and the board."""
+"""Rich renderings of a partnership for people: the status, the timeline and the board.
+
+Every piece of text a person typed (reasons, summaries, references, actor ids, places) is
+escaped before Rich sees it, so `[/]` or `[bold]` in a reason is shown as typed, never parsed.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,17 @@ from rich.table import Table
 from rich.text import Text
 
 from domain.events import Event
+from domain.stages import END_STAGES, Stage
 from domain.view import StatusView
-from interfaces.records import BoardRow
+from interfaces.records import BoardRow, incarnation
 from workflows.narration import describe
 
-_END_STYLE = {"launched": "green", "not_pursued": "yellow", "talks_failed": "yellow"}
+_END_STYLE: dict[str, str] = {
+    Stage.LAUNCHED: "green",
+    Stage.NOT_PURSUED: "yellow",
+    Stage.TALKS_FAILED: "yellow",
+}
+_ENDS = {stage.value for stage in END_STAGES}
 
 
 def _day(value: date | None) -> str:
@@ -30,15 +40,14 @@ def _moment(value: datetime | None) -> str:
 
 def _names(items: Iterable[object]) -> str:
     text = ", ".join(str(getattr(item, "value", item)) for item in items)
-    return text or "none"
+    return escape(text) if text else "none"
 
 
 def stage_text(stage: str | None) -> Text:
     """A stage, coloured: green when launched, red for the other ends, bold while open."""
     if stage is None:
         return Text("—")
-    ends = {"not_pursued", "talks_failed", "declined", "lapsed", "withdrawn", "launched"}
-    style = _END_STYLE.get(stage, "red") if stage in ends else "bold cyan"
+    style = _END_STYLE.get(stage, "red") if stage in _ENDS else "bold cyan"
     return Text(stage, style=style)
 
 
@@ -57,7 +66,7 @@ def next_steps(view: StatusView) -> Table:
     table.add_column("role")
     table.add_column("may now")
     for role, actions in view.next_actions.items():
-        table.add_row(role, ", ".join(actions) if actions else "—")
+        table.add_row(escape(role), escape(", ".join(actions)) if actions else "—")
     return table
 
 
@@ -91,7 +100,7 @@ def _answers(view: StatusView) -> Table | None:
     for ms, answer in view.answers.items():
         given = sum(1 for a in view.answer_history if a.member_state == ms)
         table.add_row(
-            ms,
+            escape(ms),
             answer.position.value,
             _names(answer.offers),
             _day(answer.answered_on),
@@ -121,7 +130,7 @@ def _talks(view: StatusView) -> Table | None:
         table.caption = (
             f"concluded {_day(outcome.concluded_on)}: third country {willing}; "
             f"commitments: {_names(outcome.commitments)}"
-        )
+        )  # _names escapes
     return table
 
 
@@ -176,9 +185,14 @@ def timeline(events: Sequence[Event]) -> Table:
     for number, event in enumerate(events, start=1):
         actor = event.actor
         who = f"{actor.id} ({actor.member_state or actor.role.value})"
+        # The description quotes what people typed (a withdrawal's reason, say).
         what = describe(event).split(": ", 1)[-1]
         table.add_row(
-            str(number), _day(event.occurred_on), _moment(event.recorded_at), escape(who), what
+            str(number),
+            _day(event.occurred_on),
+            _moment(event.recorded_at),
+            escape(who),
+            escape(what),
         )
     return table
 
@@ -207,11 +221,6 @@ def _event_words(event_type: str) -> str:
     return " ".join(words).lower()
 
 
-def _incarnation(stream_id: str) -> int:
-    tail = stream_id.rsplit("/", 1)[-1]
-    return int(tail) if tail.isdigit() else 1
-
-
 def board_table(rows: Sequence[BoardRow]) -> Table:
     """The status board as a table, one line per partnership (each incarnation its own)."""
     table = Table(title="Pilot mobility partnerships", title_justify="left")
@@ -222,13 +231,13 @@ def board_table(rows: Sequence[BoardRow]) -> Table:
     table.add_column("MS", justify="right")
     table.add_column("last event", overflow="fold", min_width=14)
     for row in rows:
-        number = _incarnation(row.stream_id)
+        number = incarnation(row.stream_id)
         # A country proposed again after an end has a new stream; the old one stays listed.
-        country = row.country if number == 1 else f"{row.country} #{number}"
+        country = row.country if number <= 1 else f"{row.country} #{number}"
         table.add_row(
-            country,
+            escape(country),
             stage_text(row.stage),
-            row.region,
+            escape(row.region),
             _day(row.decision_deadline),
             str(row.interested_count),
             f"{_day(row.last_changed_on)} {_event_words(row.last_event_type)}",

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from activities.database import check_ready, create_engine_from_url, redacted
@@ -22,6 +23,7 @@ from activities.store_errors import DatabaseUnreachable
 from interfaces.config import load_settings
 from interfaces.errors import CliError, ExitCode
 from interfaces.output import out, reported
+from interfaces.records import latest_stream
 
 PANEL = "The permanent record"
 
@@ -49,7 +51,7 @@ def db_upgrade() -> None:
         runner.upgrade(url)
     except sa.exc.DBAPIError as error:
         raise DatabaseUnreachable(redacted(url), str(error.orig).strip().splitlines()[0]) from None
-    out.print(f"The database at {redacted(url)} is at revision {runner.head_revision()}.")
+    out.print(f"The database at {escape(redacted(url))} is at revision {runner.head_revision()}.")
 
 
 def _resolve_stream(store: EventStore, stream: str) -> str:
@@ -68,9 +70,7 @@ def _resolve_stream(store: EventStore, stream: str) -> str:
         raise CliError(
             f"no partnership has been recorded for {stream.upper()}", code=ExitCode.NOT_FOUND
         )
-    return max(
-        candidates, key=lambda s: int(s.rsplit("/", 1)[-1]) if s.rsplit("/", 1)[-1].isdigit() else 0
-    )
+    return latest_stream(candidates)
 
 
 def _as_json(event: StoredEvent) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def _actor(event: StoredEvent) -> str:
 
 
 def _print(events: Iterable[StoredEvent], title: str) -> int:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=escape(title), title_justify="left")
     for column in ("pos", "stream", "ver", "type", "business date", "recorded at (UTC)", "actor"):
         table.add_column(column, no_wrap=column != "type")
     count = 0
@@ -107,12 +107,13 @@ def _print(events: Iterable[StoredEvent], title: str) -> int:
         count += 1
         table.add_row(
             str(e.position),
-            e.stream_id,
+            escape(e.stream_id),
             str(e.stream_version),
-            e.type if e.schema_version == 1 else f"{e.type} v{e.schema_version}",
+            escape(e.type if e.schema_version == 1 else f"{e.type} v{e.schema_version}"),
             e.occurred_on.isoformat(),
             e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
-            _actor(e),
+            # Actor ids are typed by people and may contain brackets: never parse them.
+            escape(_actor(e)),
         )
     if count:
         out.print(table)
@@ -146,7 +147,7 @@ def events(
         out.print_json(json.dumps([_as_json(e) for e in selected], ensure_ascii=False))
         return
     if _print(selected, title) == 0:
-        out.print("No events recorded" + (f" in {stream}." if stream else "."))
+        out.print("No events recorded" + (f" in {escape(stream)}." if stream else "."))
 
 
 @reported
@@ -165,7 +166,7 @@ def verify(
         )
         return
     for problem in report.breaks:
-        out.print(f"[bold red]BROKEN[/] {problem}", soft_wrap=True)
+        out.print(f"[bold red]BROKEN[/] {escape(str(problem))}", soft_wrap=True)
     raise CliError(
         f"the record has been tampered with: first break in {report.breaks[0]}",
         code=ExitCode.REJECTED,
