@@ -19,13 +19,11 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateHandle,
     WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
 )
-from temporalio.common import (
-    SearchAttributeKey,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, FailureError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -34,18 +32,15 @@ from domain.requests import StartPartnership
 from domain.view import StatusView
 from interfaces.errors import CliError, ExitCode
 from interfaces.settings import Settings
+from workflows.partnership import WORKFLOW_TYPE, workflow_id_for
+from workflows.search import STAGE
 
-WORKFLOW_TYPE = "PilotPartnershipWorkflow"
 CONNECT_TIMEOUT = timedelta(seconds=5)
-# An update waits for a worker to run it; past this, the worker is presumed missing.
+# An update waits for a worker to accept it; past this, the worker is presumed missing.
 WORKER_PATIENCE = timedelta(seconds=60)
+# Once accepted, an update records its events; past this, the CLI stops waiting for it.
+RECORDING_PATIENCE = timedelta(seconds=60)
 QUERY_TIMEOUT = timedelta(seconds=15)
-_STAGE = SearchAttributeKey.for_keyword("PartnershipStage")
-
-
-def workflow_id(country: str) -> str:
-    """The contract's workflow id of a country's partnership, e.g. `partnership-CV`."""
-    return f"partnership-{country.strip().upper()}"
 
 
 def _unreachable(settings: Settings, detail: str) -> CliError:
@@ -63,6 +58,16 @@ def _no_worker(settings: Settings) -> CliError:
         f"no worker answered on task queue {settings.task_queue} within "
         f"{int(WORKER_PATIENCE.total_seconds())} s; start one with `partnerships worker` "
         "(or `make run`, which starts one for you).",
+        code=ExitCode.UNAVAILABLE,
+    )
+
+
+def _still_recording(settings: Settings, country: str, name: str) -> CliError:
+    return CliError(
+        f"{name} was accepted by the partnership with {country} but is still being recorded "
+        f"after {int(RECORDING_PATIENCE.total_seconds())} s; the worker on task queue "
+        f"{settings.task_queue} keeps retrying until the event store answers. Check with "
+        f"`partnerships show {country}` before sending it again.",
         code=ExitCode.UNAVAILABLE,
     )
 
@@ -93,7 +98,7 @@ class Partnerships:
 
     def handle(self, country: str) -> WorkflowHandle[Any, Any]:
         """The handle of the country's latest partnership workflow run."""
-        return self._client.get_workflow_handle(workflow_id(country))
+        return self._client.get_workflow_handle(workflow_id_for(country))
 
     async def propose(self, request: StartPartnership) -> StatusView:
         """Start a country's partnership workflow and wait until the proposal is recorded."""
@@ -102,7 +107,7 @@ class Partnerships:
             handle = await self._client.start_workflow(
                 WORKFLOW_TYPE,
                 request,
-                id=workflow_id(country),
+                id=workflow_id_for(country),
                 task_queue=self._settings.task_queue,
                 # A country may be proposed again after an end, never twice at once.
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
@@ -114,7 +119,7 @@ class Partnerships:
             at = f" (stage {stage})" if stage else ""
             raise CliError(
                 f"a partnership with {country} is already open{at}: workflow "
-                f"{workflow_id(country)}. It can be proposed again only after it ends; "
+                f"{workflow_id_for(country)}. It can be proposed again only after it ends; "
                 f"see `partnerships show {country}`."
             ) from None
         return await self._until_recorded(handle)
@@ -140,11 +145,22 @@ class Partnerships:
         raise _no_worker(self._settings)
 
     async def update(self, country: str, name: str, request: BaseModel) -> StatusView:
-        """Send update `name` with its request to the country's partnership; return the view."""
-        handle = self.handle(country)
+        """Send update `name` with its request to the country's partnership; return the view.
+
+        Two waits, told apart: until a worker accepts the update (its validator passed; none
+        in time means no worker answered and nothing was recorded), then until it has been
+        recorded (too long means it was accepted and will finish on its own).
+        """
+        code = country.strip().upper()
+        handle = self.handle(code)
         try:
-            result = await asyncio.wait_for(
-                handle.execute_update(name, request, result_type=StatusView),
+            accepted: WorkflowUpdateHandle[Any] = await asyncio.wait_for(
+                handle.start_update(
+                    name,
+                    request,
+                    wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                    result_type=StatusView,
+                ),
                 timeout=WORKER_PATIENCE.total_seconds(),
             )
         except WorkflowUpdateFailedError as error:
@@ -152,7 +168,18 @@ class Partnerships:
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             raise _no_worker(self._settings) from None
         except RPCError as error:
-            raise await self._explain_rpc(country, error) from None
+            raise await self._explain_rpc(code, error) from None
+        try:
+            # A rejection by the validator is already known here: result() raises it at once.
+            result = await asyncio.wait_for(
+                accepted.result(), timeout=RECORDING_PATIENCE.total_seconds()
+            )
+        except WorkflowUpdateFailedError as error:
+            raise CliError(f"rejected: {_root_message(error)}") from None
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            raise _still_recording(self._settings, code, name) from None
+        except RPCError as error:
+            raise await self._explain_rpc(code, error) from None
         if not isinstance(result, StatusView):
             return StatusView.model_validate(result)
         return result
@@ -194,7 +221,7 @@ class Partnerships:
             description = await self.handle(country).describe()
         except RPCError:
             return None
-        return description.typed_search_attributes.get(_STAGE)
+        return description.typed_search_attributes.get(STAGE)
 
     async def _explain_rpc(self, country: str, error: RPCError) -> CliError:
         code = country.strip().upper()
@@ -211,7 +238,7 @@ class Partnerships:
         if error.status == RPCStatusCode.NOT_FOUND:
             return CliError(
                 f"no partnership with {code} has been proposed (no workflow "
-                f"{workflow_id(code)} in namespace {self._settings.temporal_namespace}); "
+                f"{workflow_id_for(code)} in namespace {self._settings.temporal_namespace}); "
                 f"propose one with `partnerships propose {code} …`.",
                 code=ExitCode.NOT_FOUND,
             )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workflows.partnership import TASK_QUEUE
+
 
 class Settings(BaseSettings):
     """Every setting of the worker and the CLI; each is an environment variable of its name."""
@@ -17,7 +19,7 @@ class Settings(BaseSettings):
     )
     temporal_address: str = Field(default="localhost:7233", description="Temporal frontend")
     temporal_namespace: str = Field(default="default", description="Temporal namespace")
-    task_queue: str = Field(default="pilot-partnerships", description="Worker task queue")
+    task_queue: str = Field(default=TASK_QUEUE, description="Worker task queue")
     consultation_period_days: int = Field(
         default=42, ge=1, le=3650, description="Default consultation length when none is given"
     )
