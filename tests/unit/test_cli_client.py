@@ -102,7 +102,8 @@ def test_a_rejected_update_gives_the_validators_reason() -> None:
 
 
 def test_the_client_speaks_the_contracts_names_from_the_workflow_package() -> None:
-    assert client_module.WORKFLOW_TYPE is WORKFLOW_TYPE
-    assert client_module.workflow_id_for is workflow_id_for
-    assert client_module.STAGE is STAGE
+    names = vars(client_module)
+    assert names["WORKFLOW_TYPE"] is WORKFLOW_TYPE
+    assert names["workflow_id_for"] is workflow_id_for
+    assert names["STAGE"] is STAGE
     assert Settings.model_fields["task_queue"].default == TASK_QUEUE
