@@ -8,9 +8,11 @@ Marten 3321 pitfall, DESIGN.md §4); on SQLite BEGIN IMMEDIATE gives the same or
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import threading
 import uuid
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
@@ -103,6 +105,9 @@ class EventStore:
         else:
             limit = int(getattr(engine.pool, "size", lambda: _KEPT_CONNECTIONS)())
         self._connections = WriterConnections(engine, limit)
+        # Likewise the SQLAlchemy connections for appends with read models: connecting,
+        # cloning execution options and closing cost more than the transaction around them.
+        self._transactions = _KeptTransactions(engine, limit)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -182,30 +187,57 @@ class EventStore:
                 )
             finally:
                 raw.close()
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(**{BEGIN_IMMEDIATE: True})
-            with conn.begin() as transaction:
-                outcome = self._writer.write(
-                    conn.connection.driver_connection,
-                    stream_id,
-                    expected_version,
-                    events,
-                    known_head,
-                    own_transaction=False,
+        assert self.projections is not None
+        kept = self._transactions.take()
+        if kept is None:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(**{BEGIN_IMMEDIATE: True})
+                return self._write_projected(
+                    conn, self.projections, stream_id, expected_version, events, known_head
                 )
-                if not isinstance(outcome, Inserted):
-                    transaction.rollback()
-                    return outcome
-                stored = [
-                    self._upcast(self._stored_from_prepared(stream_id, row, position))
-                    for row, position in zip(outcome.rows, outcome.positions, strict=True)
-                ]
-                self.projections.apply(conn, stream_id, stored)
-            # Committed: a projection that keeps state between appends may keep this one's.
-            committed = getattr(self.projections, "committed", None)
-            if committed is not None:
-                committed(stream_id, stored)
+        failed = True
+        try:
+            outcome = self._write_projected(
+                kept, self.projections, stream_id, expected_version, events, known_head
+            )
+            failed = False
             return outcome
+        finally:
+            # After any error, in the projection too, the connection is closed, not kept.
+            self._transactions.give_back(kept, failed=failed)
+
+    def _write_projected(
+        self,
+        conn: Connection,
+        projections: InlineProjection,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        known_head: Head | None,
+    ) -> Inserted | Mismatch | Collision:
+        """The append and its read-model update in one transaction on `conn`."""
+        with conn.begin() as transaction:
+            outcome = self._writer.write(
+                driver_connection(conn),
+                stream_id,
+                expected_version,
+                events,
+                known_head,
+                own_transaction=False,
+            )
+            if not isinstance(outcome, Inserted):
+                transaction.rollback()
+                return outcome
+            stored = [
+                self._upcast(self._stored_from_prepared(stream_id, row, position))
+                for row, position in zip(outcome.rows, outcome.positions, strict=True)
+            ]
+            projections.apply(conn, stream_id, stored)
+        # Committed: a projection that keeps state between appends may keep this one's.
+        committed = getattr(projections, "committed", None)
+        if committed is not None:
+            committed(stream_id, stored)
+        return outcome
 
     @staticmethod
     def _validate(stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> None:
@@ -464,6 +496,66 @@ class EventStore:
             prev_hash=row.prev_hash,
             hash=row.hash,
         )
+
+
+class _KeptTransactions:
+    """SQLAlchemy connections a store keeps for its appends with read models.
+
+    As WriterConnections, for appends whose read models need a SQLAlchemy Connection: up to
+    `limit` of them, detached from the pool, with BEGIN IMMEDIATE on SQLite; beyond that the
+    caller connects through the pool. One that saw any error is closed instead of kept.
+    """
+
+    def __init__(self, engine: Engine, limit: int) -> None:
+        self.engine = engine
+        self.limit = limit
+        self._idle: list[Connection] = []
+        self._count = 0
+        self._lock = threading.Lock()
+        weakref.finalize(self, _close_connections, self._idle)
+
+    def take(self) -> Connection | None:
+        """An idle connection of this store's, a new one if under the limit, else None."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+            if self._count >= self.limit:
+                return None
+            self._count += 1
+        try:
+            conn = self.engine.connect()
+            conn.detach()  # the pool forgets it: this store closes it
+            return conn.execution_options(**{BEGIN_IMMEDIATE: True})
+        except BaseException:
+            with self._lock:
+                self._count -= 1
+            raise
+
+    def give_back(self, conn: Connection, *, failed: bool) -> None:
+        """Keep `conn` for the next append, unless it failed or is left mid-transaction."""
+        if not (failed or conn.closed or conn.invalidated or conn.in_transaction()):
+            with self._lock:
+                self._idle.append(conn)
+            return
+        with self._lock:
+            self._count -= 1
+        _close_connections([conn])
+
+
+def driver_connection(conn: Connection) -> Any:
+    """The driver's connection under `conn`, also once `conn` is detached from its pool.
+
+    A detached connection no longer reports its driver connection; for the synchronous
+    drivers used here (sqlite3, psycopg) the DB-API connection is that driver connection.
+    """
+    fairy = conn.connection
+    return fairy.driver_connection or fairy.dbapi_connection
+
+
+def _close_connections(connections: list[Connection]) -> None:
+    while connections:
+        with contextlib.suppress(Exception):  # closing what may already be broken
+            connections.pop().close()
 
 
 def _aware(moment: datetime.datetime) -> datetime.datetime:

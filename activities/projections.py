@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from activities.database import BEGIN_IMMEDIATE, begin_write
-from activities.eventstore import EventStore
+from activities.eventstore import EventStore, driver_connection
 from activities.read_models import EMPTY_FOLD, Fold, StreamRows, fold_onto, fold_stream
 from activities.records import StoredEvent
 from activities.schema import (
@@ -230,7 +230,7 @@ def write_changed_rows(conn: Connection, before: StreamRows, after: StreamRows) 
     if after.milestones:
         insert = statements.insert_milestones
         work.append((insert, [insert.params(row) for row in after.milestones]))
-    driver: Any = conn.connection.driver_connection
+    driver: Any = driver_connection(conn)
     if conn.dialect.name == "postgresql":
         with driver.pipeline(), driver.cursor() as cursor:
             for statement, rows in work:

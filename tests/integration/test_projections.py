@@ -222,6 +222,30 @@ class ProjectionContract:
         incremental = snapshot(engine)
         assert incremental == self.rebuilt(engine, projections)
 
+    def test_one_store_with_read_models_shared_by_many_threads_keeps_the_rows_of_the_log(
+        self, engine: Engine, projections: Projections
+    ) -> None:
+        # More threads than the store keeps connections for; each folds its own stream.
+        store = EventStore(engine, projections=projections)
+        histories = {f"partnership-CV/{n}": at_launched().events for n in range(8)}
+        failures: list[BaseException] = []
+
+        def write(stream_id: str) -> None:
+            try:
+                append_one_by_one(store, stream_id, histories[stream_id])
+            except BaseException as exc:  # reported below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=write, args=(sid,)) for sid in histories]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not failures
+        incremental = snapshot(engine)
+        assert len(incremental["status_board"]) == len(histories)
+        assert incremental == self.rebuilt(engine, projections)
+
     def test_the_catch_up_projector_never_skips_or_repeats_under_concurrent_writers(
         self, engine: Engine
     ) -> None:
