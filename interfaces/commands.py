@@ -87,7 +87,8 @@ def propose(
         str | None,
         typer.Option(
             "--consultation-deadline",
-            help="YYYY-MM-DD; default: today + CONSULTATION_PERIOD_DAYS",
+            help="YYYY-MM-DD; default: the worker's CONSULTATION_PERIOD_DAYS after today, "
+            "but no later than --decision-deadline",
         ),
     ] = None,
     decision_deadline: Annotated[

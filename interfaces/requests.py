@@ -6,7 +6,7 @@ A malformed value is reported by the CLI option the user typed (`--position`, no
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -71,15 +71,16 @@ def update_request(update: str, actor: Actor, fields: dict[str, Any]) -> BaseMod
 def start_request(
     actor: Actor, fields: dict[str, Any], *, consultation_period_days: int, now: datetime
 ) -> StartPartnership:
-    """The start input, its consultation deadline filled from the settings when left out.
+    """The start input, checked locally by the domain before anything starts.
 
-    The proposal is decided locally too: it is the workflow's first step, and a rejection
-    there would fail the workflow instead of answering the caller.
+    A consultation deadline left out stays null in the input: the workflow fills it with the
+    worker's own CONSULTATION_PERIOD_DAYS, capped at a decision deadline given explicitly (the
+    domain's rule, `domain.decide`). The CLI's own period serves only the local check here,
+    which exists because a proposal is the workflow's first step: a rejection there would
+    fail the workflow instead of answering the caller.
     """
-    period = timedelta(days=consultation_period_days)
-    if fields.get("consultation_deadline") is None:
-        fields = {**fields, "consultation_deadline": (now.astimezone(UTC) + period).date()}
     request: StartPartnership = _validated(StartPartnership, {**fields, "actor": actor})
+    period = timedelta(days=consultation_period_days)
     try:
         decide(Partnership(), request.command(), actor, now, consultation_period=period)
     except DomainError as error:

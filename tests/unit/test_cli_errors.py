@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -10,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 from typer.testing import CliRunner
 
 from domain.actors import Actor, Role
+from interfaces import requests as requests_module
 from interfaces.cli import app
 from interfaces.client import _root_message
 from interfaces.config import load_settings
@@ -58,14 +61,54 @@ def test_options_left_out_take_the_contracts_defaults() -> None:
     assert request.model_dump()["occurred_on"] is None
 
 
-def test_a_proposal_without_a_consultation_deadline_gets_the_configured_period() -> None:
+def test_a_proposal_without_a_consultation_deadline_leaves_it_to_the_workflow() -> None:
     request = start_request(
         COMMISSION,
         {"country": "CV", "rationale": "r", "terms_of_reference": "t"},
         consultation_period_days=30,
         now=NOW,
     )
-    assert request.consultation_deadline == date(2026, 2, 9)
+    assert request.consultation_deadline is None
+    # The start input says null, as the contract allows; the worker's period applies.
+    assert json.loads(request.model_dump_json())["consultation_deadline"] is None
+
+
+def test_a_decision_deadline_sooner_than_the_consultation_period_is_accepted() -> None:
+    # The domain caps a defaulted consultation at an explicit decision deadline; the CLI
+    # used to fill in today + the period itself and then refuse its own deadline.
+    soon = NOW.date() + timedelta(days=10)
+    request = start_request(
+        COMMISSION,
+        {
+            "country": "CV",
+            "rationale": "r",
+            "terms_of_reference": "t",
+            "decision_deadline": soon.isoformat(),
+        },
+        consultation_period_days=42,
+        now=NOW,
+    )
+    assert request.consultation_deadline is None
+    assert request.decision_deadline == soon
+
+
+def test_the_local_check_uses_the_configured_consultation_period(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    periods: list[timedelta] = []
+
+    def spy(*args: Any, consultation_period: timedelta) -> list[Any]:
+        periods.append(consultation_period)
+        return []
+
+    monkeypatch.setattr(requests_module, "decide", spy)
+    start_request(
+        COMMISSION,
+        {"country": "CV", "rationale": "r", "terms_of_reference": "t"},
+        consultation_period_days=30,
+        now=NOW,
+    )
+    assert periods == [timedelta(days=30)]
 
 
 def test_a_proposal_keeps_the_consultation_deadline_it_was_given() -> None:
