@@ -79,7 +79,7 @@ def build_worker(client: Client, wiring: Wiring, task_queue: str) -> Worker:
         client,
         task_queue=task_queue,
         workflows=[PilotPartnershipWorkflow],
-        activities=[acts.open_stream, acts.append_events, acts.deliver_milestone],
+        activities=[acts.open_stream, acts.append_events, acts.emit_milestone],
         activity_executor=wiring.executor,
         # A payload that fails validation fails the workflow task's caller, not a retry loop.
         workflow_failure_exception_types=[pydantic.ValidationError],
@@ -112,17 +112,50 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `python worker.py`; returns the process exit code."""
+    """Entry point of `python worker.py` and `partnerships worker`; returns the exit code.
+
+    The exit codes are the CLI's (README): 2 for a bad setting, 3 when Temporal or the
+    database cannot be reached or the database is not migrated; each is one line, no traceback.
+    """
+    from interfaces.client import temporal_unreachable
+    from interfaces.config import load_settings
+    from interfaces.errors import CliError, ExitCode
+
+    def failed(error: CliError) -> int:
+        print(f"error: {error.message}", file=sys.stderr)
+        return int(error.code)
+
+    def run() -> int:
+        try:
+            settings = load_settings()
+        except CliError as error:  # a bad environment variable: named, with what is allowed
+            return failed(error)
+        try:
+            asyncio.run(serve(settings))
+        except TemporalUnreachable as error:
+            # connect() keeps the SDK's own error as the context; say it as the CLI does.
+            return failed(temporal_unreachable(settings, error.__context__ or error))
+        except StoreError as error:
+            return failed(CliError(str(error), code=ExitCode.UNAVAILABLE))
+        except KeyboardInterrupt:  # before the signal handlers are installed
+            return 130
+        return 0
+
     # Our own progress at INFO; libraries (alembic, the SDK) only when something is wrong.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     log.setLevel(logging.INFO)
-    settings = Settings()
-    try:
-        asyncio.run(serve(settings))
-    except (StoreError, TemporalUnreachable) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    status = run()
+    if __name__ == "__main__":
+        # As `partnerships` does (interfaces/cli.py): the Temporal client's native threads can
+        # abort interpreter teardown with "Fatal Python error: PyGILState_Release" (exit 134,
+        # temporalio/sdk-python#300). Everything has finished, so skip the teardown.
+        import os
+
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status
 
 
 if __name__ == "__main__":

@@ -255,9 +255,17 @@ async def connect(settings: Settings) -> Partnerships:
             connect_timeout=CONNECT_TIMEOUT,
         )
     except RuntimeError as error:  # the SDK reports every connection failure this way
-        detail = str(error).removeprefix("Failed client connect: ")
-        raise _unreachable(settings, _short(detail)) from None
+        raise temporal_unreachable(settings, error) from None
     return Partnerships(client, settings)
+
+
+def temporal_unreachable(settings: Settings, error: BaseException) -> CliError:
+    """The one sentence for a failed connection to Temporal, from the SDK's error.
+
+    The CLI, `partnerships dev` and the worker all say it the same way, with exit code 3.
+    """
+    detail = str(error).removeprefix("Failed client connect: ")
+    return _unreachable(settings, _short(detail))
 
 
 @asynccontextmanager
