@@ -2,7 +2,8 @@
 
 The read models put each milestone here, pending, in the append's transaction (a transactional
 outbox: the milestone exists exactly when its event does). The workflow's milestone activity
-then publishes it: marks it delivered and shows its report in the Temporal UI.
+emits it — makes sure it is there and shows its report in the Temporal UI — and subscribers
+take pending milestones and mark them delivered.
 """
 
 from __future__ import annotations
@@ -21,25 +22,17 @@ from activities.schema import events, milestones
 from domain.state import MilestoneKind
 
 # Built once: the milestone activity runs this for every milestone, and building the
-# expression costs more than executing it. A second publish keeps the first delivery's time.
-_DELIVER = (
-    sa.update(milestones)
+# expression costs more than executing it.
+_FIND = sa.select(milestones).where(
+    milestones.c.stream_id == sa.bindparam("b_stream_id"),
+    milestones.c.kind == sa.bindparam("b_kind"),
+    milestones.c.position
+    == sa.select(events.c.position)
     .where(
-        milestones.c.stream_id == sa.bindparam("b_stream_id"),
-        milestones.c.kind == sa.bindparam("b_kind"),
-        milestones.c.position
-        == sa.select(events.c.position)
-        .where(
-            events.c.stream_id == sa.bindparam("b_stream_id"),
-            events.c.stream_version == sa.bindparam("b_version"),
-        )
-        .scalar_subquery(),
+        events.c.stream_id == sa.bindparam("b_stream_id"),
+        events.c.stream_version == sa.bindparam("b_version"),
     )
-    .values(
-        delivery_state="delivered",
-        delivered_at=sa.func.coalesce(milestones.c.delivered_at, sa.bindparam("b_now")),
-    )
-    .returning(*milestones.c)
+    .scalar_subquery(),
 )
 
 
@@ -72,27 +65,23 @@ class Outbox:
         with begin_write(self.engine) as conn:
             self._put(conn, stream_id, version, kind, report, "pending")
 
-    def publish(
+    def emit(
         self, stream_id: str, version: int, kind: MilestoneKind, render: Callable[[], str]
     ) -> OutboxMilestone:
-        """Mark the milestone of `stream_id`'s event at `version` delivered and return it.
+        """The outbox's milestone for `stream_id`'s event at `version`, put there if missing.
 
-        The read models normally wrote it, report included, in the append's transaction; when
-        they did not (a store kept without them), `render` supplies the report. Publishing
-        again returns the milestone as first delivered.
+        The read models normally wrote it, report included and pending for its subscribers,
+        in the append's own transaction; when they did not (a store kept without them),
+        `render` supplies the report. Emitting again changes nothing.
         """
-        params = {
-            "b_stream_id": stream_id,
-            "b_version": version,
-            "b_kind": MilestoneKind(kind).value,
-            "b_now": datetime.datetime.now(datetime.UTC),
-        }
-        with begin_write(self.engine) as conn:
-            row = conn.execute(_DELIVER, params).first()
-            if row is None:
+        params = {"b_stream_id": stream_id, "b_version": version, "b_kind": kind.value}
+        with self.engine.connect() as conn:
+            row = conn.execute(_FIND, params).first()
+        if row is None:
+            with begin_write(self.engine) as conn:
                 self._position(conn, stream_id, version)  # refuses an unrecorded event
                 self._put(conn, stream_id, version, kind, render(), "pending")
-                row = conn.execute(_DELIVER, params).one()
+                row = conn.execute(_FIND, params).one()
         return _milestone(row)
 
     @staticmethod

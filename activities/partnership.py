@@ -45,7 +45,7 @@ class EventLog(Protocol):
 class MilestoneOutbox(Protocol):
     """Where report-back milestones wait for their subscribers."""
 
-    def publish(
+    def emit(
         self, stream_id: str, version: int, kind: MilestoneKind, render: Callable[[], str]
     ) -> OutboxMilestone: ...
 
@@ -112,19 +112,25 @@ class PartnershipActivities:
             duplicate=result.duplicate,
         )
 
-    @activity.defn(name="deliver_milestone")
-    def deliver_milestone(self, request: MilestoneInput) -> MilestoneOutput:
-        """Publish the milestone's report (rendered by the domain from the stream's events)."""
+    @activity.defn(name="emit_milestone")
+    def emit_milestone(self, request: MilestoneInput) -> MilestoneOutput:
+        """Emit the milestone's report (rendered by the domain from the stream's events)."""
 
         def render() -> str:
             stored = self._log.read_stream(request.stream_id)
             upto = [s for s in stored if s.stream_version <= request.version]
             return render_report(to_domain_all(upto), request.kind)
 
-        published = self._outbox.publish(request.stream_id, request.version, request.kind, render)
+        try:
+            emitted = self._outbox.emit(request.stream_id, request.version, request.kind, render)
+        except (LookupError, ValueError, DomainError) as error:
+            # The same request would fail the same way: say so instead of retrying forever.
+            raise ApplicationError(
+                str(error), type=type(error).__name__, non_retryable=True
+            ) from None
         return MilestoneOutput(
             stream_id=request.stream_id,
             version=request.version,
             kind=request.kind,
-            report=published.report,
+            report=emitted.report,
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contract import (
@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.partnership import PartnershipActivities
     from domain.actors import SYSTEM_ACTOR, Actor
     from domain.commands import Command
+    from domain.countries import iso_code
     from domain.decide import decide
     from domain.errors import DomainError
     from domain.events import Event
@@ -44,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawRequest,
         _ByAUser,
     )
-    from domain.state import Partnership
+    from domain.state import MilestoneKind, Partnership
     from domain.timers import due_command, next_wakeup
     from domain.view import StatusView, status_view
     from workflows.narration import current_details, describe
@@ -64,8 +65,11 @@ _ACTIVITY_TIMEOUT = timedelta(seconds=10)
 
 
 def workflow_id_for(country: str) -> str:
-    """The workflow id of a country's partnership, e.g. `partnership-CV`."""
-    return f"partnership-{country.strip().upper()}"
+    """The workflow id of a country's partnership, e.g. `partnership-CV` (`uk` → `-GB`).
+
+    Raises InvalidCountry for a code that is not an ISO 3166-1 alpha-2 country.
+    """
+    return f"partnership-{iso_code(country)}"
 
 
 def _rejection(error: DomainError) -> ApplicationError:
@@ -97,6 +101,7 @@ class PilotPartnershipWorkflow:
     @workflow.run
     async def run(self, start: StartPartnership) -> StatusView:
         """Record the proposal, then wake for deadlines until the partnership ends."""
+        self._check_workflow_id(start)
         async with self._lock:
             opened = await workflow.execute_activity_method(
                 PartnershipActivities.open_stream,
@@ -117,6 +122,23 @@ class PilotPartnershipWorkflow:
         # Let an update that lost the race to an end finish and report its rejection.
         await workflow.wait_condition(workflow.all_handlers_finished)
         return status_view(self._state)
+
+    @staticmethod
+    def _check_workflow_id(start: StartPartnership) -> None:
+        # Temporal keeps one open workflow per id; only the canonical id makes that "one open
+        # partnership per country", so a start under any other id is refused.
+        try:
+            expected = workflow_id_for(start.country)
+        except DomainError as error:
+            raise _rejection(error) from None
+        actual = workflow.info().workflow_id
+        if actual != expected:
+            raise ApplicationError(
+                f"a partnership with {expected.removeprefix('partnership-')} runs as workflow "
+                f"id {expected}, not {actual}; start it again with that id",
+                type="WrongWorkflowId",
+                non_retryable=True,
+            )
 
     def _ended(self) -> bool:
         return self._state.stage is not None and self._state.stage.is_end
@@ -141,17 +163,23 @@ class PilotPartnershipWorkflow:
                 return
             except TimeoutError:
                 pass
-        await self._fire_due_deadlines()
+        seen = self._state.version
+        if not await self._fire_due_deadlines():
+            # The domain refused what its own timers said was due: waking again at once would
+            # spin, so wait for the next recorded step instead.
+            workflow.logger.error("a due deadline was refused; waiting for the next step")
+            await workflow.wait_condition(lambda: self._state.version != seen or self._ended())
 
-    async def _fire_due_deadlines(self) -> None:
+    async def _fire_due_deadlines(self) -> bool:
+        """Issue every due deadline command; False when the domain refused one."""
         async with self._lock:
             while (command := due_command(self._state, workflow.now())) is not None:
                 try:
                     events = self._decide(command, SYSTEM_ACTOR)
                 except DomainError:
-                    # A user's step changed the state first; the next wake-up re-reads it.
-                    return
+                    return False
                 await self._record(events)
+        return True
 
     def _decide(
         self, command: Command, actor: Actor, state: Partnership | None = None
@@ -181,26 +209,35 @@ class PilotPartnershipWorkflow:
             retry_policy=_STORE_RETRY,
             summary=f"record {names}",
         )
+        # Fold everything first: the state matches the store whatever happens to a milestone.
+        first_version = self._state.version
         for event in events:
             self._state = evolve(self._state, event)
             self._timeline.append(describe(event))
+        for version, event in enumerate(events, start=first_version + 1):
             kind = milestone_kind(event)
             if kind is not None:
-                await workflow.execute_activity_method(
-                    PartnershipActivities.deliver_milestone,
-                    MilestoneInput(
-                        stream_id=self._stream_id, version=self._state.version, kind=kind
-                    ),
-                    start_to_close_timeout=_ACTIVITY_TIMEOUT,
-                    retry_policy=_STORE_RETRY,
-                    summary=f"milestone {kind.value}: report to the Council",
-                )
+                await self._emit_milestone(version, kind)
         attributes = search_attribute_updates(self._state)
         # Visibility is written only when what operators filter on has changed.
         if attributes != self._upserted:
             workflow.upsert_search_attributes(attributes)
             self._upserted = attributes
         workflow.set_current_details(current_details(self._state, self._timeline))
+
+    async def _emit_milestone(self, version: int, kind: MilestoneKind) -> None:
+        try:
+            await workflow.execute_activity_method(
+                PartnershipActivities.emit_milestone,
+                MilestoneInput(stream_id=self._stream_id, version=version, kind=kind),
+                start_to_close_timeout=_ACTIVITY_TIMEOUT,
+                retry_policy=_STORE_RETRY,
+                summary=f"milestone {kind.value}: report to the Council",
+            )
+        except ActivityError as error:
+            # The milestone is in the outbox already (written with its event); only showing
+            # its report here failed, which must not undo or block the recorded step.
+            workflow.logger.error("milestone %s at version %s: %s", kind, version, error.cause)
 
     def _validate(self, request: _ByAUser) -> None:
         basis = self._state if self._state.version else self._provisional

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
+    from domain.deadlines import deadline_instant
     from domain.state import Partnership
 
 STAGE = SearchAttributeKey.for_keyword("PartnershipStage")
@@ -34,6 +35,7 @@ def search_attribute_updates(state: Partnership) -> list[SearchAttributeUpdate[A
     if state.region is not None:
         updates.append(REGION.value_set(state.region.value))
     if state.decision_deadline is not None:
-        end_of_day = datetime.combine(state.decision_deadline, time(23, 59, 59), tzinfo=UTC)
-        updates.append(DECISION_DEADLINE.value_set(end_of_day))
+        # The last second before the deadline passes, so a filter reads "31 December".
+        last_second = deadline_instant(state.decision_deadline) - timedelta(seconds=1)
+        updates.append(DECISION_DEADLINE.value_set(last_second))
     return updates

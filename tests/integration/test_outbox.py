@@ -1,4 +1,4 @@
-"""The milestone activity publishes what the append's transaction put in the outbox."""
+"""The milestone activity emits what the append's transaction put in the outbox."""
 
 from __future__ import annotations
 
@@ -32,24 +32,24 @@ def never_called() -> str:
 class OutboxContract:
     """Subclasses provide `engine`."""
 
-    def test_publishing_marks_the_milestone_delivered_and_returns_its_report(
+    def test_emitting_returns_the_report_and_leaves_it_pending_for_subscribers(
         self, engine: Engine
     ) -> None:
         store = EventStore(engine, projections=Projections(engine))
         version = launched(store)
         outbox = Outbox(engine)
-        published = outbox.publish(STREAM, version, MilestoneKind.LAUNCH, never_called)
-        assert published.delivery_state == "delivered"
-        assert published.report.startswith("# Launch of the pilot partnership")
-        assert [m.kind for m in outbox.pending()][-1] == MilestoneKind.COUNCIL_DECISION
+        emitted = outbox.emit(STREAM, version, MilestoneKind.LAUNCH, never_called)
+        assert emitted.delivery_state == "pending"
+        assert emitted.report.startswith("# Launch of the pilot partnership")
+        assert outbox.pending()[-1] == emitted
 
-    def test_publishing_twice_returns_the_first_delivery(self, engine: Engine) -> None:
+    def test_emitting_twice_changes_nothing(self, engine: Engine) -> None:
         store = EventStore(engine, projections=Projections(engine))
         version = launched(store)
         outbox = Outbox(engine)
-        first = outbox.publish(STREAM, version, MilestoneKind.LAUNCH, never_called)
-        again = outbox.publish(STREAM, version, MilestoneKind.LAUNCH, never_called)
-        assert again == first
+        first = outbox.emit(STREAM, version, MilestoneKind.LAUNCH, never_called)
+        assert outbox.emit(STREAM, version, MilestoneKind.LAUNCH, never_called) == first
+        assert len(outbox.all(STREAM)) == 5
 
     def test_a_store_kept_without_read_models_gets_the_report_rendered(
         self, engine: Engine
@@ -57,13 +57,13 @@ class OutboxContract:
         store = EventStore(engine)
         version = launched(store)
         report = render_report(at_launched().events, MilestoneKind.LAUNCH)
-        published = Outbox(engine).publish(STREAM, version, MilestoneKind.LAUNCH, lambda: report)
-        assert published.report == report
-        assert published.country == "CV"
+        emitted = Outbox(engine).emit(STREAM, version, MilestoneKind.LAUNCH, lambda: report)
+        assert emitted.report == report
+        assert emitted.country == "CV"
 
-    def test_publishing_an_event_that_is_not_recorded_is_refused(self, engine: Engine) -> None:
+    def test_emitting_for_an_event_that_is_not_recorded_is_refused(self, engine: Engine) -> None:
         with pytest.raises(LookupError, match="no event at version 3"):
-            Outbox(engine).publish(STREAM, 3, MilestoneKind.LAUNCH, never_called)
+            Outbox(engine).emit(STREAM, 3, MilestoneKind.LAUNCH, never_called)
 
 
 class TestOutboxOnSQLite(OutboxContract):

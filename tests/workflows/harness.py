@@ -7,7 +7,7 @@ import shutil
 import sys
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ class Harness:
     database_url: str
     env: WorkflowEnvironment | None = None
     handles: list[WorkflowHandle[Any, Any]] = field(default_factory=list)
+    _store: EventStore | None = field(default=None, init=False, repr=False)
 
     async def propose(self, country: str, **fields: Any) -> WorkflowHandle[Any, Any]:
         """Start a partnership as the Commission would."""
@@ -105,8 +106,10 @@ class Harness:
         return await self.env.get_current_time()
 
     def store(self) -> EventStore:
-        """The event store the worker writes to."""
-        return EventStore(create_engine_from_url(self.database_url))
+        """The event store the worker writes to (one engine per harness)."""
+        if self._store is None:
+            self._store = EventStore(create_engine_from_url(self.database_url))
+        return self._store
 
     def events(self, country: str, incarnation: int = 1) -> list[Event]:
         """The recorded domain events of a country's partnership."""
@@ -159,5 +162,5 @@ async def drive_to_council_decision(
 
 
 def today() -> date:
-    """Today's date, as the worker's clock sees it at the start of a test."""
-    return datetime.now().date()
+    """Today's date in UTC, as the domain reads the worker's clock at the start of a test."""
+    return datetime.now(UTC).date()

@@ -105,10 +105,3 @@ async def test_an_extension_moves_both_the_reminder_and_the_lapse(harness: Harne
         signed_on=today(),
     )
     assert status.stage is Stage.LAUNCHED
-
-
-async def test_the_deadline_cannot_be_extended_after_it_passed(harness: Harness) -> None:
-    deadline = today() + timedelta(days=20)
-    handle = await drive_to_council_decision(harness, "CV", ["ES"], decision_deadline=deadline)
-    result = await handle.result()
-    assert result.stage is Stage.LAPSED

@@ -88,7 +88,7 @@ async def test_an_operator_takes_no_domain_decision(harness: Harness) -> None:
     assert cause.type == "NotPermitted"
 
 
-async def test_a_past_deadline_is_refused(harness: Harness) -> None:
+async def test_an_extension_to_an_earlier_date_is_refused(harness: Harness) -> None:
     handle = await harness.propose("CV")
     cause = await rejected(
         harness,
@@ -183,4 +183,23 @@ async def test_a_malformed_start_fails_at_once_instead_of_retrying(harness: Harn
     with pytest.raises(WorkflowFailureError) as failed:
         await handle.result()
     assert "validation error" in str(failed.value.cause)
+    assert harness.store().streams() == []
+
+
+@pytest.mark.parametrize("workflow_id", ["partnership-cv", "anything-else", "partnership-MD"])
+async def test_a_start_under_another_id_than_the_countrys_is_refused(
+    harness: Harness, workflow_id: str
+) -> None:
+    handle = await harness.client.start_workflow(
+        "PilotPartnershipWorkflow",
+        {"country": "CV", "actor": COMMISSION, "rationale": "r", "terms_of_reference": "t"},
+        id=workflow_id,
+        task_queue=harness.task_queue,
+    )
+    with pytest.raises(WorkflowFailureError) as failed:
+        await handle.result()
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "WrongWorkflowId"
+    assert "runs as workflow id partnership-CV" in cause.message
     assert harness.store().streams() == []

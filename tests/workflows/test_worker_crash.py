@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,24 +35,30 @@ MEMBER_STATES = ["BG", "CY", "CZ", "DE", "EL", "FR", "HU", "IT", "LT", "PL", "PT
 class WorkerProcess:
     """`python worker.py` in a process of its own, which the test may kill."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env = env
-        self.process: subprocess.Popen[str] | None = None
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         """Start the worker and wait until it serves its task queue."""
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "worker.py")],
-            env=self.env,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            if "worker serving task queue" in line:
+        # Its log goes to a file nobody has to drain, so a chatty worker never blocks on a pipe.
+        self.log.write_text("")
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(ROOT / "worker.py")],
+                env=self.env,
+                stderr=log,
+                stdout=log,
+                cwd=ROOT,
+            )
+        for _ in range(600):
+            if "worker serving task queue" in self.log.read_text():
                 return
-        raise AssertionError(f"the worker exited with {self.process.wait()} before serving")
+            if self.process.poll() is not None:
+                raise AssertionError(f"the worker exited early:\n{self.log.read_text()}")
+            time.sleep(0.05)
+        raise AssertionError(f"the worker did not start serving:\n{self.log.read_text()}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no cleanup, as a crashed machine would."""
@@ -71,7 +78,9 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def worker_process(dev_env: WorkflowEnvironment, database_url: str) -> Iterator[WorkerProcess]:
+def worker_process(
+    dev_env: WorkflowEnvironment, database_url: str, tmp_path: Path
+) -> Iterator[WorkerProcess]:
     """A worker subprocess wired to the test's dev server and store."""
     env = {
         **os.environ,
@@ -81,7 +90,7 @@ def worker_process(dev_env: WorkflowEnvironment, database_url: str) -> Iterator[
         "DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
     }
-    process = WorkerProcess(env)
+    process = WorkerProcess(env, tmp_path / "worker.log")
     try:
         yield process
     finally:
