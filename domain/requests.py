@@ -27,7 +27,7 @@ from domain.commands import (
 )
 
 
-class _ByAUser(BaseModel):
+class UserRequest(BaseModel):
     """Mixin: the acting user, who may hold any role but the engine's own."""
 
     actor: Actor
@@ -49,73 +49,73 @@ class _ByAUser(BaseModel):
         return self.command_type.model_validate(fields)
 
 
-class StartPartnership(ProposePartnership, _ByAUser):
+class StartPartnership(ProposePartnership, UserRequest):
     """Start input of `PilotPartnershipWorkflow`."""
 
     command_type: ClassVar[type[Command]] = ProposePartnership
 
 
-class RespondToConsultationRequest(RespondToConsultation, _ByAUser):
+class RespondToConsultationRequest(RespondToConsultation, UserRequest):
     """Payload of the `respond_to_consultation` update."""
 
     command_type: ClassVar[type[Command]] = RespondToConsultation
 
 
-class CloseConsultationRequest(CloseConsultation, _ByAUser):
+class CloseConsultationRequest(CloseConsultation, UserRequest):
     """Payload of the `close_consultation` update."""
 
     command_type: ClassVar[type[Command]] = CloseConsultation
 
 
-class AuthoriseTalksRequest(AuthoriseTalks, _ByAUser):
+class AuthoriseTalksRequest(AuthoriseTalks, UserRequest):
     """Payload of the `authorise_talks` update."""
 
     command_type: ClassVar[type[Command]] = AuthoriseTalks
 
 
-class RecordTalksRoundRequest(RecordTalksRound, _ByAUser):
+class RecordTalksRoundRequest(RecordTalksRound, UserRequest):
     """Payload of the `record_talks_round` update."""
 
     command_type: ClassVar[type[Command]] = RecordTalksRound
 
 
-class ConcludeTalksRequest(ConcludeTalks, _ByAUser):
+class ConcludeTalksRequest(ConcludeTalks, UserRequest):
     """Payload of the `conclude_talks` update."""
 
     command_type: ClassVar[type[Command]] = ConcludeTalks
 
 
-class SubmitReportRequest(SubmitReport, _ByAUser):
+class SubmitReportRequest(SubmitReport, UserRequest):
     """Payload of the `submit_report` update."""
 
     command_type: ClassVar[type[Command]] = SubmitReport
 
 
-class ExtendDecisionDeadlineRequest(ExtendDecisionDeadline, _ByAUser):
+class ExtendDecisionDeadlineRequest(ExtendDecisionDeadline, UserRequest):
     """Payload of the `extend_decision_deadline` update."""
 
     command_type: ClassVar[type[Command]] = ExtendDecisionDeadline
 
 
-class RecordCouncilDecisionRequest(RecordCouncilDecision, _ByAUser):
+class RecordCouncilDecisionRequest(RecordCouncilDecision, UserRequest):
     """Payload of the `record_council_decision` update."""
 
     command_type: ClassVar[type[Command]] = RecordCouncilDecision
 
 
-class LaunchPartnershipRequest(LaunchPartnership, _ByAUser):
+class LaunchPartnershipRequest(LaunchPartnership, UserRequest):
     """Payload of the `launch_partnership` update."""
 
     command_type: ClassVar[type[Command]] = LaunchPartnership
 
 
-class WithdrawRequest(Withdraw, _ByAUser):
+class WithdrawRequest(Withdraw, UserRequest):
     """Payload of the `withdraw` update."""
 
     command_type: ClassVar[type[Command]] = Withdraw
 
 
-REQUEST_FOR: dict[str, type[_ByAUser]] = {
+REQUEST_FOR: dict[str, type[UserRequest]] = {
     request.command_type.name: request
     for request in (
         RespondToConsultationRequest,

@@ -42,8 +42,8 @@ with workflow.unsafe.imports_passed_through():
         RespondToConsultationRequest,
         StartPartnership,
         SubmitReportRequest,
+        UserRequest,
         WithdrawRequest,
-        _ByAUser,
     )
     from domain.state import MilestoneKind, Partnership
     from domain.timers import due_command, next_wakeup
@@ -239,14 +239,14 @@ class PilotPartnershipWorkflow:
             # its report here failed, which must not undo or block the recorded step.
             workflow.logger.error("milestone %s at version %s: %s", kind, version, error.cause)
 
-    def _validate(self, request: _ByAUser) -> None:
+    def _validate(self, request: UserRequest) -> None:
         basis = self._state if self._state.version else self._provisional
         try:
             self._decide(request.command(), request.actor, basis)
         except DomainError as error:
             raise _rejection(error) from None
 
-    async def _apply(self, request: _ByAUser) -> StatusView:
+    async def _apply(self, request: UserRequest) -> StatusView:
         # The proposal is recorded first, whatever order the activation delivered things in.
         await workflow.wait_condition(lambda: self._state.version > 0)
         async with self._lock:
