@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -25,10 +25,12 @@ from types import FrameType
 from typing import Annotated, Any, TextIO
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
+from interfaces.client import temporal_unreachable
 from interfaces.config import load_settings
 from interfaces.errors import CliError, ExitCode
 from interfaces.output import err, out, reported
@@ -37,6 +39,7 @@ from interfaces.settings import Settings
 HOST = "127.0.0.1"
 SERVER_START_TIMEOUT = timedelta(seconds=60)
 SERVER_STOP_TIMEOUT = timedelta(seconds=15)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass(frozen=True)
@@ -218,13 +221,13 @@ def banner(stack: Stack) -> Panel:
         exports = (
             "\nIn another terminal, point the CLI at this stack first:\n"
             f"  export TEMPORAL_ADDRESS={stack.address}\n"
-            f"  export DATABASE_URL={stack.database_url}\n"
+            f"  export DATABASE_URL={escape(stack.database_url)}\n"
         )
     return Panel(
         f"Temporal UI     {stack.ui_url}\n"
-        f"Temporal        {stack.address} (namespace {stack.namespace})\n"
-        f"Event store     {stack.database_url}\n"
-        f"Data directory  {stack.data_dir} (kept across restarts)\n"
+        f"Temporal        {stack.address} (namespace {escape(stack.namespace)})\n"
+        f"Event store     {escape(stack.database_url)}\n"
+        f"Data directory  {escape(str(stack.data_dir))} (kept across restarts)\n"
         f"{exports}\n"
         "Try, in another terminal:\n"
         "  .venv/bin/partnerships demo          # Cape Verde, Moldova, Georgia\n"
@@ -238,22 +241,76 @@ def banner(stack: Stack) -> Panel:
     )
 
 
-def _terminate_on_sigterm() -> None:
-    # Until the worker installs its own handlers, SIGTERM must unwind (and stop the server)
-    # rather than kill this process and orphan the server.
-    def handler(signum: int, frame: FrameType | None) -> None:
+# How `dev` treats SIGINT and SIGTERM. Until the worker installs its own handlers, both unwind
+# (and stop the server) rather than kill this process and orphan the server; while the server
+# starts they wait, so the child is always known before it can be stopped; while it stops they
+# are held, so the stop always completes.
+_pending: list[int] = []
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _defer(signum: int, frame: FrameType | None) -> None:
+    _pending.append(signum)
+
+
+def _hold(signum: int, frame: FrameType | None) -> None:
+    # Printing through Rich here could deadlock on its lock; a raw write cannot.
+    os.write(sys.stderr.fileno(), b"still stopping the Temporal dev server ...\n")
+
+
+def _handle_stop_signals(handler: signal.Handlers | Any) -> None:
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Let SIGINT/SIGTERM wait until the block is done, then interrupt if one came."""
+    _pending.clear()
+    _handle_stop_signals(_defer)
+    try:
+        yield
+    finally:
+        _handle_stop_signals(_interrupt)
+    if _pending:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, handler)
+
+def _hold_stop_signals() -> None:
+    """From here on SIGINT/SIGTERM cannot interrupt: `dev` is stopping what it started."""
+    while True:
+        try:
+            _handle_stop_signals(_hold)
+            return
+        except KeyboardInterrupt:  # a signal landed before both handlers were in place
+            continue
 
 
-async def _worker(serving: Coroutine[Any, Any, None]) -> None:
+class _WorkerLoop(asyncio.SelectorEventLoop):
+    """The worker's event loop, which gives SIGINT/SIGTERM back to `dev` when it closes.
+
+    asyncio resets a signal to its default action when the loop drops its handler; a SIGTERM
+    after that, during teardown or the server's stop, would kill `dev` and orphan the server.
+    """
+
+    def remove_signal_handler(self, sig: int) -> bool:
+        removed = super().remove_signal_handler(sig)
+        if sig in STOP_SIGNALS:
+            signal.signal(sig, _hold)
+        return removed
+
+
+async def _worker(serving: Coroutine[Any, Any, None], settings: Settings) -> None:
     from worker import TemporalUnreachable
 
     try:
         await serving
     except TemporalUnreachable as error:
-        raise CliError(str(error), code=ExitCode.UNAVAILABLE) from None
+        # connect() keeps the SDK's own error as the context; say it as the CLI does.
+        raise temporal_unreachable(settings, error.__context__ or error) from None
 
 
 async def _serve(stack: Stack, settings: Settings, server: TemporalServer) -> None:
@@ -261,7 +318,7 @@ async def _serve(stack: Stack, settings: Settings, server: TemporalServer) -> No
 
     await wait_until_serving(server, stack)
     ready = asyncio.Event()
-    serving = asyncio.create_task(_worker(composition_root.serve(settings, ready=ready)))
+    serving = asyncio.create_task(_worker(composition_root.serve(settings, ready=ready), settings))
     announced = asyncio.create_task(ready.wait())
     done, _ = await asyncio.wait({serving, announced}, return_when=asyncio.FIRST_COMPLETED)
     if announced in done:
@@ -284,20 +341,23 @@ def run_stack(stack: Stack) -> None:
             "database_url": stack.database_url,
         }
     )
-    err.print(f"migrating the event store at {stack.database_url} …")
+    err.print(f"migrating the event store at {escape(stack.database_url)} …")
     migrate(stack.database_url)
     server = TemporalServer(server_command(binary, stack), stack.data_dir / "temporal.log")
-    _terminate_on_sigterm()
-    err.print(f"starting the Temporal dev server on {stack.address} …")
-    server.start()
+    _handle_stop_signals(_interrupt)
     try:
-        asyncio.run(_serve(stack, settings, server))
+        err.print(f"starting the Temporal dev server on {stack.address} …")
+        with _signals_deferred():
+            server.start()
+        with asyncio.Runner(loop_factory=_WorkerLoop) as runner:
+            runner.run(_serve(stack, settings, server))
     except KeyboardInterrupt:
         pass
     finally:
+        _hold_stop_signals()
         err.print("stopping the Temporal dev server …")
         server.stop()
-        err.print("stopped; workflows and events are kept in " + str(stack.data_dir))
+        err.print("stopped; workflows and events are kept in " + escape(str(stack.data_dir)))
 
 
 def dev(
