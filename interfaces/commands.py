@@ -93,7 +93,11 @@ def propose(
     ] = None,
     decision_deadline: Annotated[
         str | None,
-        typer.Option("--decision-deadline", help="YYYY-MM-DD; default: 31 December this year"),
+        typer.Option(
+            "--decision-deadline",
+            help="YYYY-MM-DD; default: 31 December this year "
+            "(next year's if the consultation runs past it)",
+        ),
     ] = None,
     actor: As = None,
 ) -> None:
