@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -255,7 +256,14 @@ def test_dev_runs_a_lifecycle_stops_cleanly_on_sigint_and_restarts_with_everythi
     assert stack.ok("events", "SN", "--json") == sn_before  # nothing recorded
     # Text people type is shown as typed, brackets and all (Rich markup is not parsed).
     marked = "commission:bob [/] x"
-    stack.ok("propose", "MA", "--rationale", "see [bold]annex[/]", "--terms", "t", actor=marked)
+    # A decision deadline sooner than the consultation period: the workflow caps the defaulted
+    # consultation deadline at it (the domain's rule), and the CLI must not refuse it first.
+    soon = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()
+    proposed = stack.ok(
+        "propose", "MA", "--rationale", "see [bold]annex[/]", "--terms", "t",
+        "--decision-deadline", soon, actor=marked,
+    )  # fmt: skip
+    assert f"consultation deadline {soon}, Council decision deadline {soon}" in proposed
     stack.ok("withdraw", "MA", "--reason", "talks stalled [/] see annex", actor=marked)
     shown_ma = stack.ok("show", "MA")
     assert "talks stalled [/] see annex" in shown_ma
