@@ -53,11 +53,13 @@ def _unreachable(settings: Settings, detail: str) -> CliError:
     )
 
 
-def _no_worker(settings: Settings) -> CliError:
+def _no_worker(settings: Settings, *, unaccepted: str | None = None) -> CliError:
+    waited = f"within {int(WORKER_PATIENCE.total_seconds())} s"
+    if unaccepted is not None:
+        waited += f", so {unaccepted} was not accepted and nothing has been recorded"
     return CliError(
-        f"no worker answered on task queue {settings.task_queue} within "
-        f"{int(WORKER_PATIENCE.total_seconds())} s; start one with `partnerships worker` "
-        "(or `make run`, which starts one for you).",
+        f"no worker answered on task queue {settings.task_queue} {waited}; start one with "
+        "`partnerships worker` (or `make run`, which starts one for you).",
         code=ExitCode.UNAVAILABLE,
     )
 
@@ -166,7 +168,7 @@ class Partnerships:
         except WorkflowUpdateFailedError as error:
             raise CliError(f"rejected: {_root_message(error)}") from None
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-            raise _no_worker(self._settings) from None
+            raise _no_worker(self._settings, unaccepted=name) from None
         except RPCError as error:
             raise await self._explain_rpc(code, error) from None
         try:

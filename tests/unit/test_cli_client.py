@@ -77,7 +77,10 @@ def _send(handle: _Handle) -> Any:
 def test_no_acceptance_in_time_means_no_worker_answered() -> None:
     with pytest.raises(CliError) as refused:
         _send(_Handle(accept_after=5, update=_Update(None, 0)))
-    assert refused.value.message.startswith("no worker answered on task queue pilot-partnerships")
+    assert refused.value.message.startswith(
+        "no worker answered on task queue pilot-partnerships within 0 s, "
+        "so withdraw was not accepted and nothing has been recorded;"
+    )
     assert "partnerships worker" in refused.value.message
     assert refused.value.code is ExitCode.UNAVAILABLE
 
