@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from activities.codec import to_domain_all
 from activities.database import check_ready, create_engine_from_url
 from activities.eventstore import EventStore
+from activities.partnership import stream_prefix
 from activities.records import StoredEvent
 from activities.schema import status_board
 from activities.store_errors import StoreError
@@ -82,7 +83,7 @@ def latest_stream(stream_ids: list[str]) -> str:
 def latest_record(engine: Engine, country: str) -> Record | None:
     """The events of the country's latest partnership stream, or None when it has none."""
     store = EventStore(engine)
-    streams = store.streams(f"partnership-{country}/")
+    streams = store.streams(stream_prefix(country))
     if not streams:
         return None
     stream_id = latest_stream(streams)

@@ -58,11 +58,11 @@ def _resolve_stream(store: EventStore, stream: str) -> str:
     """A stream id as given, or a country code's latest partnership stream."""
     if len(stream) != 2 or not stream.isalpha():
         return stream
-    from domain import iso_code
+    from activities.partnership import stream_prefix
     from domain.errors import DomainError
 
     try:
-        prefix = f"partnership-{iso_code(stream)}/"
+        prefix = stream_prefix(stream)
     except DomainError as error:
         raise CliError(str(error), code=ExitCode.USAGE) from None
     candidates = store.streams(prefix)
