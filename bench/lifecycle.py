@@ -5,7 +5,7 @@ process, it drives N full lifecycles concurrently through the real worker (SQLit
 by default), and in the same run N baseline workflows with the same number of updates and
 activities that do nothing. Rounds alternate so drift in the machine's load hits both alike.
 
-    .venv/bin/python bench/lifecycle.py [--n 40] [--rounds 3] [--database-url URL]
+    .venv/bin/python bench/lifecycle.py [--n 40] [--rounds 5] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -269,7 +269,7 @@ def main() -> None:
     """Parse arguments and run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40, help="concurrent lifecycles per round")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
     parser.add_argument("--database-url", default=None, help="event store (default: temp SQLite)")
     args = parser.parse_args()
     asyncio.run(bench(args.n, args.rounds, args.database_url))
