@@ -289,6 +289,21 @@ class ProjectionContract:
         assert seen == everything
 
 
+def waiting_on_the_append_lock(engine: Engine) -> bool:
+    """Whether, within 10 s, some transaction waits on an advisory lock (the append lock)."""
+    deadline = time.monotonic() + 10
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute(
+                sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            ).scalar_one()
+            conn.rollback()
+            if waiting:
+                return True
+            time.sleep(0.01)
+    return False
+
+
 class TestSQLiteProjections(ProjectionContract):
     @pytest.fixture
     def engine(self, sqlite_engine: Engine) -> Engine:
@@ -326,8 +341,8 @@ class TestPostgresProjections(ProjectionContract):
         slow.start()
         assert stalling.inside.wait(timeout=30)
         fast.start()
-        time.sleep(0.3)
         try:
+            assert waiting_on_the_append_lock(engine), "the second append never queued"
             assert fast.is_alive(), "the second append committed while the first was in flight"
             assert projector.run_once() == 0
         finally:
