@@ -34,6 +34,7 @@ from domain.requests import (
 from domain.requests import (
     LaunchPartnershipRequest as LaunchRequest,
 )
+from domain.stages import END_STAGES
 from interfaces.client import Partnerships, connected
 from interfaces.config import load_settings
 from interfaces.errors import CliError
@@ -273,17 +274,24 @@ async def _play(
     partnerships: Partnerships, story: Story, progress: Progress, report: Callable[[str], Any]
 ) -> None:
     stage = await partnerships.stage(story.country)
+    done = 0
     if stage is not None:
-        report(
-            f"[yellow]skip[/] {story.title} ({story.country}): a partnership is already on "
-            f"record at stage {stage}"
-        )
-        return
-    task = progress.add_task(story.title, total=len(story.steps) + 1)
-    progress.update(task, description=f"{story.title}: proposed")
-    await partnerships.propose(story.start)
-    progress.advance(task)
-    for step in story.steps:
+        if stage in {s.value for s in END_STAGES} or stage == story.ends_at:
+            report(
+                f"[yellow]skip[/] {story.title} ({story.country}): a partnership is already on "
+                f"record at stage {stage}"
+            )
+            return
+        # An interrupted run left the story open: each step records one event after the
+        # proposal, so the recorded version says where to pick it up.
+        done = (await partnerships.status(story.country)).version - 1
+        report(f"[yellow]resume[/] {story.title} ({story.country}) after step {done}")
+    task = progress.add_task(story.title, total=len(story.steps) + 1, completed=done + 1)
+    if stage is None:
+        progress.update(task, description=f"{story.title}: proposed", completed=0)
+        await partnerships.propose(story.start)
+        progress.advance(task)
+    for step in story.steps[done:]:
         progress.update(task, description=f"{story.title}: {step.label}")
         await partnerships.update(story.country, step.update, step.request)
         progress.advance(task)
