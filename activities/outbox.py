@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from activities.database import begin_write
-from activities.projections import _insert
+from activities.projections import dialect_insert
 from activities.schema import events, milestones
 from domain.state import MilestoneKind
 
@@ -115,7 +115,7 @@ class Outbox:
             )
         ).scalar_one()
         conn.execute(
-            _insert(conn, milestones)
+            dialect_insert(conn, milestones)
             .values(
                 stream_id=stream_id,
                 position=event.position,

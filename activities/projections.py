@@ -46,7 +46,7 @@ READ_MODELS = "read_models"
 Handler = Callable[[Connection, list[StoredEvent]], None]
 
 
-def _insert(conn: Connection, table: sa.Table) -> Any:
+def dialect_insert(conn: Connection, table: sa.Table) -> Any:
     """A dialect insert, so ON CONFLICT is available on both backends."""
     return _dialect_insert(conn.dialect.name, table)
 
@@ -405,7 +405,7 @@ def _flush(conn: Connection, pending: dict[sa.Table, list[dict[str, Any]]]) -> N
 
 def set_checkpoint(conn: Connection, name: str, position: int) -> None:
     """Record that projector `name` has folded everything up to `position`."""
-    upsert = _insert(conn, projector_checkpoints).values(
+    upsert = dialect_insert(conn, projector_checkpoints).values(
         name=name, position=position, updated_at=datetime.datetime.now(datetime.UTC)
     )
     conn.execute(
@@ -466,7 +466,7 @@ class CatchUpProjector:
             conn = conn.execution_options(**{BEGIN_IMMEDIATE: True})
             with conn.begin():
                 conn.execute(
-                    _insert(conn, projector_checkpoints)
+                    dialect_insert(conn, projector_checkpoints)
                     .values(
                         name=self.name, position=0, updated_at=datetime.datetime.now(datetime.UTC)
                     )
