@@ -25,6 +25,7 @@ from activities.outbox import OutboxMilestone
 from activities.records import AppendResult, NewEvent, StoredEvent
 from activities.store_errors import DatabaseUnreachable, StoreError
 from domain.countries import iso_code
+from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
 from domain.errors import DomainError
 from domain.report import render_report
 from domain.state import MilestoneKind
@@ -64,7 +65,11 @@ class PartnershipActivities:
     """The activities of `PilotPartnershipWorkflow`, bound to a store and an outbox."""
 
     def __init__(
-        self, log: EventLog, outbox: MilestoneOutbox, *, consultation_period_days: int = 42
+        self,
+        log: EventLog,
+        outbox: MilestoneOutbox,
+        *,
+        consultation_period_days: int = DEFAULT_CONSULTATION_PERIOD.days,
     ) -> None:
         self._log = log
         self._outbox = outbox

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
 from workflows.partnership import TASK_QUEUE
 
 
@@ -21,7 +22,10 @@ class Settings(BaseSettings):
     temporal_namespace: str = Field(default="default", description="Temporal namespace")
     task_queue: str = Field(default=TASK_QUEUE, description="Worker task queue")
     consultation_period_days: int = Field(
-        default=42, ge=1, le=3650, description="Default consultation length when none is given"
+        default=DEFAULT_CONSULTATION_PERIOD.days,
+        ge=1,
+        le=3650,
+        description="Default consultation length when none is given",
     )
     activity_threads: int = Field(
         default=16, ge=1, le=256, description="Threads for the worker's database activities"

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.actors import SYSTEM_ACTOR, Actor
     from domain.commands import Command
     from domain.countries import iso_code
+    from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
     from domain.decide import decide
     from domain.errors import DomainError
     from domain.events import Event
@@ -94,7 +95,7 @@ class PilotPartnershipWorkflow:
             self._provisional = Partnership()
         self._lock = asyncio.Lock()
         self._stream_id = ""
-        self._consultation_period = timedelta(days=42)
+        self._consultation_period = DEFAULT_CONSULTATION_PERIOD
         self._timeline: list[str] = []
         self._upserted: list[SearchAttributeUpdate[Any]] = []
 
