@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from domain.actors import Actor, Role
+from domain.closing import deadline_refusal
 from domain.commands import (
     AuthoriseTalks,
     CloseConsultation,
@@ -254,19 +255,17 @@ class _Context:
                 )
         return chosen
 
+    def _refuse_past_deadline(self, command: Command) -> None:
+        reason = deadline_refusal(self.state, type(command), self.now)
+        if reason is not None:
+            raise InvalidDeadline(reason)
+
     def _deadline(self) -> date:
         assert self.state.decision_deadline is not None
         return self.state.decision_deadline
 
     def respond(self, command: RespondToConsultation) -> list[Event]:
-        deadline = self.state.consultation_deadline
-        assert deadline is not None
-        # The consultation closes at its deadline even before the engine records the closure.
-        if has_passed(deadline, self.now):
-            raise InvalidDeadline(
-                f"the consultation deadline {deadline.isoformat()} has passed, so answers "
-                "are no longer accepted; the consultation is closing"
-            )
+        self._refuse_past_deadline(command)
         on = self._on(command.occurred_on, "the answer's date")
         answering = member_state(command.member_state, on)
         if self.actor.member_state != answering:
@@ -416,11 +415,7 @@ class _Context:
 
     def extend_decision_deadline(self, command: ExtendDecisionDeadline) -> list[Event]:
         current = self._deadline()
-        if has_passed(current, self.now):
-            raise InvalidDeadline(
-                f"the decision deadline {current.isoformat()} has passed; "
-                "it can be extended only before it passes"
-            )
+        self._refuse_past_deadline(command)
         if command.new_deadline <= current:
             raise InvalidDeadline(
                 f"the new deadline {command.new_deadline.isoformat()} is not later than the "
@@ -438,12 +433,7 @@ class _Context:
         ]
 
     def record_council_decision(self, command: RecordCouncilDecision) -> list[Event]:
-        current = self._deadline()
-        if has_passed(current, self.now):
-            raise InvalidDeadline(
-                f"the decision deadline {current.isoformat()} has passed without a decision; "
-                "the partnership lapses"
-            )
+        self._refuse_past_deadline(command)
         submitted = self.state.report.submitted_on if self.state.report else None
         on = self._on(command.decided_on, "the decision's date", ("the report", submitted))
         return [

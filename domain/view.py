@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict
 
 from domain.actors import HUMAN_ROLES, Role
+from domain.closing import deadline_refusal
 from domain.commands import USER_COMMANDS
 from domain.countries import country_name
 from domain.policy import allowed_at, may_issue
@@ -57,8 +58,12 @@ class StatusView(BaseModel):
     last_recorded_at: datetime | None
 
 
-def next_actions(state: Partnership) -> dict[str, list[str]]:
-    """For each human role, the updates it may send now (empty at an end)."""
+def next_actions(state: Partnership, now: datetime | None = None) -> dict[str, list[str]]:
+    """For each human role, the updates it may send now (empty at an end).
+
+    Given `now`, steps a passed deadline rules out are left out, even before the engine has
+    recorded what the deadline did.
+    """
     actions: dict[str, list[str]] = {role.value: [] for role in HUMAN_ROLES}
     if state.stage is None:
         actions[Role.COMMISSION.value] = ["propose"]
@@ -67,13 +72,15 @@ def next_actions(state: Partnership) -> dict[str, list[str]]:
         actions[role.value] = [
             command.name
             for command in USER_COMMANDS
-            if may_issue(role, command) and allowed_at(state.stage, command)
+            if may_issue(role, command)
+            and allowed_at(state.stage, command)
+            and (now is None or deadline_refusal(state, command, now) is None)
         ]
     return actions
 
 
-def status_view(state: Partnership) -> StatusView:
-    """The status view of a partnership."""
+def status_view(state: Partnership, now: datetime | None = None) -> StatusView:
+    """The status view of a partnership (its `next_actions` as of `now`, when given)."""
     reminder = armed_reminder(state)
     return StatusView(
         country=state.country,
@@ -98,6 +105,6 @@ def status_view(state: Partnership) -> StatusView:
         end_reason=state.end_reason,
         participants=state.participants,
         milestones=state.milestones,
-        next_actions=next_actions(state),
+        next_actions=next_actions(state, now),
         last_recorded_at=state.last_recorded_at,
     )

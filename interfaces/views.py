@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -71,7 +72,7 @@ def show(country: Country) -> None:
         # The store is the permanent record: without Temporal, fold it instead.
         if record is None or error.code is ExitCode.REJECTED:
             raise
-        view = status_view(replay(record.events))
+        view = status_view(replay(record.events), datetime.now(UTC))
         notes.append(f"shown from the event store; {error.message}")
     out.print(status_panel(view, record.events if record else None, notes))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -71,7 +73,7 @@ def describe(event: Event) -> str:
     return f"{event.occurred_on.isoformat()} · {who}: {_detail(event)}"
 
 
-def current_details(state: Partnership, recent: list[str]) -> str:
+def current_details(state: Partnership, recent: list[str], now: datetime) -> str:
     """The Markdown shown as the workflow's current details in the Temporal UI."""
     lines = [
         f"**{state.country}** · stage **{state.stage.value if state.stage else 'starting'}**",
@@ -81,7 +83,7 @@ def current_details(state: Partnership, recent: list[str]) -> str:
     if state.stage is not None and state.stage.is_end:
         lines.append(f"Ended: {state.end_reason or state.stage.value}")
     else:
-        for role, actions in next_actions(state).items():
+        for role, actions in next_actions(state, now).items():
             if actions:
                 lines.append(f"- {role} may: {', '.join(actions)}")
     lines += ["", "Latest:", *(f"- {line}" for line in recent[-8:])]

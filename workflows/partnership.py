@@ -122,7 +122,7 @@ class PilotPartnershipWorkflow:
             await self._wait_for_change_or_deadline()
         # Let an update that lost the race to an end finish and report its rejection.
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return status_view(self._state)
+        return status_view(self._state, workflow.now())
 
     @staticmethod
     def _check_workflow_id(start: StartPartnership) -> None:
@@ -224,7 +224,7 @@ class PilotPartnershipWorkflow:
         if attributes != self._upserted:
             workflow.upsert_search_attributes(attributes)
             self._upserted = attributes
-        workflow.set_current_details(current_details(self._state, self._timeline))
+        workflow.set_current_details(current_details(self._state, self._timeline, workflow.now()))
 
     async def _emit_milestone(self, version: int, kind: MilestoneKind) -> None:
         try:
@@ -257,12 +257,12 @@ class PilotPartnershipWorkflow:
             except DomainError as error:
                 raise _rejection(error) from None
             await self._record(events)
-            return status_view(self._state)
+            return status_view(self._state, workflow.now())
 
     @workflow.query(name="status")
     def status(self) -> StatusView:
         """The partnership as it stands now."""
-        return status_view(self._state)
+        return status_view(self._state, workflow.now())
 
     @workflow.update(name="respond_to_consultation")
     async def respond_to_consultation(self, request: RespondToConsultationRequest) -> StatusView:

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from domain import Actor, Component, ConcludeTalks, InvalidInput, Withdraw, status_view
+from domain import (
+    Actor,
+    Component,
+    ConcludeTalks,
+    InvalidDeadline,
+    InvalidInput,
+    Position,
+    Withdraw,
+    deadline_instant,
+    next_actions,
+    status_view,
+)
 from tests.unit.strategies import (
     COMMISSION,
     CONCLUDED,
+    CONSULTATION_DEADLINE,
+    DECISION_DEADLINE,
+    answer,
+    at_consultation,
+    at_council_decision,
     at_exploratory_talks,
     at_launch_preparation,
+    rep,
 )
 
 CONTROLS = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)]
@@ -55,3 +74,28 @@ def test_the_third_country_commits_only_to_what_it_can_bring() -> None:
 
 def test_no_reminder_is_shown_once_the_council_has_decided() -> None:
     assert status_view(at_launch_preparation().state).reminder_due_at is None
+
+
+def test_after_the_consultation_deadline_no_answer_is_offered_nor_accepted() -> None:
+    story = at_consultation()
+    later = deadline_instant(CONSULTATION_DEADLINE)
+    assert "respond_to_consultation" in next_actions(story.state)["member_state"]
+    assert next_actions(story.state, later)["member_state"] == []
+    story.reject(
+        answer("PT", Position.INTERESTED),
+        rep("PT"),
+        later,
+        InvalidDeadline,
+        "has passed, so answers are no longer accepted",
+    )
+
+
+def test_after_the_decision_deadline_the_presidency_is_offered_nothing() -> None:
+    story = at_council_decision()
+    later = deadline_instant(DECISION_DEADLINE)
+    assert next_actions(story.state, later - timedelta(seconds=1))["presidency"] == [
+        "extend_decision_deadline",
+        "record_council_decision",
+    ]
+    assert next_actions(story.state, later)["presidency"] == []
+    assert status_view(story.state, later).next_actions["presidency"] == []
