@@ -1,7 +1,7 @@
 """The append hot path: one writer per backend, on a driver connection the store keeps.
 
 An append is the one write the whole system waits on, so it skips SQLAlchemy's statement layer
-and, through WriterConnections, its pool's checkout:
+and, through the connections a store keeps (activities/kept.py), its pool's checkout:
 on PostgreSQL the lock, insert, head update and commit go out as one psycopg pipeline (one round
 trip when the stream's head is already known); on SQLite the statements run on the sqlite3
 connection inside BEGIN IMMEDIATE. Values are written in the formats SQLAlchemy's types read back
@@ -10,12 +10,9 @@ connection inside BEGIN IMMEDIATE. Values are written in the formats SQLAlchemy'
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import functools
 import sqlite3
-import threading
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
@@ -28,6 +25,7 @@ from activities.hashing import (
     header_text,
     utc_timestamp,
 )
+from activities.kept import KeptConnections
 from activities.records import NewEvent
 from activities.store_errors import InvalidAppend
 
@@ -355,55 +353,16 @@ def writer_for(dialect_name: str) -> Writer:
     raise ValueError(f"no event store writer for the {dialect_name!r} backend")
 
 
-class WriterConnections:
-    """Driver connections a store took from its engine's pool and keeps for its own appends.
+def writer_connections(engine: Any, limit: int) -> KeptConnections[Any]:
+    """Driver connections a store keeps for its appends without read models (see kept.py)."""
 
-    Checking a connection out of SQLAlchemy's pool and back in cost ~25 us per append on
-    SQLite and ~60 us on PostgreSQL (measured in place; a tenth of an append), and the pool
-    hands out its connections in turn, each with a SQLite page cache gone stale since its
-    last turn. So a store keeps up to `limit` connections of its own: each is made by the
-    pool (so it has the engine's settings: WAL, synchronous=FULL, timeouts) and then detached
-    from it, so the pool's own limits stay the pool's. Beyond `limit` concurrent appends,
-    `take` returns None and the caller uses the pool. A connection that raised a driver error,
-    or is not idle after a write, is closed instead of kept, as the pool would invalidate it.
-    Connections still kept are closed when the store is collected.
-    """
-
-    def __init__(self, engine: Any, limit: int) -> None:
-        self.engine = engine
-        self.limit = limit
-        self._idle: list[Any] = []
-        self._count = 0
-        self._lock = threading.Lock()
-        weakref.finalize(self, _close_all, self._idle)
-
-    def take(self) -> Any | None:
-        """An idle connection of this store's, a new one if under the limit, else None."""
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-            if self._count >= self.limit:
-                return None
-            self._count += 1
-        try:
-            pooled = self.engine.raw_connection()
-            connection = pooled.driver_connection
-            pooled.detach()  # the pool forgets it: this store closes it
-        except BaseException:
-            with self._lock:
-                self._count -= 1
-            raise
+    def open_detached() -> Any:
+        pooled = engine.raw_connection()
+        connection = pooled.driver_connection
+        pooled.detach()  # the pool forgets it: the keeper closes it
         return connection
 
-    def give_back(self, connection: Any, *, failed: bool) -> None:
-        """Keep `connection` for the next append, unless it failed or is left mid-transaction."""
-        if not failed and _idle(connection):
-            with self._lock:
-                self._idle.append(connection)
-            return
-        with self._lock:
-            self._count -= 1
-        _close_all([connection])
+    return KeptConnections(limit, open=open_detached, reusable=_idle)
 
 
 def _idle(connection: Any) -> bool:
@@ -418,12 +377,6 @@ def _idle(connection: Any) -> bool:
         )
     except Exception:  # a closed sqlite3 connection raises on any question
         return False
-
-
-def _close_all(connections: list[Any]) -> None:
-    while connections:
-        with contextlib.suppress(Exception):  # closing what may already be broken
-            connections.pop().close()
 
 
 DRIVER_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error,)

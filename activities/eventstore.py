@@ -8,11 +8,9 @@ Marten 3321 pitfall, DESIGN.md §4); on SQLite BEGIN IMMEDIATE gives the same or
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import threading
 import uuid
-import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
@@ -27,11 +25,12 @@ from activities.appenders import (
     Inserted,
     Mismatch,
     PreparedRow,
-    WriterConnections,
+    writer_connections,
     writer_for,
 )
 from activities.database import BEGIN_IMMEDIATE, begin_write, write_lock
 from activities.hashing import GENESIS_HASH, canonical_header, canonical_json, chain_hash
+from activities.kept import KeptConnections
 from activities.records import AppendResult, ChainBreak, NewEvent, StoredEvent, VerifyReport
 from activities.schema import events as events_table
 from activities.schema import streams as streams_table
@@ -95,7 +94,7 @@ class EventStore:
         self._heads: OrderedDict[str, Head] = OrderedDict()
         self._heads_lock = threading.Lock()
         # Appends without read models run on connections the store keeps (see
-        # WriterConnections). On SQLite one is enough: this process's writers take turns on
+        # activities/kept.py). On SQLite one is enough: this process's writers take turns on
         # write_lock(engine). An in-memory SQLite database is one per connection, so there the
         # pool's is the only one.
         database = engine.url.database or ""
@@ -104,10 +103,10 @@ class EventStore:
             limit = 0 if in_memory else 1
         else:
             limit = int(getattr(engine.pool, "size", lambda: _KEPT_CONNECTIONS)())
-        self._connections = WriterConnections(engine, limit)
+        self._connections = writer_connections(engine, limit)
         # Likewise the SQLAlchemy connections for appends with read models: connecting,
         # cloning execution options and closing cost more than the transaction around them.
-        self._transactions = _KeptTransactions(engine, limit)
+        self._transactions = kept_transactions(engine, limit)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -498,48 +497,21 @@ class EventStore:
         )
 
 
-class _KeptTransactions:
-    """SQLAlchemy connections a store keeps for its appends with read models.
+def kept_transactions(engine: Engine, limit: int) -> KeptConnections[Connection]:
+    """SQLAlchemy connections a store keeps for its appends with read models (see kept.py).
 
-    As WriterConnections, for appends whose read models need a SQLAlchemy Connection: up to
-    `limit` of them, detached from the pool, with BEGIN IMMEDIATE on SQLite; beyond that the
-    caller connects through the pool. One that saw any error is closed instead of kept.
+    With BEGIN IMMEDIATE on SQLite; one that saw any error is closed instead of kept.
     """
 
-    def __init__(self, engine: Engine, limit: int) -> None:
-        self.engine = engine
-        self.limit = limit
-        self._idle: list[Connection] = []
-        self._count = 0
-        self._lock = threading.Lock()
-        weakref.finalize(self, _close_connections, self._idle)
+    def open_detached() -> Connection:
+        conn = engine.connect()
+        conn.detach()  # the pool forgets it: the keeper closes it
+        return conn.execution_options(**{BEGIN_IMMEDIATE: True})
 
-    def take(self) -> Connection | None:
-        """An idle connection of this store's, a new one if under the limit, else None."""
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-            if self._count >= self.limit:
-                return None
-            self._count += 1
-        try:
-            conn = self.engine.connect()
-            conn.detach()  # the pool forgets it: this store closes it
-            return conn.execution_options(**{BEGIN_IMMEDIATE: True})
-        except BaseException:
-            with self._lock:
-                self._count -= 1
-            raise
+    def reusable(conn: Connection) -> bool:
+        return not (conn.closed or conn.invalidated or conn.in_transaction())
 
-    def give_back(self, conn: Connection, *, failed: bool) -> None:
-        """Keep `conn` for the next append, unless it failed or is left mid-transaction."""
-        if not (failed or conn.closed or conn.invalidated or conn.in_transaction()):
-            with self._lock:
-                self._idle.append(conn)
-            return
-        with self._lock:
-            self._count -= 1
-        _close_connections([conn])
+    return KeptConnections(limit, open=open_detached, reusable=reusable)
 
 
 def driver_connection(conn: Connection) -> Any:
@@ -550,12 +522,6 @@ def driver_connection(conn: Connection) -> Any:
     """
     fairy = conn.connection
     return fairy.driver_connection or fairy.dbapi_connection
-
-
-def _close_connections(connections: list[Connection]) -> None:
-    while connections:
-        with contextlib.suppress(Exception):  # closing what may already be broken
-            connections.pop().close()
 
 
 def _aware(moment: datetime.datetime) -> datetime.datetime:
