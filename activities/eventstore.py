@@ -33,6 +33,7 @@ from activities.hashing import GENESIS_HASH, canonical_header, canonical_json, c
 from activities.kept import KeptConnections
 from activities.records import AppendResult, ChainBreak, NewEvent, StoredEvent, VerifyReport
 from activities.schema import events as events_table
+from activities.schema import read_utc
 from activities.schema import streams as streams_table
 from activities.store_errors import (
     ConcurrencyError,
@@ -488,7 +489,7 @@ class EventStore:
             payload=row.payload,
             metadata=row.metadata,
             occurred_on=row.occurred_on,
-            recorded_at=_aware(row.recorded_at),
+            recorded_at=read_utc(row.recorded_at),
             position=row.position,
             stream_id=row.stream_id,
             stream_version=row.stream_version,
@@ -524,13 +525,6 @@ def driver_connection(conn: Connection) -> Any:
     return fairy.driver_connection or fairy.dbapi_connection
 
 
-def _aware(moment: datetime.datetime) -> datetime.datetime:
-    # SQLite keeps no offset; the store writes UTC, so a naive value read back is UTC.
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=datetime.UTC)
-    return moment.astimezone(datetime.UTC)
-
-
 def _link_problem(row: Row[Any], version: int, prev_hash: str, last_position: int) -> str | None:
     """Why `row` cannot be the stream's event at `version` after `prev_hash`, or None."""
     if row.stream_version != version:
@@ -552,7 +546,7 @@ def _row_hash(row: Row[Any]) -> str:
         type=row.type,
         schema_version=row.schema_version,
         occurred_on=row.occurred_on,
-        recorded_at=_aware(row.recorded_at),
+        recorded_at=read_utc(row.recorded_at),
     )
     return chain_hash(
         row.prev_hash, header, canonical_json(row.payload), canonical_json(row.metadata)
@@ -566,7 +560,7 @@ def _content(row: Row[Any]) -> tuple[Any, ...]:
         canonical_json(row.payload),
         canonical_json(row.metadata),
         row.occurred_on,
-        _aware(row.recorded_at),
+        read_utc(row.recorded_at),
     )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from activities.database import begin_write
 from activities.projections import dialect_insert
-from activities.schema import events, milestones
+from activities.schema import events, milestones, read_utc
 from domain.state import MilestoneKind
 
 # Built once: the milestone activity runs this for every milestone, and building the
@@ -122,7 +122,7 @@ class Outbox:
                 kind=MilestoneKind(kind).value,
                 country=str(first.get("country", "")),
                 business_date=event.occurred_on,
-                recorded_at=_aware(event.recorded_at),
+                recorded_at=read_utc(event.recorded_at),
                 report=report,
                 delivery_state=state,
             )
@@ -176,12 +176,8 @@ def _milestone(r: sa.Row[Any]) -> OutboxMilestone:
         kind=r.kind,
         country=r.country,
         business_date=r.business_date,
-        recorded_at=_aware(r.recorded_at),
+        recorded_at=read_utc(r.recorded_at),
         report=r.report,
         delivery_state=r.delivery_state,
-        delivered_at=_aware(r.delivered_at) if r.delivered_at else None,
+        delivered_at=read_utc(r.delivered_at) if r.delivered_at else None,
     )
-
-
-def _aware(moment: datetime.datetime) -> datetime.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)

@@ -7,6 +7,8 @@ on both SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import datetime
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -134,3 +136,13 @@ projector_checkpoints = Table(
 )
 
 READ_MODEL_TABLES = (status_board, participation, milestones)
+
+
+def read_utc(moment: datetime.datetime) -> datetime.datetime:
+    """A timestamp read back from the store, in UTC.
+
+    SQLite keeps no offset; the store writes UTC, so a naive value read back is UTC.
+    """
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(datetime.UTC)
