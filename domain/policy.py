@@ -21,7 +21,7 @@ from domain.commands import (
     SubmitReport,
     Withdraw,
 )
-from domain.stages import AWAITING_DECISION, Stage
+from domain.stages import AWAITING_DECISION, END_STAGES, Stage
 
 # The one policy table: which roles may issue which command.
 ROLES_FOR: Final[dict[type[Command], frozenset[Role]]] = {
@@ -40,14 +40,7 @@ ROLES_FOR: Final[dict[type[Command], frozenset[Role]]] = {
     LapseDecisionDeadline: frozenset({Role.SYSTEM}),
 }
 
-_OPEN_STAGES: Final = frozenset(Stage) - {
-    Stage.NOT_PURSUED,
-    Stage.TALKS_FAILED,
-    Stage.DECLINED,
-    Stage.LAPSED,
-    Stage.WITHDRAWN,
-    Stage.LAUNCHED,
-}
+_OPEN_STAGES: Final = frozenset(Stage) - END_STAGES
 
 # The lifecycle table: at which stages each command makes sense.
 STAGES_FOR: Final[dict[type[Command], frozenset[Stage]]] = {
