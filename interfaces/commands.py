@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
 
+from domain.components import EU_COMPONENTS, THIRD_COUNTRY_COMPONENTS, Component
 from domain.regions import Region
 from domain.view import StatusView
 from interfaces.actor import ACTOR_ENV, ACTOR_FORMAT, parse_actor
@@ -31,9 +33,16 @@ On = Annotated[
     typer.Option("--on", help="Business date it happened (YYYY-MM-DD); default: today"),
 ]
 Reference = Annotated[str | None, typer.Option("--reference", help="A document reference")]
-Components = "Components: legal_migration, migration_and_development, capacity_building, "
-Components += "reintegration_of_returnees, visa_facilitation, human_rights_protection, "
-Components += "refugee_protection, illegal_immigration_cooperation, readmission_and_return"
+
+
+def _names(components: Iterable[Component]) -> str:
+    """Component names in the contract's order, for help texts."""
+    return ", ".join(c.value for c in Component if c in set(components))
+
+
+Components = f"Components: {_names(Component)}"
+Offers = f"Member States offer: {_names(EU_COMPONENTS)}"
+Commitments = f"The third country commits to: {_names(THIRD_COUNTRY_COMPONENTS)}"
 
 
 def _send(country: str, update: str, actor_text: str | None, fields: dict[str, Any]) -> None:
@@ -138,7 +147,7 @@ def respond(
         typer.Option("--member-state", help="Answering Member State; default: the actor's"),
     ] = None,
     offer: Annotated[
-        list[str] | None, typer.Option("--offer", help=f"An offer (repeatable). {Components}")
+        list[str] | None, typer.Option("--offer", help=f"An offer (repeatable). {Offers}")
     ] = None,
     comments: Annotated[str | None, typer.Option("--comments")] = None,
     on: On = None,
@@ -207,7 +216,7 @@ def conclude_talks(
     ],
     commitment: Annotated[
         list[str] | None,
-        typer.Option("--commitment", help=f"A commitment (repeatable). {Components}"),
+        typer.Option("--commitment", help=f"A commitment (repeatable). {Commitments}"),
     ] = None,
     on: On = None,
     actor: As = None,
