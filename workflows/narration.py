@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from temporalio import workflow
@@ -26,6 +27,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.state import Partnership
     from domain.view import next_actions
+
+
+LATEST_SHOWN = 8  # timeline lines in the workflow's current details
 
 
 def _detail(event: Event) -> str:
@@ -73,7 +77,7 @@ def describe(event: Event) -> str:
     return f"{event.occurred_on.isoformat()} · {who}: {_detail(event)}"
 
 
-def current_details(state: Partnership, recent: list[str], now: datetime) -> str:
+def current_details(state: Partnership, recent: Iterable[str], now: datetime) -> str:
     """The Markdown shown as the workflow's current details in the Temporal UI."""
     lines = [
         f"**{state.country}** · stage **{state.stage.value if state.stage else 'starting'}**",
@@ -86,5 +90,5 @@ def current_details(state: Partnership, recent: list[str], now: datetime) -> str
         for role, actions in next_actions(state, now).items():
             if actions:
                 lines.append(f"- {role} may: {', '.join(actions)}")
-    lines += ["", "Latest:", *(f"- {line}" for line in recent[-8:])]
+    lines += ["", "Latest:", *(f"- {line}" for line in list(recent)[-LATEST_SHOWN:])]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ store through an activity, and folds them into the state it keeps; the validator
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from datetime import timedelta
 from typing import Any
 
@@ -49,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.state import MilestoneKind, Partnership
     from domain.timers import due_command, next_wakeup
     from domain.view import StatusView, status_view
-    from workflows.narration import current_details, describe
+    from workflows.narration import LATEST_SHOWN, current_details, describe
     from workflows.search import search_attribute_updates
 
 WORKFLOW_TYPE = "PilotPartnershipWorkflow"
@@ -96,7 +97,8 @@ class PilotPartnershipWorkflow:
         self._lock = asyncio.Lock()
         self._stream_id = ""
         self._consultation_period = DEFAULT_CONSULTATION_PERIOD
-        self._timeline: list[str] = []
+        # Only the latest lines are shown; the whole story is in the event store.
+        self._timeline: deque[str] = deque(maxlen=LATEST_SHOWN)
         self._upserted: list[SearchAttributeUpdate[Any]] = []
 
     @workflow.run
