@@ -57,10 +57,10 @@ WORKFLOW_TYPE = "PilotPartnershipWorkflow"
 TASK_QUEUE = "pilot-partnerships"
 
 # The store is the legal record: an outage is waited out, never given up on.
+# Which store errors are final is the activities' call (they raise them non-retryable).
 _STORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=["ConcurrencyError", "EventIdConflict", "InvalidAppend"],
 )
 # An append takes milliseconds; a worker that died mid-activity is noticed after this long.
 _ACTIVITY_TIMEOUT = timedelta(seconds=10)
