@@ -144,19 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Our own progress at INFO; libraries (alembic, the SDK) only when something is wrong.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     log.setLevel(logging.INFO)
-    status = run()
-    if __name__ == "__main__":
-        # As `partnerships` does (interfaces/cli.py): the Temporal client's native threads can
-        # abort interpreter teardown with "Fatal Python error: PyGILState_Release" (exit 134,
-        # temporalio/sdk-python#300). Everything has finished, so skip the teardown.
-        import os
-
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)
-    return status
+    return run()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from interfaces.process import exit_without_teardown
+
+    exit_without_teardown(main())

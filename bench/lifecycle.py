@@ -33,6 +33,7 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from domain.requests import REQUEST_FOR, StartPartnership  # noqa: E402
+from interfaces.process import exit_without_teardown  # noqa: E402
 from interfaces.settings import Settings  # noqa: E402
 from migrations import runner  # noqa: E402
 from worker import build_worker, wire  # noqa: E402
@@ -273,10 +274,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="event store (default: temp SQLite)")
     args = parser.parse_args()
     asyncio.run(bench(args.n, args.rounds, args.database_url))
-    # Skip interpreter teardown: the SDK's core threads can abort it (temporalio/sdk-python#300)
-    # after everything has been measured, printed and shut down.
-    sys.stdout.flush()
-    os._exit(0)
+    exit_without_teardown(0)
 
 
 if __name__ == "__main__":

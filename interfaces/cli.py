@@ -7,12 +7,12 @@ permanent record.
 
 from __future__ import annotations
 
-import os
 import sys
 
 import typer
 
 from interfaces import commands, demo, dev, store_cli, views
+from interfaces.process import exit_without_teardown
 
 app = typer.Typer(
     name="partnerships",
@@ -53,9 +53,4 @@ def main() -> None:
         status = 0
     except SystemExit as exit:
         status = _exit_status(exit)
-    # The Temporal client's native threads can abort interpreter teardown with "Fatal Python
-    # error: PyGILState_Release" (temporalio/sdk-python#300); every command has finished and
-    # cleaned up by now, so skip the teardown.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+    exit_without_teardown(status)
