@@ -10,7 +10,6 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -111,7 +110,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     wiring.executor.shutdown(wait=True)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main() -> int:
     """Entry point of `python worker.py` and `partnerships worker`; returns the exit code.
 
     The exit codes are the CLI's (README): 2 for a bad setting, 3 when Temporal or the

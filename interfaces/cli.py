@@ -34,7 +34,7 @@ def worker() -> None:
     # Imported here: only this command needs the worker's composition root.
     import worker as composition_root
 
-    raise typer.Exit(composition_root.main([]))
+    raise typer.Exit(composition_root.main())
 
 
 def _exit_status(exit: SystemExit) -> int:
