@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import pydantic
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.database import check_ready, create_engine_from_url, redacted
@@ -25,6 +24,7 @@ from activities.partnership import PartnershipActivities
 from activities.projections import Projections
 from activities.store_errors import StoreError
 from interfaces.settings import Settings
+from workflows.converter import DATA_CONVERTER
 from workflows.partnership import PilotPartnershipWorkflow
 from workflows.registration import ensure_search_attributes
 
@@ -61,7 +61,7 @@ async def connect(settings: Settings) -> Client:
         return await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
-            data_converter=pydantic_data_converter,
+            data_converter=DATA_CONVERTER,
         )
     except Exception as error:  # the SDK raises plain RuntimeErrors for connection failures
         raise TemporalUnreachable(

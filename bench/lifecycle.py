@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from baseline import UPDATES, BaselineWorkflow, noop  # noqa: E402
 from temporalio.client import Client  # noqa: E402
-from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
@@ -37,6 +36,7 @@ from interfaces.process import exit_without_teardown  # noqa: E402
 from interfaces.settings import Settings  # noqa: E402
 from migrations import runner  # noqa: E402
 from worker import build_worker, wire  # noqa: E402
+from workflows.converter import DATA_CONVERTER  # noqa: E402
 from workflows.partnership import PilotPartnershipWorkflow  # noqa: E402
 from workflows.search import SEARCH_ATTRIBUTE_KEYS  # noqa: E402
 
@@ -204,7 +204,7 @@ async def bench(n: int, rounds: int, database_url: str | None) -> None:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
             search_attributes=list(SEARCH_ATTRIBUTE_KEYS),
-            data_converter=pydantic_data_converter,
+            data_converter=DATA_CONVERTER,
             dev_server_log_level="error",
         )
         try:

@@ -24,7 +24,6 @@ from temporalio.client import (
     WorkflowUpdateStage,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, FailureError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -32,6 +31,7 @@ from domain.requests import StartPartnership
 from domain.view import StatusView
 from interfaces.errors import CliError, ExitCode
 from interfaces.settings import Settings
+from workflows.converter import DATA_CONVERTER
 from workflows.partnership import WORKFLOW_TYPE, workflow_id_for
 from workflows.search import STAGE
 
@@ -253,7 +253,7 @@ async def connect(settings: Settings) -> Partnerships:
         client = await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
-            data_converter=pydantic_data_converter,
+            data_converter=DATA_CONVERTER,
             connect_timeout=CONNECT_TIMEOUT,
         )
     except RuntimeError as error:  # the SDK reports every connection failure this way

@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.state import MilestoneKind, Partnership
     from domain.timers import due_command, next_wakeup
     from domain.view import StatusView, status_view
+    from workflows.continuation import Continuation
     from workflows.narration import LATEST_SHOWN, current_details, describe
     from workflows.search import search_attribute_updates
 
@@ -74,9 +75,32 @@ def workflow_id_for(country: str) -> str:
     return f"partnership-{iso_code(country)}"
 
 
-def _rejection(error: DomainError) -> ApplicationError:
-    # The caller sees the domain's own message; the type lets clients branch on the kind.
-    return ApplicationError(error.message, type=type(error).__name__, non_retryable=True)
+def _rejection(error: Exception) -> ApplicationError:
+    """The final refusal a caller receives; nothing was recorded.
+
+    A domain error carries the domain's own message, and its type lets clients branch on the
+    kind. Anything else is a bug in a rule: refused too, never left to fail the workflow task.
+    """
+    if isinstance(error, DomainError):
+        return ApplicationError(error.message, type=type(error).__name__, non_retryable=True)
+    return ApplicationError(
+        f"the engine could not decide this step ({type(error).__name__}: {error}); nothing was "
+        "recorded. Report it to the operators with the partnership's workflow id",
+        type="InternalError",
+        non_retryable=True,
+    )
+
+
+def _not_recorded(error: ActivityError, what: str) -> ApplicationError:
+    """The refusal of a step whose append failed for good: the store wrote nothing."""
+    cause = error.cause
+    kind = cause.type if isinstance(cause, ApplicationError) and cause.type else "NotRecorded"
+    reason = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
+    return ApplicationError(f"{what} was not recorded: {reason}", type=kind, non_retryable=True)
+
+
+def _start_of(given: StartPartnership | Continuation) -> StartPartnership:
+    return given.start if isinstance(given, Continuation) else given
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -84,47 +108,103 @@ class PilotPartnershipWorkflow:
     """One partnership with one third country, from proposal to an end."""
 
     @workflow.init
-    def __init__(self, start: StartPartnership) -> None:
-        self._state = Partnership()
+    def __init__(self, start: StartPartnership | Continuation) -> None:
+        carried = start if isinstance(start, Continuation) else None
+        start = _start_of(start)
+        self._state = carried.state if carried is not None else Partnership()
         # Updates may arrive in the same activation as the start, before the proposal is
         # recorded: validators check them against the proposal as it will be recorded.
-        try:
-            self._provisional = replay(
-                decide(Partnership(), start.command(), start.actor, workflow.now())
-            )
-        except DomainError:
-            self._provisional = Partnership()
+        self._provisional = Partnership()
+        if carried is None:
+            try:
+                self._provisional = replay(
+                    decide(Partnership(), start.command(), start.actor, workflow.now())
+                )
+            except Exception:  # the run refuses the start itself, with the reason
+                self._provisional = Partnership()
         self._lock = asyncio.Lock()
-        self._stream_id = ""
-        self._consultation_period = DEFAULT_CONSULTATION_PERIOD
+        self._stream_id = carried.stream_id if carried is not None else ""
+        self._consultation_period = (
+            timedelta(days=carried.consultation_period_days)
+            if carried is not None
+            else DEFAULT_CONSULTATION_PERIOD
+        )
         # Only the latest lines are shown; the whole story is in the event store.
-        self._timeline: deque[str] = deque(maxlen=LATEST_SHOWN)
-        self._upserted: list[SearchAttributeUpdate[Any]] = []
+        self._timeline: deque[str] = deque(
+            carried.timeline if carried is not None else (), maxlen=LATEST_SHOWN
+        )
+        # Search attributes carry over a continue-as-new, so a carried run starts upserted.
+        self._upserted: list[SearchAttributeUpdate[Any]] = (
+            self._attributes() if carried is not None else []
+        )
 
     @workflow.run
-    async def run(self, start: StartPartnership) -> StatusView:
-        """Record the proposal, then wake for deadlines until the partnership ends."""
+    async def run(self, start: StartPartnership | Continuation) -> StatusView:
+        """Record the proposal, then wake for deadlines until the partnership ends.
+
+        A run that continues an earlier one (a `Continuation`) starts from its state instead:
+        the proposal is already recorded.
+        """
+        carried = start if isinstance(start, Continuation) else None
+        start = _start_of(start)
         self._check_workflow_id(start)
+        if carried is None:
+            await self._record_proposal(start)
+        else:
+            self._show()
+        while not self._ended():
+            if workflow.info().is_continue_as_new_suggested():
+                await self._continue_as_new(start)
+            await self._wait_for_change_or_deadline()
+        # Let an update that lost the race to an end finish and report its rejection.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._view()
+
+    async def _record_proposal(self, start: StartPartnership) -> None:
         async with self._lock:
-            opened = await workflow.execute_activity_method(
-                PartnershipActivities.open_stream,
-                OpenStreamInput(country=start.country),
-                start_to_close_timeout=_ACTIVITY_TIMEOUT,
-                retry_policy=_STORE_RETRY,
-                summary=f"open the record of {start.country.upper()}",
-            )
+            try:
+                opened = await workflow.execute_activity_method(
+                    PartnershipActivities.open_stream,
+                    OpenStreamInput(country=start.country),
+                    start_to_close_timeout=_ACTIVITY_TIMEOUT,
+                    retry_policy=_STORE_RETRY,
+                    summary=f"open the record of {start.country.upper()}",
+                )
+            except ActivityError as error:
+                raise _not_recorded(error, "the proposal") from None
             self._stream_id = opened.stream_id
             self._consultation_period = timedelta(days=opened.consultation_period_days)
             try:
                 events = self._decide(start.command(), start.actor)
-            except DomainError as error:
+            except Exception as error:
                 raise _rejection(error) from None
-            await self._record(events)
-        while not self._ended():
-            await self._wait_for_change_or_deadline()
-        # Let an update that lost the race to an end finish and report its rejection.
+            try:
+                await self._record(events)
+            except ActivityError as error:
+                # Operators see this as the workflow's failure: what failed, and that the
+                # country's id is free again once this run has closed.
+                raise _not_recorded(
+                    error, f"the proposal of {start.country.upper()} ({self._stream_id})"
+                ) from None
+
+    async def _continue_as_new(self, start: StartPartnership) -> None:
+        # Running steps finish first; no await follows the wait, so no step starts between
+        # it and the hand-over, and the next run decides from exactly this state.
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return status_view(self._state, workflow.now())
+        workflow.logger.info(
+            "continuing as new at version %s (history of %s events)",
+            self._state.version,
+            workflow.info().get_current_history_length(),
+        )
+        workflow.continue_as_new(
+            Continuation(
+                start=start,
+                stream_id=self._stream_id,
+                consultation_period_days=self._consultation_period.days,
+                state=self._state,
+                timeline=list(self._timeline),
+            )
+        )
 
     @staticmethod
     def _check_workflow_id(start: StartPartnership) -> None:
@@ -152,7 +232,11 @@ class PilotPartnershipWorkflow:
         wake = next_wakeup(self._state)
 
         def moved() -> bool:
-            return self._ended() or next_wakeup(self._state) != wake
+            return (
+                self._ended()
+                or next_wakeup(self._state) != wake
+                or workflow.info().is_continue_as_new_suggested()
+            )
 
         if wake is None:
             await workflow.wait_condition(moved)
@@ -168,21 +252,37 @@ class PilotPartnershipWorkflow:
                 pass
         seen = self._state.version
         if not await self._fire_due_deadlines():
-            # The domain refused what its own timers said was due: waking again at once would
-            # spin, so wait for the next recorded step instead.
-            workflow.logger.error("a due deadline was refused; waiting for the next step")
-            await workflow.wait_condition(lambda: self._state.version != seen or self._ended())
+            # The domain or the store refused what the timers said was due: waking again at
+            # once would spin, so wait for the next recorded step instead.
+            await workflow.wait_condition(
+                lambda: (
+                    self._state.version != seen
+                    or self._ended()
+                    or workflow.info().is_continue_as_new_suggested()
+                )
+            )
 
     async def _fire_due_deadlines(self) -> bool:
-        """Issue every due deadline command; False when the domain refused one."""
+        """Issue every due deadline command; False when one was refused or not recorded."""
         async with self._lock:
             while (command := due_command(self._state, workflow.now())) is not None:
                 try:
                     events = self._decide(command, SYSTEM_ACTOR)
-                except DomainError:
+                except Exception as error:
+                    self._stalled(f"{command.name} was refused: {error}")
                     return False
-                await self._record(events)
+                try:
+                    await self._record(events)
+                except ActivityError as error:
+                    self._stalled(_not_recorded(error, command.name).message)
+                    return False
         return True
+
+    def _stalled(self, why: str) -> None:
+        # An engine step that cannot be taken is the operators' to see, in the log and in
+        # the current details, while people's steps go on.
+        workflow.logger.error("deadline step at version %s: %s", self._state.version, why)
+        self._show(warning=f"A deadline step is waiting for the next recorded step: {why}")
 
     def _decide(
         self, command: Command, actor: Actor, state: Partnership | None = None
@@ -196,6 +296,12 @@ class PilotPartnershipWorkflow:
         )
 
     async def _record(self, events: list[Event]) -> None:
+        """Append `events`, then bring the workflow up to what was recorded.
+
+        Raises ActivityError only when the store recorded nothing. Once the append returns,
+        nothing that follows (folding, milestones, visibility) may fail the step or the
+        workflow: each is guarded, logged, and the state stays at the store's version.
+        """
         info = workflow.info()
         recorded = [RecordedEvent(event_id=workflow.uuid4(), event=e) for e in events]
         names = ", ".join(e.type for e in events)
@@ -215,18 +321,50 @@ class PilotPartnershipWorkflow:
         # Fold everything first: the state matches the store whatever happens to a milestone.
         first_version = self._state.version
         for event in events:
-            self._state = evolve(self._state, event)
-            self._timeline.append(describe(event))
+            self._fold(event)
         for version, event in enumerate(events, start=first_version + 1):
-            kind = milestone_kind(event)
+            try:
+                kind = milestone_kind(event)
+            except Exception as error:
+                workflow.logger.error("milestone of version %s: %r", version, error)
+                continue
             if kind is not None:
                 await self._emit_milestone(version, kind)
-        attributes = search_attribute_updates(self._state)
-        # Visibility is written only when what operators filter on has changed.
-        if attributes != self._upserted:
-            workflow.upsert_search_attributes(attributes)
-            self._upserted = attributes
-        workflow.set_current_details(current_details(self._state, self._timeline, workflow.now()))
+        self._show()
+
+    def _fold(self, event: Event) -> None:
+        try:
+            self._state = evolve(self._state, event)
+        except Exception as error:
+            # The event is recorded; keep the version in step with the store so the next
+            # append is not refused, and leave the rest to the operators to repair.
+            workflow.logger.error("could not fold %s: %r", event.type, error)
+            self._state = self._state.model_copy(update={"version": self._state.version + 1})
+        try:
+            self._timeline.append(describe(event))
+        except Exception as error:
+            workflow.logger.error("could not describe %s: %r", event.type, error)
+
+    def _attributes(self) -> list[SearchAttributeUpdate[Any]]:
+        return search_attribute_updates(self._state)
+
+    def _show(self, warning: str | None = None) -> None:
+        """Update what operators see; a failure here is logged, never the step's."""
+        try:
+            attributes = self._attributes()
+            # Visibility is written only when what operators filter on has changed.
+            if attributes != self._upserted:
+                workflow.upsert_search_attributes(attributes)
+                self._upserted = attributes
+        except Exception as error:
+            workflow.logger.error("search attributes at version %s: %r", self._state.version, error)
+        try:
+            details = current_details(self._state, self._timeline, workflow.now())
+            if warning is not None:
+                details = f"{details}\n\n**Attention:** {warning}"
+            workflow.set_current_details(details)
+        except Exception as error:
+            workflow.logger.error("current details at version %s: %r", self._state.version, error)
 
     async def _emit_milestone(self, version: int, kind: MilestoneKind) -> None:
         try:
@@ -242,11 +380,23 @@ class PilotPartnershipWorkflow:
             # its report here failed, which must not undo or block the recorded step.
             workflow.logger.error("milestone %s at version %s: %s", kind, version, error.cause)
 
+    def _view(self) -> StatusView:
+        try:
+            return status_view(self._state, workflow.now())
+        except Exception as error:
+            raise ApplicationError(
+                f"the partnership is at version {self._state.version}, but its status view "
+                f"could not be built ({type(error).__name__}: {error}); its record is "
+                "intact: read it with `partnerships events`",
+                type="ViewUnavailable",
+                non_retryable=True,
+            ) from None
+
     def _validate(self, request: UserRequest) -> None:
         basis = self._state if self._state.version else self._provisional
         try:
             self._decide(request.command(), request.actor, basis)
-        except DomainError as error:
+        except Exception as error:
             raise _rejection(error) from None
 
     async def _apply(self, request: UserRequest) -> StatusView:
@@ -256,15 +406,18 @@ class PilotPartnershipWorkflow:
             # The state may have moved since validation; decide again under the lock.
             try:
                 events = self._decide(request.command(), request.actor)
-            except DomainError as error:
+            except Exception as error:
                 raise _rejection(error) from None
-            await self._record(events)
-            return status_view(self._state, workflow.now())
+            try:
+                await self._record(events)
+            except ActivityError as error:
+                raise _not_recorded(error, f"{request.command_type.name}") from None
+            return self._view()
 
     @workflow.query(name="status")
     def status(self) -> StatusView:
         """The partnership as it stands now."""
-        return status_view(self._state, workflow.now())
+        return self._view()
 
     @workflow.update(name="respond_to_consultation")
     async def respond_to_consultation(self, request: RespondToConsultationRequest) -> StatusView:

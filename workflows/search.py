@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -16,6 +16,8 @@ STAGE = SearchAttributeKey.for_keyword("PartnershipStage")
 COUNTRY = SearchAttributeKey.for_keyword("PartnershipCountry")
 REGION = SearchAttributeKey.for_keyword("MigratoryRegion")
 DECISION_DEADLINE = SearchAttributeKey.for_datetime("CouncilDecisionDeadline")
+
+_EARLIEST_INSTANT = datetime.min.replace(tzinfo=UTC) + timedelta(seconds=1)
 
 SEARCH_ATTRIBUTE_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     STAGE,
@@ -36,6 +38,7 @@ def search_attribute_updates(state: Partnership) -> list[SearchAttributeUpdate[A
         updates.append(REGION.value_set(state.region.value))
     if state.decision_deadline is not None:
         # The last second before the deadline passes, so a filter reads "31 December".
-        last_second = deadline_instant(state.decision_deadline) - timedelta(seconds=1)
+        passes = deadline_instant(state.decision_deadline)
+        last_second = passes - timedelta(seconds=1) if passes > _EARLIEST_INSTANT else passes
         updates.append(DECISION_DEADLINE.value_set(last_second))
     return updates

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from interfaces.settings import Settings
@@ -30,6 +29,7 @@ from tests.workflows.harness import (
     venv_binary,
 )
 from worker import build_worker, wire
+from workflows.converter import DATA_CONVERTER
 from workflows.registration import ensure_search_attributes
 
 HERE = Path(__file__).resolve().parent
@@ -98,7 +98,7 @@ async def export() -> None:
             runner.upgrade(url)
             env = await WorkflowEnvironment.start_time_skipping(
                 test_server_existing_path=venv_binary("temporal-test-server"),
-                data_converter=pydantic_data_converter,
+                data_converter=DATA_CONVERTER,
             )
             try:
                 await ensure_search_attributes(env.client, env.client.namespace)

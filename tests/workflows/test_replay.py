@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from workflows.converter import DATA_CONVERTER
 from workflows.partnership import PilotPartnershipWorkflow, workflow_id_for
 
 HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
@@ -35,8 +35,6 @@ def test_there_are_recorded_histories_to_replay() -> None:
 @pytest.mark.parametrize("name", sorted(TEXTS))
 async def test_a_recorded_history_replays_without_non_determinism(name: str) -> None:
     history = WorkflowHistory.from_json(workflow_id_of(TEXTS[name]), TEXTS[name])
-    replayer = Replayer(
-        workflows=[PilotPartnershipWorkflow], data_converter=pydantic_data_converter
-    )
+    replayer = Replayer(workflows=[PilotPartnershipWorkflow], data_converter=DATA_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
