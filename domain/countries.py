@@ -59,18 +59,28 @@ _ISO_NAMES: Final[dict[str, str]] = {c.alpha_2: str(c.name) for c in pycountry.c
 EVER_MEMBER_STATES: Final[frozenset[str]] = frozenset(code for code, _, _ in _MEMBERSHIP)
 
 
-def _normalise(code: str) -> str:
-    """Upper-case and strip a code, so `cv` and ` CV ` mean Cabo Verde."""
-    return code.strip().upper()
+def _shown(code: str) -> str:
+    """The code as a message shows it: as given when it is plain text, quoted otherwise."""
+    stripped = code.strip()
+    if stripped and stripped.isascii() and stripped.isprintable():
+        return stripped[:20]
+    return repr(code[:20])
 
 
 def iso_code(code: str) -> str:
-    """The ISO 3166-1 alpha-2 code for `code` (EU aliases EL/UK resolved), or InvalidCountry."""
-    normal = _normalise(code)
+    """The ISO 3166-1 alpha-2 code for `code` (EU aliases EL/UK resolved), or InvalidCountry.
+
+    Case and surrounding spaces do not matter (` cv ` is Cabo Verde), but only ASCII letters
+    are read: upper-casing other letters would turn "ß" into SS and "ﬁ" into FI.
+    """
+    stripped = code.strip()
+    normal = stripped.upper() if stripped.isascii() else stripped
     iso = EU_TO_ISO.get(normal, normal)
-    if len(iso) != 2 or not iso.isalpha() or iso not in _ISO_NAMES:
+    if len(iso) != 2 or not (iso.isascii() and iso.isalpha()) or iso not in _ISO_NAMES:
         raise InvalidCountry(
-            f"{code.strip() or repr(code)} is not an ISO 3166-1 alpha-2 country code"
+            f"{_shown(code)} is not an ISO 3166-1 alpha-2 country code; give two ASCII "
+            "letters naming a country, such as CV or MD (the EU's EL and UK are accepted "
+            "for Greece and the United Kingdom)"
         )
     return iso
 
@@ -114,12 +124,29 @@ def member_state(code: str, on: date) -> str:
     return eu
 
 
-def third_country(code: str, on: date) -> str:
-    """Validate a third country on a business date and return its ISO code."""
+def third_country(code: str, on: date, *, recorded_on: date | None = None) -> str:
+    """Validate a third country on a business date and return its ISO code.
+
+    Given `recorded_on` (the day the proposal is recorded), the country must be outside the
+    Union on that day too: a partnership is proposed with a country that is a third country
+    both when the proposal was made and now (Croatia, proposed today with a 2010 date, is not).
+    """
     iso = iso_code(code)
+    rule = (
+        "propose a country outside the Union"
+        if recorded_on is None
+        else "propose a country outside the Union both on the proposal's date and on the day "
+        "it is recorded"
+    )
     if is_member_state(iso, on):
         raise NotAThirdCountry(
             f"{eu_code(iso)} is an EU Member State, not a third country "
-            f"(on {on.isoformat()}); propose a country outside the Union"
+            f"(on {on.isoformat()}); {rule}"
+        )
+    if recorded_on is not None and is_member_state(iso, recorded_on):
+        raise NotAThirdCountry(
+            f"{eu_code(iso)} is an EU Member State, not a third country, on "
+            f"{recorded_on.isoformat()}, the day this is recorded (it was a third country on "
+            f"{on.isoformat()}); {rule}"
         )
     return iso

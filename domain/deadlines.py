@@ -1,4 +1,10 @@
-"""Deadlines on recorded time: when a deadline date passes, and when its reminder is due."""
+"""Deadlines on recorded time: when a deadline date passes, and when its reminder is due.
+
+Every function here is total: it returns for any date from `date.min` to `date.max` and any
+timezone-aware datetime. `decide` bounds the deadlines it accepts (domain/bounds.py), but these
+helpers also run on what is already recorded, in the status view, the search attributes and the
+workflow's timers, where an exception would fail the workflow's task on every retry.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +14,51 @@ from typing import Final
 REMINDER_LEAD: Final = timedelta(days=14)
 DEFAULT_CONSULTATION_PERIOD: Final = timedelta(days=42)
 
+# The first and last instants `datetime` can hold, in UTC: where the calendar runs out, the
+# helpers below answer with these instead of overflowing.
+_FIRST_INSTANT: Final = datetime.min.replace(tzinfo=UTC)
+_LAST_INSTANT: Final = datetime.max.replace(tzinfo=UTC)
+
+
+def date_plus(day: date, delta: timedelta) -> date:
+    """`day + delta`, held at `date.min` or `date.max` where the calendar runs out."""
+    try:
+        return day + delta
+    except OverflowError:
+        return date.max if delta > timedelta(0) else date.min
+
 
 def deadline_instant(deadline: date) -> datetime:
-    """The moment a deadline date passes: the end of that day, UTC."""
+    """The moment a deadline date passes: the end of that day, UTC.
+
+    The end of `date.max` (9999-12-31) lies past the last instant `datetime` can hold, so for
+    that one day the last representable instant stands in for it, one microsecond early.
+    """
+    if deadline == date.max:
+        return _LAST_INSTANT
     return datetime.combine(deadline + timedelta(days=1), time.min, tzinfo=UTC)
 
 
 def reminder_instant(deadline: date) -> datetime:
-    """When the reminder for a decision deadline is due: 14 days before it passes."""
-    return deadline_instant(deadline) - REMINDER_LEAD
+    """When the reminder for a decision deadline is due: 14 days before it passes.
+
+    Held at the first instant `datetime` can hold for deadlines in the first days of year 1.
+    """
+    passes = deadline_instant(deadline)
+    if passes - _FIRST_INSTANT < REMINDER_LEAD:
+        return _FIRST_INSTANT
+    return passes - REMINDER_LEAD
 
 
 def has_passed(deadline: date, now: datetime) -> bool:
-    """Whether `deadline` has passed at `now`."""
+    """Whether `deadline` has passed at `now` (timezone-aware)."""
     return now >= deadline_instant(deadline)
 
 
 def default_decision_deadline(start: date, consultation_deadline: date) -> date:
     """31 December of the start year, as in the 2007 conclusions.
 
-    When the consultation itself runs past that date, the year after, so a defaulted
-    deadline never contradicts the consultation's.
+    When the consultation itself runs past that date, 31 December of the year it ends, so a
+    defaulted deadline never contradicts the consultation's (and never leaves the calendar).
     """
-    deadline = date(start.year, 12, 31)
-    if consultation_deadline > deadline:
-        deadline = date(start.year + 1, 12, 31)
-    return deadline
+    return date(max(start.year, consultation_deadline.year), 12, 31)

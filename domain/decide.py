@@ -11,6 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from domain.actors import Actor, Role
+from domain.bounds import (
+    DEADLINE_HORIZON_YEARS,
+    EARLIEST_BUSINESS_DATE,
+    MAX_ANSWERS_PER_MEMBER_STATE,
+    MAX_TALKS_ROUNDS,
+    latest_deadline,
+)
 from domain.closing import deadline_refusal
 from domain.commands import (
     AuthoriseTalks,
@@ -33,6 +40,7 @@ from domain.components import EU_COMPONENTS, THIRD_COUNTRY_COMPONENTS, Component
 from domain.countries import member_state, third_country
 from domain.deadlines import (
     DEFAULT_CONSULTATION_PERIOD,
+    date_plus,
     default_decision_deadline,
     has_passed,
     reminder_instant,
@@ -44,6 +52,7 @@ from domain.errors import (
     InvalidDate,
     InvalidDeadline,
     InvalidInput,
+    LimitReached,
     NotInterested,
     NotPermitted,
     WrongStage,
@@ -84,12 +93,17 @@ def decide(
     """The events that `command`, issued by `actor` at recorded time `now`, gives rise to.
 
     `now` must be timezone-aware. `consultation_period` is the default length of a
-    consultation whose deadline the proposal leaves open.
+    consultation whose deadline the proposal leaves open. Every date a command carries is
+    checked against the bounds of domain/bounds.py; whatever the dates, `decide` raises nothing
+    but a `DomainError` (or a `ValueError` for a `now` that is naive or that UTC cannot hold).
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("decide needs a timezone-aware `now`")
     # Deadlines pass at UTC midnight, so "today" must be the UTC date too.
-    now = now.astimezone(UTC)
+    try:
+        now = now.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"decide needs a `now` that UTC can hold, not {now!r}") from None
     _check_role(actor, command)
     if isinstance(command, ProposePartnership):
         return _propose(state, command, actor, now, consultation_period)
@@ -153,18 +167,48 @@ def _check_stage(state: Partnership, actor: Actor, command: Command) -> Stage:
 def _business_date(
     given: date | None, now: datetime, *, what: str, not_before: Iterable[tuple[str, date | None]]
 ) -> date:
-    day = given if given is not None else now.date()
-    if day > now.date():
+    """The business date `given` (today when None), checked: between the earliest business
+    date, or the later step it follows, and today."""
+    today = now.date()
+    day = given if given is not None else today
+    steps = [(label, earliest) for label, earliest in not_before if earliest is not None]
+    earliest = max([EARLIEST_BUSINESS_DATE, *(step for _, step in steps)])
+    allowed = f"give a date between {earliest.isoformat()} and {today.isoformat()}"
+    if day > today:
+        raise InvalidDate(f"{what} {day.isoformat()} lies in the future; {allowed}")
+    if day < EARLIEST_BUSINESS_DATE:
         raise InvalidDate(
-            f"{what} {day.isoformat()} lies in the future; "
-            f"give a date on or before {now.date().isoformat()}"
+            f"{what} {day.isoformat()} is before {EARLIEST_BUSINESS_DATE.isoformat()}, when "
+            "the European Council adopted the Global Approach to Migration that pilot "
+            f"partnerships belong to; {allowed}"
         )
-    for label, earliest in not_before:
-        if earliest is not None and day < earliest:
+    for label, step in steps:
+        if day < step:
             raise InvalidDate(
-                f"{what} {day.isoformat()} is before {label} ({earliest.isoformat()}); "
-                f"give a date on or after {earliest.isoformat()}"
+                f"{what} {day.isoformat()} is before {label} ({step.isoformat()}); {allowed}"
             )
+    return day
+
+
+def _deadline(
+    day: date, today: date, *, what: str, not_before: Iterable[tuple[str, date]] = ()
+) -> date:
+    """The deadline `day`, set on `today`, checked: not passed, not before any of `not_before`
+    (each with why it is a floor), and within the horizon of domain/bounds.py."""
+    floors = list(not_before)
+    latest = latest_deadline(today)
+    earliest = max([today, *(floor for _, floor in floors)])
+    allowed = f"give a date between {earliest.isoformat()} and {latest.isoformat()}"
+    if day < today:
+        raise InvalidDeadline(f"{what} {day.isoformat()} has passed; {allowed}")
+    for why, floor in floors:
+        if day < floor:
+            raise InvalidDeadline(f"{what} {day.isoformat()} {why}; {allowed}")
+    if day > latest:
+        raise InvalidDeadline(
+            f"{what} {day.isoformat()} lies more than {DEADLINE_HORIZON_YEARS} years after "
+            f"today ({today.isoformat()}); {allowed}"
+        )
     return day
 
 
@@ -190,31 +234,35 @@ def _propose(
             f"(stage {state.stage}); a country may be proposed again only after an end"
         )
     on = _business_date(command.occurred_on, now, what="the proposal's date", not_before=())
-    country = third_country(command.country, on)
     today = now.date()
-    if command.decision_deadline is not None and command.decision_deadline < today:
-        raise InvalidDeadline(
-            f"the decision deadline {command.decision_deadline.isoformat()} has passed; "
-            f"give a date on or after {today.isoformat()}"
+    country = third_country(command.country, on, recorded_on=today)
+    if command.decision_deadline is not None:
+        _deadline(command.decision_deadline, today, what="the decision deadline")
+    if command.consultation_deadline is not None:
+        consultation_deadline = _deadline(
+            command.consultation_deadline, today, what="the consultation deadline"
         )
-    consultation_deadline = command.consultation_deadline or today + consultation_period
-    if command.consultation_deadline is None and command.decision_deadline is not None:
-        # A defaulted consultation never outlasts a decision deadline the Commission chose.
-        consultation_deadline = min(consultation_deadline, command.decision_deadline)
-    if consultation_deadline < today:
-        raise InvalidDeadline(
-            f"the consultation deadline {consultation_deadline.isoformat()} has passed; "
-            f"give a date on or after {today.isoformat()}"
-        )
-    decision_deadline = command.decision_deadline or default_decision_deadline(
-        today, consultation_deadline
+    else:
+        consultation_deadline = date_plus(today, consultation_period)
+        if command.decision_deadline is not None:
+            # A defaulted consultation never outlasts a decision deadline the Commission chose.
+            consultation_deadline = min(consultation_deadline, command.decision_deadline)
+        _deadline(consultation_deadline, today, what="the default consultation deadline")
+    # A defaulted decision deadline stays within the horizon, like a chosen one.
+    decision_deadline = command.decision_deadline or min(
+        default_decision_deadline(today, consultation_deadline), latest_deadline(today)
     )
-    if decision_deadline < consultation_deadline:
-        raise InvalidDeadline(
-            f"the decision deadline {decision_deadline.isoformat()} is before the consultation "
-            f"deadline {consultation_deadline.isoformat()}; give a decision deadline on or "
-            f"after {consultation_deadline.isoformat()}"
-        )
+    _deadline(
+        decision_deadline,
+        today,
+        what="the decision deadline",
+        not_before=[
+            (
+                f"is before the consultation deadline {consultation_deadline.isoformat()}",
+                consultation_deadline,
+            )
+        ],
+    )
     return [
         PartnershipProposed(
             actor=actor,
@@ -271,6 +319,15 @@ class _Context:
         if self.actor.member_state != answering:
             raise ForeignMemberState(
                 f"{self.actor} may answer only for {self.actor.member_state}, not for {answering}"
+            )
+        given = [a for a in self.state.answers if a.member_state == answering]
+        if len(given) >= MAX_ANSWERS_PER_MEMBER_STATE:
+            latest = given[-1]
+            raise LimitReached(
+                f"{answering} has already answered the consultation {len(given)} times, the "
+                f"most a Member State may ({MAX_ANSWERS_PER_MEMBER_STATE}, its first answer "
+                f"and its amendments); its latest answer ({latest.position}, of "
+                f"{latest.answered_on.isoformat()}) stands"
             )
         offers = _unique(command.offers)
         if command.position is Position.NOT_INTERESTED and offers:
@@ -345,6 +402,11 @@ class _Context:
         ]
 
     def record_talks_round(self, command: RecordTalksRound) -> list[Event]:
+        if len(self.state.rounds) >= MAX_TALKS_ROUNDS:
+            raise LimitReached(
+                f"the talks already have {len(self.state.rounds)} rounds recorded, the most "
+                f"one partnership may ({MAX_TALKS_ROUNDS}); conclude the talks to go on"
+            )
         on = self._on(
             command.held_on,
             "the round's date",
@@ -416,11 +478,17 @@ class _Context:
     def extend_decision_deadline(self, command: ExtendDecisionDeadline) -> list[Event]:
         current = self._deadline()
         self._refuse_past_deadline(command)
-        if command.new_deadline <= current:
-            raise InvalidDeadline(
-                f"the new deadline {command.new_deadline.isoformat()} is not later than the "
-                f"current one ({current.isoformat()}); give a date after {current.isoformat()}"
-            )
+        _deadline(
+            command.new_deadline,
+            self.now.date(),
+            what="the new deadline",
+            not_before=[
+                (
+                    f"is not later than the current one ({current.isoformat()})",
+                    date_plus(current, timedelta(days=1)),
+                )
+            ],
+        )
         return [
             DecisionDeadlineExtended(
                 actor=self.actor,

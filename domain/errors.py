@@ -63,13 +63,14 @@ class NotInterested(DomainError):
 
 
 class InvalidDeadline(DomainError):
-    """A deadline that lies in the past, or out of order with another deadline."""
+    """A deadline in the past, beyond the horizon (domain/bounds.py), or out of order."""
 
     code = "invalid_deadline"
 
 
 class InvalidDate(DomainError):
-    """A business date that lies in the future or before an earlier step it depends on."""
+    """A business date in the future, before the earliest business date (domain/bounds.py),
+    or before an earlier step it depends on."""
 
     code = "invalid_date"
 
@@ -90,3 +91,9 @@ class AlreadyStarted(DomainError):
     """A partnership was proposed twice in one stream."""
 
     code = "already_started"
+
+
+class LimitReached(DomainError):
+    """A step that would exceed one of a partnership's count caps (domain/bounds.py)."""
+
+    code = "limit_reached"

@@ -261,7 +261,7 @@ def test_an_extension_must_be_later_than_the_current_deadline(new_deadline: date
         InvalidDeadline,
         f"the new deadline {new_deadline.isoformat()} is not later than the current one "
         "(2025-12-31)",
-        "give a date after 2025-12-31",
+        "give a date between 2026-01-01 and 2035-11-01",
     )
 
 

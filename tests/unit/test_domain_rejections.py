@@ -132,7 +132,7 @@ def test_a_consultation_deadline_in_the_past_is_rejected() -> None:
         PROPOSED,
         InvalidDeadline,
         "the consultation deadline 2025-03-02 has passed",
-        "give a date on or after 2025-03-03",
+        "give a date between 2025-03-03 and 2035-03-03",
     )
 
 
@@ -150,7 +150,7 @@ def test_a_decision_deadline_before_the_consultation_deadline_is_rejected() -> N
         PROPOSED,
         InvalidDeadline,
         "the decision deadline 2025-04-30 is before the consultation deadline 2025-05-01",
-        "on or after 2025-05-01",
+        "give a date between 2025-05-01 and 2035-03-03",
     )
 
 
@@ -162,7 +162,7 @@ def test_a_decision_deadline_in_the_past_is_rejected(consultation_deadline: date
         PROPOSED,
         InvalidDeadline,
         "the decision deadline 2024-12-31 has passed",
-        "give a date on or after 2025-03-03",
+        "give a date between 2025-03-03 and 2035-03-03",
     )
 
 

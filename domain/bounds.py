@@ -1,0 +1,68 @@
+"""The bounds on what a caller may send: dates and counts, each with the reason it exists.
+
+A partnership's record is kept for years and shown whole in its status view, and its workflow
+turns every date into an instant on a timer. These bounds keep every accepted input inside what
+the record, the view and the timers can carry, and refuse a typo before anything is recorded.
+`decide` applies each of them, once, and its refusals name the allowed range or the cap.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+
+EARLIEST_BUSINESS_DATE: Final = date(2005, 12, 15)
+"""The earliest business date (`occurred_on`, `held_on`, `decided_on`, `signed_on`...) accepted.
+
+The European Council of 15-16 December 2005 adopted the Global Approach to Migration, under
+which the Council's conclusions of June 2007 set up pilot mobility partnerships. Nothing in a
+partnership can have happened before the approach it belongs to existed, so an earlier date is
+a typo (or a Member State of the 1950s proposed as a third country).
+"""
+
+DEADLINE_HORIZON_YEARS: Final = 10
+"""How many years after the day it is recorded a deadline may lie, at most.
+
+The 2007 conclusions gave the Council half a year to decide; a consultation or decision
+deadline further out than ten years is a typo (2062 for 2026), not a plan. The horizon moves
+with the recorded date, so the bound never goes stale, and it keeps every deadline far from the
+end of the calendar (`date.max`), where the instant a deadline passes cannot be represented.
+"""
+
+MAX_ANSWERS_PER_MEMBER_STATE: Final = 20
+"""How many answers to the consultation one Member State may give: its first and amendments.
+
+Every answer stays in the record and in the status view's history; the cap keeps one
+partnership's record and view bounded whatever a representative sends. The latest answer is the
+one that counts, so a refused 21st answer leaves the 20th standing.
+"""
+
+MAX_TALKS_ROUNDS: Final = 30
+"""How many rounds of exploratory talks one partnership may record.
+
+The pilots of 2008-2009 needed a handful of rounds; thirty leaves room for long talks and keeps
+the record and the status view, which lists every round, bounded.
+"""
+
+MAX_DEADLINE_EXTENSIONS: Final = 10
+"""How many times the Presidency may extend one partnership's decision deadline.
+
+Each extension re-arms the deadline's reminder, which adds a milestone to the record and the
+status view; ten extensions leave room for a Council that keeps postponing, and keep both
+bounded.
+"""
+
+
+def latest_deadline(today: date) -> date:
+    """The latest deadline that may be set on `today`: `DEADLINE_HORIZON_YEARS` years later.
+
+    29 February maps to 28 February when the target year has none; near the end of the
+    calendar the bound is `date.max`, so this never raises.
+    """
+    year = today.year + DEADLINE_HORIZON_YEARS
+    if year > date.max.year:
+        return date.max
+    try:
+        return today.replace(year=year)
+    except ValueError:  # 29 February, in a year that has none
+        return date(year, 2, 28)
