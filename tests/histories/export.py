@@ -116,5 +116,68 @@ async def export() -> None:
         print(f"wrote {name}.json ({len(history.events)} events)")
 
 
+async def export_continued_as_new() -> None:
+    """Record a partnership that continues as new: its first run and a continued one.
+
+    Written beside the other histories under today's date, never over an existing file.
+    """
+    from tests.workflows.test_continue_as_new import start_dev_server_suggesting_continue_as_new
+
+    stamp = today().isoformat()
+    targets = {
+        "first_run": HERE / f"continued_as_new-{stamp}-first-run.json",
+        "continued_run": HERE / f"continued_as_new-{stamp}-continued-run.json",
+    }
+    taken = [path.name for path in targets.values() if path.exists()]
+    if taken:
+        raise SystemExit(f"refusing to overwrite recorded histories: {', '.join(taken)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/store.db"
+        runner.upgrade(url)
+        env = await start_dev_server_suggesting_continue_as_new(40)
+        try:
+            settings = Settings(database_url=url, task_queue=unique_task_queue())
+            wiring = wire(settings)
+            async with build_worker(env.client, wiring, settings.task_queue):
+                h = Harness(env.client, settings.task_queue, url)
+                handle = await h.propose("CV")
+                for ms in ("PT", "ES", "FR", "PT", "ES", "FR", "PT", "ES"):
+                    await h.update(
+                        handle,
+                        "respond_to_consultation",
+                        member(ms),
+                        member_state=ms,
+                        position="interested",
+                    )
+                await h.update(handle, "close_consultation", COMMISSION)
+                await h.update(handle, "withdraw", COMMISSION, reason="recorded for replay")
+                await handle.result()
+                runs = sorted(
+                    [r async for r in env.client.list_workflows(f'WorkflowId="{handle.id}"')],
+                    key=lambda r: r.start_time,
+                )
+                if len(runs) < 2:
+                    raise SystemExit("the recording never continued as new")
+                histories = {
+                    "first_run": await env.client.get_workflow_handle(
+                        handle.id, run_id=runs[0].run_id
+                    ).fetch_history(),
+                    "continued_run": await env.client.get_workflow_handle(
+                        handle.id, run_id=runs[1].run_id
+                    ).fetch_history(),
+                }
+            wiring.executor.shutdown(wait=True)
+        finally:
+            await env.shutdown()
+    for key, path in targets.items():
+        path.write_text(histories[key].to_json())
+        print(f"wrote {path.name} ({len(histories[key].events)} events)")
+
+
 if __name__ == "__main__":
-    asyncio.run(export())
+    import sys
+
+    if sys.argv[1:] == ["continued_as_new"]:
+        asyncio.run(export_continued_as_new())
+    else:
+        asyncio.run(export())

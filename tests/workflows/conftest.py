@@ -11,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from interfaces.settings import Settings
 from migrations import runner
 from tests.workflows.harness import Harness, unique_task_queue, venv_binary
+from tests.workflows.task_failures import all_workflow_ids, failed_tasks, failed_tasks_of_runs
 from worker import build_worker, wire
 from workflows.converter import DATA_CONVERTER
 from workflows.registration import ensure_search_attributes
@@ -42,6 +43,9 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     try:
         yield env
+        # However a test ended, no workflow it ran may be left failing its task.
+        failures = await failed_tasks(env.client, await all_workflow_ids(env.client))
+        assert not failures, "workflow tasks failed:\n" + "\n".join(failures)
     finally:
         await env.shutdown()
 
@@ -61,5 +65,10 @@ async def harness(skipping_env: WorkflowEnvironment, database_url: str) -> Async
     wiring = wire(settings)
     worker = build_worker(skipping_env.client, wiring, settings.task_queue)
     async with worker:
-        yield Harness(skipping_env.client, settings.task_queue, database_url, skipping_env)
+        harness = Harness(skipping_env.client, settings.task_queue, database_url, skipping_env)
+        yield harness
+        # The time-skipping server has no visibility to list runs: check the ones started here.
+        runs = [(handle.id, None) for handle in harness.handles]
+        failures = await failed_tasks_of_runs(skipping_env.client, runs)
+        assert not failures, "workflow tasks failed:\n" + "\n".join(failures)
     wiring.executor.shutdown(wait=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,8 +18,8 @@ from tests.workflows.harness import (
     drive_to_council_decision,
     member,
     unique_task_queue,
-    venv_binary,
 )
+from tests.workflows.temporal_cli import query_status, send_update, temporal_cli
 from worker import build_worker, wire
 
 
@@ -59,52 +58,16 @@ async def test_partnerships_can_be_found_by_stage_country_and_region(
     assert found == ["partnership-CV"]
 
 
-def temporal_cli(env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the `temporal` CLI against the test's dev server, as an operator would."""
-    target = env.client.service_client.config.target_host
-    return subprocess.run(
-        [venv_binary("temporal"), *args, "--address", target, "--namespace", "default"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def update(env: WorkflowEnvironment, name: str, payload: dict[str, Any]) -> str:
     """Send an update with plain JSON through the CLI; return its output."""
-    done = temporal_cli(
-        env,
-        "workflow",
-        "update",
-        "execute",
-        "--workflow-id",
-        "partnership-MD",
-        "--name",
-        name,
-        "--input",
-        json.dumps(payload),
-    )
+    done = send_update(env, "partnership-MD", name, payload)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 def status_of(env: WorkflowEnvironment) -> dict[str, Any]:
     """The `status` query through the CLI, as JSON."""
-    queried = temporal_cli(
-        env,
-        "workflow",
-        "query",
-        "--workflow-id",
-        "partnership-MD",
-        "--name",
-        "status",
-        "--output",
-        "json",
-    )
-    assert queried.returncode == 0, queried.stderr
-    result: dict[str, Any] = json.loads(queried.stdout)["queryResult"][0]
-    return result
+    return query_status(env, "partnership-MD")
 
 
 def operator_session(env: WorkflowEnvironment, task_queue: str) -> dict[str, Any]:

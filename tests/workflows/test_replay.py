@@ -25,7 +25,8 @@ def workflow_id_of(history_json: str) -> str:
     """The workflow id a recorded run had: the canonical id of its start input's country."""
     started = json.loads(history_json)["events"][0]["workflowExecutionStartedEventAttributes"]
     start = json.loads(base64.b64decode(started["input"]["payloads"][0]["data"]))
-    return workflow_id_for(start["country"])
+    # A continued run's input is a Continuation, which carries the original start.
+    return workflow_id_for(start.get("start", start)["country"])
 
 
 def test_there_are_recorded_histories_to_replay() -> None:
