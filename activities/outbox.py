@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from activities.database import begin_write
 from activities.projections import dialect_insert
 from activities.schema import events, milestones, read_utc
+from activities.store_errors import UnrecordedEvent
 from domain.state import MilestoneKind
 
 # Built once: the milestone activity runs this for every milestone, and building the
@@ -92,7 +93,7 @@ class Outbox:
             )
         ).scalar_one_or_none()
         if position is None:
-            raise LookupError(f"{stream_id} has no event at version {version}")
+            raise UnrecordedEvent(stream_id, version)
         return int(position)
 
     @staticmethod

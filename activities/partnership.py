@@ -1,7 +1,9 @@
 """The partnership activities: every side effect the workflow needs, each idempotent.
 
 Dependencies are injected, so the worker wires the real store and tests may wire another; the
-worker registers the bound methods.
+worker registers the bound methods. Every failure is classified in activities/failures.py:
+an outage is waited out, a permanent error is final at once, anything else gives up after a few
+attempts, so no step retries for ever in silence while the workflow holds its lock.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from collections.abc import Callable
 from typing import Protocol
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities.codec import to_domain_all, to_new_event
 from activities.contract import (
@@ -21,12 +22,11 @@ from activities.contract import (
     OpenStreamInput,
     OpenStreamResult,
 )
+from activities.failures import classified_failures
 from activities.outbox import OutboxMilestone
 from activities.records import AppendResult, NewEvent, StoredEvent
-from activities.store_errors import DatabaseUnreachable, StoreError
 from domain.countries import iso_code
 from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
-from domain.errors import DomainError
 from domain.report import render_report
 from domain.state import MilestoneKind
 
@@ -81,13 +81,9 @@ class PartnershipActivities:
 
         Retrying is safe: nothing is written until the first append, so the answer holds.
         """
-        try:
+        with classified_failures(f"opening the record of {request.country!r}"):
             prefix = stream_prefix(request.country)
-        except DomainError as error:
-            raise ApplicationError(
-                str(error), type=type(error).__name__, non_retryable=True
-            ) from None
-        existing = max((_ordinal(s) for s in self._log.streams(prefix)), default=0)
+            existing = max((_ordinal(s) for s in self._log.streams(prefix)), default=0)
         return OpenStreamResult(
             stream_id=f"{prefix}{existing + 1}",
             consultation_period_days=self._consultation_period_days,
@@ -101,15 +97,10 @@ class PartnershipActivities:
             "run_id": request.run_id,
             "correlation_id": f"{request.workflow_id}/{request.run_id}",
         }
-        rows = [to_new_event(r.event_id, r.event, metadata) for r in request.events]
-        try:
+        what = f"the append to {request.stream_id} after version {request.expected_version}"
+        with classified_failures(what):
+            rows = [to_new_event(r.event_id, r.event, metadata) for r in request.events]
             result = self._log.append(request.stream_id, request.expected_version, rows)
-        except StoreError as error:
-            if isinstance(error, DatabaseUnreachable):
-                raise  # transient: retry until the database is back
-            raise ApplicationError(
-                str(error), type=type(error).__name__, non_retryable=True
-            ) from None
         return AppendOutput(
             stream_id=result.stream_id,
             version=result.version,
@@ -126,13 +117,9 @@ class PartnershipActivities:
             upto = [s for s in stored if s.stream_version <= request.version]
             return render_report(to_domain_all(upto), request.kind)
 
-        try:
+        what = f"the {request.kind.value} milestone of {request.stream_id} v{request.version}"
+        with classified_failures(what):
             emitted = self._outbox.emit(request.stream_id, request.version, request.kind, render)
-        except (LookupError, ValueError, DomainError) as error:
-            # The same request would fail the same way: say so instead of retrying forever.
-            raise ApplicationError(
-                str(error), type=type(error).__name__, non_retryable=True
-            ) from None
         return MilestoneOutput(
             stream_id=request.stream_id,
             version=request.version,

@@ -59,3 +59,12 @@ class EventIdConflict(StoreError):
 class InvalidAppend(StoreError, ValueError):
     """The append request itself is malformed (empty, duplicate ids, a naive timestamp, a NUL
     character): retrying it cannot help."""
+
+
+class UnrecordedEvent(StoreError, LookupError):
+    """A stream has no event at the version asked for: the caller is ahead of the log."""
+
+    def __init__(self, stream_id: str, version: int) -> None:
+        self.stream_id = stream_id
+        self.version = version
+        super().__init__(f"{stream_id} has no event at version {version}")
