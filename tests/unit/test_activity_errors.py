@@ -56,7 +56,7 @@ def an_invalid_event() -> Exception:
     raise AssertionError("an empty payload was accepted")
 
 
-ErrorFactory = Callable[[], BaseException]
+ErrorFactory = Callable[[], Exception]
 
 # (what was raised, how it is handled, the ApplicationError type the workflow sees)
 TABLE: list[tuple[str, ErrorFactory, Kind, str]] = [
@@ -236,7 +236,7 @@ def test_each_failure_is_sorted_and_named_by_its_class(
 def test_an_outage_is_waited_out_at_every_attempt(attempt: int) -> None:
     for _name, error, kind, _type in TABLE:
         if kind is Kind.TRANSIENT:
-            failure = as_activity_failure(error(), "the append", attempt=attempt)  # type: ignore[arg-type]
+            failure = as_activity_failure(error(), "the append", attempt=attempt)
             assert isinstance(failure, ApplicationError)
             assert not failure.non_retryable
             assert "waiting for the database" in failure.message
@@ -248,7 +248,7 @@ def test_a_permanent_failure_is_final_at_every_attempt_and_says_nothing_was_writ
 ) -> None:
     for _name, error, kind, type_name in TABLE:
         if kind is Kind.PERMANENT:
-            failure = as_activity_failure(error(), "the append", attempt=attempt)  # type: ignore[arg-type]
+            failure = as_activity_failure(error(), "the append", attempt=attempt)
             assert isinstance(failure, ApplicationError)
             assert failure.non_retryable
             assert failure.type == type_name
@@ -300,7 +300,7 @@ def test_a_database_error_quotes_the_driver_not_the_statement() -> None:
 
 
 def test_an_invalid_event_names_the_fields_that_failed() -> None:
-    failure = as_activity_failure(an_invalid_event(), "the append")  # type: ignore[arg-type]
+    failure = as_activity_failure(an_invalid_event(), "the append")
     assert isinstance(failure, ApplicationError)
     assert "an event could not be read as its current schema" in failure.message
     assert "Field required" in failure.message
@@ -367,7 +367,7 @@ def at_attempt(attempt: int) -> ActivityEnvironment:
 
 
 def activities_failing_with(error: BaseException) -> PartnershipActivities:
-    return PartnershipActivities(FailingLog(error), FailingOutbox(error))  # type: ignore[arg-type]
+    return PartnershipActivities(FailingLog(error), FailingOutbox(error))
 
 
 def test_a_stale_writer_is_final_and_named() -> None:
