@@ -72,3 +72,13 @@ async def harness(skipping_env: WorkflowEnvironment, database_url: str) -> Async
         failures = await failed_tasks_of_runs(skipping_env.client, runs)
         assert not failures, "workflow tasks failed:\n" + "\n".join(failures)
     wiring.executor.shutdown(wait=True)
+
+
+@pytest.fixture
+async def dev_harness(dev_env: WorkflowEnvironment, database_url: str) -> AsyncIterator[Harness]:
+    """A real worker on the dev server."""
+    settings = Settings(database_url=database_url, task_queue=unique_task_queue())
+    wiring = wire(settings)
+    async with build_worker(dev_env.client, wiring, settings.task_queue):
+        yield Harness(dev_env.client, settings.task_queue, database_url)
+    wiring.executor.shutdown(wait=True)

@@ -4,33 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from interfaces.settings import Settings
 from tests.workflows.harness import (
     COMMISSION,
     PRESIDENCY,
     Harness,
     drive_to_council_decision,
     member,
-    unique_task_queue,
 )
 from tests.workflows.temporal_cli import query_status, send_update, temporal_cli
-from worker import build_worker, wire
-
-
-@pytest.fixture
-async def dev_harness(dev_env: WorkflowEnvironment, database_url: str) -> AsyncIterator[Harness]:
-    """A real worker on the dev server."""
-    settings = Settings(database_url=database_url, task_queue=unique_task_queue())
-    wiring = wire(settings)
-    async with build_worker(dev_env.client, wiring, settings.task_queue):
-        yield Harness(dev_env.client, settings.task_queue, database_url)
-    wiring.executor.shutdown(wait=True)
 
 
 async def listed(harness: Harness, query: str) -> list[str]:
