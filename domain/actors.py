@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Annotated, Final, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.countries import eu_code
 from domain.errors import InvalidCountry
-from domain.text import printable
+from domain.text import no_format_characters, printable, utf8_size
 
 
 class Role(StrEnum):
@@ -70,3 +70,36 @@ class Actor(BaseModel):
 
 
 SYSTEM_ACTOR = Actor(id="pilot-partnerships", role=Role.SYSTEM)
+
+
+ACTOR_ID_MAX_BYTES: Final[int] = 200
+"""The most an actor's id may hold in UTF-8 bytes, when a caller names it.
+
+An id is a user name or an address, and every distinct one is listed among the partnership's
+`participants` in the status view; bytes, not characters, keep a few hundred ids of a
+four-byte script from weighing four times as much there.
+"""
+
+
+def _as_a_caller_may_name_it(actor: Actor) -> Actor:
+    size = utf8_size(actor.id)
+    if size > ACTOR_ID_MAX_BYTES:
+        raise ValueError(
+            f"the actor's id is {size:,} bytes in UTF-8; at most {ACTOR_ID_MAX_BYTES:,} bytes "
+            "are allowed; use the user's short login name"
+        )
+    try:
+        no_format_characters(actor.id)
+    except ValueError as error:
+        raise ValueError(f"the actor's id {error}") from None
+    return actor
+
+
+RequestActor = Annotated[Actor, AfterValidator(_as_a_caller_may_name_it)]
+"""An actor as a caller names it: an `Actor` whose id holds no format character and is at
+most `ACTOR_ID_MAX_BYTES` long.
+
+These rules are not on `Actor` itself because every event carries an `Actor`: an event recorded
+before the rules existed, by someone whose id breaks them, must still load. So they apply where
+a caller's request comes in, and stored events are read as they are.
+"""
