@@ -4,6 +4,14 @@ It imports only the standard library, pydantic and pycountry: no clock, no rando
 """
 
 from domain.actors import HUMAN_ROLES, SYSTEM_ACTOR, Actor, Role
+from domain.bounds import (
+    DEADLINE_HORIZON_YEARS,
+    EARLIEST_BUSINESS_DATE,
+    MAX_ANSWERS_PER_MEMBER_STATE,
+    MAX_DEADLINE_EXTENSIONS,
+    MAX_TALKS_ROUNDS,
+    latest_deadline,
+)
 from domain.commands import (
     USER_COMMANDS,
     AuthoriseTalks,
@@ -51,6 +59,7 @@ from domain.errors import (
     InvalidDate,
     InvalidDeadline,
     InvalidInput,
+    LimitReached,
     NotAMemberState,
     NotAThirdCountry,
     NotInterested,
@@ -75,12 +84,17 @@ from domain.state import MilestoneKind, Partnership
 from domain.view import StatusView, next_actions, status_view
 
 __all__ = [
+    "DEADLINE_HORIZON_YEARS",
     "DEFAULT_CONSULTATION_PERIOD",
+    "EARLIEST_BUSINESS_DATE",
     "END_STAGES",
     "EU_COMPONENTS",
     "EVENT_ADAPTER",
     "EVENT_TYPES",
     "HUMAN_ROLES",
+    "MAX_ANSWERS_PER_MEMBER_STATE",
+    "MAX_DEADLINE_EXTENSIONS",
+    "MAX_TALKS_ROUNDS",
     "REMINDER_LEAD",
     "ROLES_FOR",
     "STAGES_FOR",
@@ -107,6 +121,7 @@ __all__ = [
     "IssueDeadlineReminder",
     "LapseDecisionDeadline",
     "LaunchPartnership",
+    "LimitReached",
     "MilestoneKind",
     "NotAMemberState",
     "NotAThirdCountry",
@@ -136,6 +151,7 @@ __all__ = [
     "has_passed",
     "is_member_state",
     "iso_code",
+    "latest_deadline",
     "member_state",
     "member_states_on",
     "milestone_kind",

@@ -74,9 +74,11 @@ def iso_code(code: str) -> str:
     are read: upper-casing other letters would turn "ß" into SS and "ﬁ" into FI.
     """
     stripped = code.strip()
-    normal = stripped.upper() if stripped.isascii() else stripped
+    # Checked before upper-casing, which turns "ß" into SS, "ﬁ" into FI and "ı" into I.
+    ascii_letters = stripped.isascii() and stripped.isalpha()
+    normal = stripped.upper() if ascii_letters else ""
     iso = EU_TO_ISO.get(normal, normal)
-    if len(iso) != 2 or not (iso.isascii() and iso.isalpha()) or iso not in _ISO_NAMES:
+    if iso not in _ISO_NAMES:
         raise InvalidCountry(
             f"{_shown(code)} is not an ISO 3166-1 alpha-2 country code; give two ASCII "
             "letters naming a country, such as CV or MD (the EU's EL and UK are accepted "

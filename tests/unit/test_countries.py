@@ -261,3 +261,63 @@ def test_every_country_is_either_a_member_state_or_a_third_country_on_any_day(
     if as_third is not None:
         assert as_third == iso_code(code)
     assert eu_code(iso_code(code)) == eu_code(code)
+
+
+# -- only ASCII letters make a country code -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "would_have_been"),
+    [("ß", "SS"), ("ﬁ", "FI"), ("ﬀ", "FF"), ("ıt", "IT"), ("ſe", "SE"), ("ÇV", "ÇV")],
+)
+def test_a_code_with_letters_outside_ascii_is_refused_not_upper_cased_into_a_country(
+    given: str, would_have_been: str
+) -> None:
+    assert given.upper() == would_have_been
+    with pytest.raises(InvalidCountry) as info:
+        iso_code(given)
+
+    message = str(info.value)
+    assert "is not an ISO 3166-1 alpha-2 country code" in message
+    assert "give two ASCII letters naming a country, such as CV or MD" in message
+    assert "the EU's EL and UK are accepted" in message
+
+
+def test_a_member_state_written_with_a_ligature_is_refused_at_every_entry() -> None:
+    with pytest.raises(InvalidCountry):
+        member_state("ﬁ", date(2025, 1, 1))
+    with pytest.raises(InvalidCountry):
+        third_country("ß", date(2025, 1, 1))
+    with pytest.raises(ValidationError, match="give two ASCII letters"):
+        Actor(id="n", role=Role.MEMBER_STATE, member_state="ﬁ")
+
+
+def test_a_code_that_is_not_plain_text_is_shown_quoted() -> None:
+    with pytest.raises(InvalidCountry, match=r"^'C\\u200bV' is not"):
+        iso_code("C\u200bV")
+
+
+@given(
+    st.text(max_size=12).filter(lambda text: not text.isascii())
+    | st.sampled_from(["Ｃ Ｖ", "ＦＲ", "C\u200bV", "\u202eVC", "ﬁ", "ıt", "ſe", " ﬁ "])
+)
+def test_any_code_with_a_character_outside_ascii_is_refused(given: str) -> None:
+    with pytest.raises(InvalidCountry):
+        iso_code(given)
+
+
+@given(st.text(max_size=6) | st.sampled_from([*ISO_CODES, "el", " uk ", "ß", "ﬁ", "ıt"]))
+def test_any_accepted_code_is_exactly_two_ascii_capitals_naming_an_iso_country(
+    given: str,
+) -> None:
+    try:
+        iso = iso_code(given)
+    except InvalidCountry:
+        return
+    assert len(iso) == 2
+    assert iso.isascii()
+    assert iso.isalpha()
+    assert iso.isupper()
+    assert pycountry.countries.get(alpha_2=iso) is not None
+    assert given.strip().isascii()
+    assert given.strip().upper() in {iso, eu_code(iso)}

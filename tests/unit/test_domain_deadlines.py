@@ -3,9 +3,11 @@ deadline's reminder, its extension and its lapse."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain import (
     REMINDER_LEAD,
@@ -27,6 +29,7 @@ from domain import (
     has_passed,
     reminder_instant,
 )
+from domain.deadlines import date_plus, default_decision_deadline
 from domain.events import (
     ConsultationClosed,
     DecisionDeadlineExtended,
@@ -371,3 +374,103 @@ def test_answers_stay_open_until_the_last_moment_of_the_deadline_day() -> None:
     )
 
     assert "IT" in story.state.interested_member_states
+
+
+# -- every date helper is total -------------------------------------------------------------
+# They run on what is already recorded (status view, search attributes, timers), where an
+# exception would fail the workflow's task for ever; so they answer for every date and instant.
+
+FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
+LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
+ANY_DAY = st.one_of(st.dates(), st.sampled_from([date.min, date(1, 1, 13), date.max]))
+
+
+def test_the_last_day_of_the_calendar_passes_at_the_last_instant_datetime_can_hold() -> None:
+    assert deadline_instant(date.max) == LAST_INSTANT
+    assert deadline_instant(date(9999, 12, 30)) == datetime(9999, 12, 31, tzinfo=UTC)
+    assert has_passed(date.max, LAST_INSTANT)
+    assert not has_passed(date.max, LAST_INSTANT - JUST_BEFORE_MIDNIGHT)
+
+
+def test_a_reminder_before_the_first_instant_is_held_at_it() -> None:
+    assert reminder_instant(date.min) == FIRST_INSTANT
+    assert reminder_instant(date(1, 1, 13)) == FIRST_INSTANT
+    assert reminder_instant(date(1, 1, 14)) == datetime(1, 1, 1, tzinfo=UTC)
+
+
+def test_a_default_decision_deadline_in_the_last_year_of_the_calendar_is_its_last_day() -> None:
+    assert default_decision_deadline(date(9999, 1, 1), date.max) == date.max
+    assert default_decision_deadline(date.max, date.max) == date.max
+
+
+@given(ANY_DAY)
+def test_a_deadline_passes_at_the_end_of_its_day_for_every_day_of_the_calendar(day: date) -> None:
+    passes = deadline_instant(day)
+
+    assert passes.tzinfo is UTC
+    if day < date.max:
+        assert passes == datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
+    assert not has_passed(day, passes - JUST_BEFORE_MIDNIGHT)
+    assert has_passed(day, passes)
+
+
+@given(ANY_DAY, ANY_DAY)
+def test_a_later_deadline_passes_later(first: date, second: date) -> None:
+    if first < second:
+        assert deadline_instant(first) < deadline_instant(second)
+        assert reminder_instant(first) <= reminder_instant(second)
+
+
+@given(ANY_DAY)
+def test_the_reminder_is_due_fourteen_days_before_the_deadline_or_at_the_first_instant(
+    day: date,
+) -> None:
+    reminder = reminder_instant(day)
+
+    assert reminder.tzinfo is UTC
+    assert FIRST_INSTANT <= reminder <= deadline_instant(day)
+    if reminder > FIRST_INSTANT:
+        assert deadline_instant(day) - reminder == REMINDER_LEAD
+
+
+ANY_OFFSET = st.integers(-(23 * 60 + 59), 23 * 60 + 59).map(
+    lambda minutes: timezone(timedelta(minutes=minutes))
+)
+ANY_INSTANT = st.one_of(
+    st.datetimes(timezones=ANY_OFFSET),
+    st.sampled_from([datetime.min, datetime.max]).flatmap(
+        lambda d: ANY_OFFSET.map(lambda zone: d.replace(tzinfo=zone))
+    ),
+)
+
+
+@given(ANY_DAY, ANY_INSTANT)
+def test_whether_a_deadline_has_passed_is_known_at_every_instant(day: date, now: datetime) -> None:
+    passed = has_passed(day, now)
+
+    assert passed == (now >= deadline_instant(day))
+    if passed:
+        assert not now < deadline_instant(day)
+
+
+@given(ANY_DAY, ANY_DAY)
+def test_a_default_decision_deadline_is_a_31_december_no_earlier_than_the_consultation(
+    start: date, consultation_deadline: date
+) -> None:
+    deadline = default_decision_deadline(start, consultation_deadline)
+
+    assert (deadline.month, deadline.day) == (12, 31)
+    assert deadline >= consultation_deadline
+    assert deadline.year == max(start.year, consultation_deadline.year)
+
+
+@given(ANY_DAY, st.one_of(st.timedeltas(), st.sampled_from([timedelta.min, timedelta.max])))
+def test_adding_to_a_date_holds_at_the_ends_of_the_calendar(day: date, delta: timedelta) -> None:
+    shifted = date_plus(day, delta)
+
+    try:
+        exact = day + delta
+    except OverflowError:
+        assert shifted == (date.max if delta > timedelta(0) else date.min)
+    else:
+        assert shifted == exact

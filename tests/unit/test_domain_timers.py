@@ -23,7 +23,7 @@ from domain import (
     reminder_instant,
     replay,
 )
-from domain.timers import due_command, next_wakeup
+from domain.timers import armed_reminder, due_command, next_wakeup
 from tests.unit.strategies import (
     COMMISSION,
     CONSULTATION_DEADLINE,
@@ -132,3 +132,46 @@ def test_a_partnership_left_alone_closes_then_lapses() -> None:
     ]
     assert state.stage is Stage.LAPSED
     assert state.lapsed_on == date(2025, 12, 31)
+
+
+ANY_DAY = st.one_of(st.dates(), st.sampled_from([date.min, date(1, 1, 13), date.max]))
+ANY_INSTANT = st.one_of(
+    st.datetimes(timezones=st.just(UTC)),
+    st.sampled_from([datetime.min, datetime.max]).map(lambda d: d.replace(tzinfo=UTC)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    stage=st.sampled_from(Stage),
+    consultation_deadline=st.none() | ANY_DAY,
+    decision_deadline=st.none() | ANY_DAY,
+    reminded=st.lists(ANY_DAY, max_size=3),
+    now=ANY_INSTANT,
+)
+def test_the_timers_answer_for_any_deadlines_and_any_instant(
+    stage: Stage,
+    consultation_deadline: date | None,
+    decision_deadline: date | None,
+    reminded: list[date],
+    now: datetime,
+) -> None:
+    # Deadlines already in a store may predate today's bounds; the timers must still answer.
+    state = Partnership(
+        stage=stage,
+        consultation_deadline=consultation_deadline,
+        decision_deadline=decision_deadline,
+        reminded_deadlines=tuple(reminded),
+    )
+    wake = next_wakeup(state)
+    reminder = armed_reminder(state)
+    due = due_command(state, now)
+
+    if wake is None:
+        assert due is None
+        assert reminder is None
+    else:
+        assert wake.tzinfo is not None
+        assert (due is not None) == (now >= wake)
+        if reminder is not None:
+            assert wake <= reminder

@@ -1,0 +1,515 @@
+"""The bounds on dates (domain/bounds.py): no business date before the Global Approach to
+Migration, no deadline beyond the horizon, a proposed country outside the Union both on its
+date and today, and `decide` refusing, never failing, whatever dates a command carries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from domain import (
+    DEADLINE_HORIZON_YEARS,
+    DEFAULT_CONSULTATION_PERIOD,
+    EARLIEST_BUSINESS_DATE,
+    SYSTEM_ACTOR,
+    Actor,
+    AuthoriseTalks,
+    CloseConsultation,
+    Command,
+    Component,
+    ConcludeTalks,
+    DomainError,
+    Event,
+    ExtendDecisionDeadline,
+    InvalidDate,
+    InvalidDeadline,
+    IssueDeadlineReminder,
+    LapseDecisionDeadline,
+    LaunchPartnership,
+    NotAThirdCountry,
+    Outcome,
+    Partnership,
+    Recommendation,
+    RecordCouncilDecision,
+    SubmitReport,
+    Withdraw,
+    decide,
+    latest_deadline,
+    reminder_instant,
+    replay,
+    status_view,
+)
+from domain.deadlines import date_plus
+from domain.events import DecisionDeadlineExtended, PartnershipProposed
+from domain.policy import allowed_at
+from domain.timers import due_command, next_wakeup
+from tests.unit.strategies import (
+    COMMISSION,
+    PRESIDENCY,
+    PROPOSED,
+    Story,
+    answer,
+    at,
+    at_awaiting_talks_authorisation,
+    at_consultation,
+    at_council_decision,
+    at_exploratory_talks,
+    at_launch_preparation,
+    at_report_due,
+    propose,
+    rep,
+    talks_round,
+)
+
+LATEST = date(2035, 3, 3)  # ten years after PROPOSED, the day the story's proposal is recorded
+
+# -- the earliest business date -------------------------------------------------------------
+
+
+def test_the_earliest_business_date_is_the_european_councils_global_approach() -> None:
+    assert date(2005, 12, 15) == EARLIEST_BUSINESS_DATE
+
+
+def test_a_proposal_dated_on_the_earliest_business_date_is_accepted() -> None:
+    [event] = Story().do(propose(occurred_on=EARLIEST_BUSINESS_DATE), COMMISSION, PROPOSED)
+
+    assert event.occurred_on == EARLIEST_BUSINESS_DATE
+
+
+@pytest.mark.parametrize("day", [date(2005, 12, 14), date(1957, 12, 31), date.min], ids=str)
+def test_a_proposal_dated_before_the_earliest_business_date_is_refused_with_the_allowed_range(
+    day: date,
+) -> None:
+    Story().reject(
+        propose(occurred_on=day),
+        COMMISSION,
+        PROPOSED,
+        InvalidDate,
+        f"the proposal's date {day.isoformat()} is before 2005-12-15",
+        "the Global Approach to Migration",
+        "give a date between 2005-12-15 and 2025-03-03",
+    )
+
+
+def test_france_cannot_be_backdated_into_a_third_country() -> None:
+    # Before 1958 France was not yet a Member State; no partnership goes back that far.
+    Story().reject(
+        propose("FR", occurred_on=date(1957, 12, 31)),
+        COMMISSION,
+        PROPOSED,
+        InvalidDate,
+        "the proposal's date 1957-12-31 is before 2005-12-15",
+    )
+
+
+def _started_on_the_earliest_date() -> Story:
+    story = Story()
+    story.do(propose(occurred_on=EARLIEST_BUSINESS_DATE), COMMISSION, PROPOSED)
+    return story
+
+
+EARLY = date(2005, 12, 14)
+EARLY_CASES: list[tuple[str, Callable[[], Story], Command, Actor]] = [
+    ("an answer", _started_on_the_earliest_date, answer("FR", occurred_on=EARLY), rep("FR")),
+    ("a closure", _started_on_the_earliest_date, CloseConsultation(occurred_on=EARLY), COMMISSION),
+    (
+        "an authorisation",
+        at_awaiting_talks_authorisation,
+        AuthoriseTalks(occurred_on=EARLY),
+        PRESIDENCY,
+    ),
+    ("a talks round", at_exploratory_talks, talks_round("FR", held_on=EARLY), COMMISSION),
+    (
+        "a conclusion",
+        at_exploratory_talks,
+        ConcludeTalks(third_country_willing=False, occurred_on=EARLY),
+        COMMISSION,
+    ),
+    (
+        "a report",
+        at_report_due,
+        SubmitReport(recommendation=Recommendation.LAUNCH, summary="s", occurred_on=EARLY),
+        COMMISSION,
+    ),
+    (
+        "a decision",
+        at_council_decision,
+        RecordCouncilDecision(outcome=Outcome.DECLINE, decided_on=EARLY),
+        PRESIDENCY,
+    ),
+    (
+        "a signature",
+        at_launch_preparation,
+        LaunchPartnership(
+            member_states=["FR"], components=[Component.VISA_FACILITATION], signed_on=EARLY
+        ),
+        COMMISSION,
+    ),
+    (
+        "a withdrawal",
+        _started_on_the_earliest_date,
+        Withdraw(reason="r", occurred_on=EARLY),
+        COMMISSION,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("build", "command", "actor"), [c[1:] for c in EARLY_CASES], ids=[c[0] for c in EARLY_CASES]
+)
+def test_every_business_date_before_the_earliest_one_is_refused_naming_the_bound(
+    build: Callable[[], Story], command: Command, actor: Actor
+) -> None:
+    story = build()
+    now = story.state.last_recorded_at
+    assert now is not None
+    story.reject(command, actor, now, InvalidDate, "2005-12-14 is before 2005-12-15")
+
+
+# -- a third country on the proposal's date and today -------------------------------------
+
+
+def test_the_uk_proposed_with_a_date_when_it_was_a_member_state_is_refused() -> None:
+    Story().reject(
+        propose("GB", occurred_on=date(2008, 6, 5)),
+        COMMISSION,
+        at(2026, 1, 15),
+        NotAThirdCountry,
+        "UK is an EU Member State, not a third country (on 2008-06-05)",
+        "propose a country outside the Union both on the proposal's date and on the day it is "
+        "recorded",
+    )
+
+
+def test_the_uk_proposed_today_is_a_third_country() -> None:
+    [event] = Story().do(propose("GB"), COMMISSION, at(2026, 1, 15))
+
+    assert isinstance(event, PartnershipProposed)
+    assert event.country == "GB"
+
+
+def test_croatia_proposed_today_with_a_date_before_its_accession_is_refused() -> None:
+    Story().reject(
+        propose("HR", occurred_on=date(2010, 1, 1)),
+        COMMISSION,
+        at(2026, 1, 15),
+        NotAThirdCountry,
+        "HR is an EU Member State, not a third country, on 2026-01-15, the day this is recorded",
+        "it was a third country on 2010-01-01",
+        "both on the proposal's date and on the day it is recorded",
+    )
+
+
+def test_croatia_proposed_before_its_accession_was_a_third_country_then() -> None:
+    [event] = Story().do(propose("HR", occurred_on=date(2010, 1, 1)), COMMISSION, at(2012, 3, 1))
+
+    assert isinstance(event, PartnershipProposed)
+    assert event.country == "HR"
+
+
+# -- deadlines within the horizon -----------------------------------------------------------
+
+
+def test_the_latest_deadline_lies_ten_years_after_the_recorded_day() -> None:
+    assert DEADLINE_HORIZON_YEARS == 10
+    assert latest_deadline(PROPOSED.date()) == LATEST
+    assert latest_deadline(date(2028, 2, 29)) == date(2038, 2, 28)
+    assert latest_deadline(date(9990, 1, 1)) == date.max
+
+
+@given(st.dates())
+def test_the_latest_deadline_is_defined_for_every_day_and_lies_about_ten_years_on(
+    today: date,
+) -> None:
+    latest = latest_deadline(today)
+
+    assert today <= latest
+    if today.year + DEADLINE_HORIZON_YEARS <= date.max.year:
+        assert latest.year == today.year + DEADLINE_HORIZON_YEARS
+        assert (latest.month, latest.day) <= (today.month, today.day)
+    else:
+        assert latest == date.max
+
+
+@pytest.mark.parametrize("field", ["consultation_deadline", "decision_deadline"])
+def test_a_deadline_on_the_horizon_is_accepted(field: str) -> None:
+    story = Story()
+    fields: dict[str, Any] = {field: LATEST}
+    story.do(propose(**fields), COMMISSION, PROPOSED)
+
+    assert getattr(story.state, field) == LATEST
+
+
+@pytest.mark.parametrize("day", [LATEST + timedelta(days=1), date(9999, 12, 31)], ids=str)
+@pytest.mark.parametrize("field", ["consultation_deadline", "decision_deadline"])
+def test_a_deadline_beyond_the_horizon_is_refused_with_the_allowed_range(
+    field: str, day: date
+) -> None:
+    what = field.replace("_", " ")
+    fields: dict[str, Any] = {field: day}
+    Story().reject(
+        propose(**fields),
+        COMMISSION,
+        PROPOSED,
+        InvalidDeadline,
+        f"the {what} {day.isoformat()} lies more than 10 years after today (2025-03-03)",
+        "give a date between 2025-03-03 and 2035-03-03",
+    )
+
+
+def test_both_deadlines_at_the_end_of_the_calendar_are_refused() -> None:
+    Story().reject(
+        propose(consultation_deadline=date.max, decision_deadline=date.max),
+        COMMISSION,
+        PROPOSED,
+        InvalidDeadline,
+        "9999-12-31 lies more than 10 years after today",
+    )
+
+
+def test_a_defaulted_decision_deadline_stays_within_the_horizon() -> None:
+    story = Story()
+    story.do(propose(consultation_deadline=LATEST), COMMISSION, PROPOSED)
+
+    assert story.state.decision_deadline == LATEST
+
+
+def test_a_default_consultation_period_past_the_calendar_is_refused_not_an_overflow() -> None:
+    with pytest.raises(InvalidDeadline, match="the default consultation deadline 9999-12-31"):
+        decide(Partnership(), propose(), COMMISSION, PROPOSED, consultation_period=timedelta.max)
+
+
+def test_an_extension_beyond_the_horizon_is_refused_with_the_allowed_range() -> None:
+    at_council_decision().reject(
+        ExtendDecisionDeadline(new_deadline=date(9999, 12, 31), reason="Typo"),
+        PRESIDENCY,
+        at(2025, 11, 1),
+        InvalidDeadline,
+        "the new deadline 9999-12-31 lies more than 10 years after today (2025-11-01)",
+        "give a date between 2026-01-01 and 2035-11-01",
+    )
+
+
+def test_an_extension_to_the_horizon_is_accepted() -> None:
+    story = at_council_decision()
+    story.do(
+        ExtendDecisionDeadline(new_deadline=date(2035, 11, 1), reason="Long"),
+        PRESIDENCY,
+        at(2025, 11, 1),
+    )
+
+    assert story.state.decision_deadline == date(2035, 11, 1)
+
+
+def test_a_proposal_recorded_in_the_last_year_of_the_calendar_is_accepted_and_viewable() -> None:
+    now = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+    story = Story()
+    story.do(propose(), COMMISSION, now)
+
+    assert story.state.consultation_deadline == date.max
+    assert story.state.decision_deadline == date.max
+    assert status_view(story.state, now).decision_deadline == date.max
+    assert next_wakeup(story.state) == reminder_instant(date.max)
+    assert due_command(story.state, now) == IssueDeadlineReminder()
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime.min.replace(tzinfo=timezone(timedelta(hours=5))),
+        datetime.max.replace(tzinfo=timezone(timedelta(hours=-5))),
+    ],
+    ids=["before year 1 in UTC", "after year 9999 in UTC"],
+)
+def test_a_recorded_time_that_utc_cannot_hold_is_a_value_error_not_an_overflow(
+    now: datetime,
+) -> None:
+    with pytest.raises(ValueError, match="decide needs a `now` that UTC can hold"):
+        decide(Partnership(), propose(), COMMISSION, now)
+
+
+# -- decide refuses, never fails, whatever the dates -----------------------------------------
+
+OFFSETS = st.timedeltas(
+    min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23, minutes=59)
+).map(lambda offset: timezone(timedelta(minutes=offset // timedelta(minutes=1))))
+NEAR_THE_STORIES = st.dates(min_value=date(2025, 1, 1), max_value=date(2040, 12, 31))
+ANY_NOW = st.one_of(
+    st.datetimes(timezones=OFFSETS),
+    st.datetimes(min_value=datetime(2025, 3, 3), max_value=datetime(2027, 1, 1), timezones=OFFSETS),
+    st.sampled_from([datetime.min, datetime(9999, 12, 31, 12), datetime.max]).map(
+        lambda d: d.replace(tzinfo=UTC)
+    ),
+    # The ends of the calendar in a zone whose UTC time lies outside it.
+    st.sampled_from(
+        [
+            datetime.min.replace(tzinfo=timezone(timedelta(hours=5))),
+            datetime.max.replace(tzinfo=timezone(timedelta(hours=-5))),
+        ]
+    ),
+)
+EXTREME_DATES = st.sampled_from(
+    [date.min, date(1, 1, 14), EARLIEST_BUSINESS_DATE, date(9999, 12, 17), date.max]
+)
+ANY_DATE = st.one_of(st.dates(), EXTREME_DATES, NEAR_THE_STORIES)
+MAYBE_DATE = st.none() | ANY_DATE
+
+
+def _utc_can_hold(now: datetime) -> bool:
+    try:
+        now.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
+
+
+def _decide_or_refuse(
+    state: Partnership,
+    command: Command,
+    actor: Actor,
+    now: datetime,
+    consultation_period: timedelta = DEFAULT_CONSULTATION_PERIOD,
+) -> list[Event] | None:
+    """The events `decide` records, or None when it refuses as it may: with a DomainError, or
+    with a ValueError for a `now` that UTC cannot hold. Anything else fails the test."""
+    try:
+        events = decide(state, command, actor, now, consultation_period=consultation_period)
+    except DomainError:
+        event("refused")
+        return None
+    except ValueError:
+        if _utc_can_hold(now):
+            raise  # only a `now` that UTC cannot hold may be refused with a ValueError
+        return None
+    event("accepted")
+    return events
+
+
+def _check_recorded_within_the_bounds(
+    state: Partnership, events: list[Event], now: datetime
+) -> None:
+    today = now.astimezone(UTC).date()
+    for recorded in events:
+        assert EARLIEST_BUSINESS_DATE <= recorded.occurred_on <= today
+        if isinstance(recorded, PartnershipProposed):
+            assert today <= recorded.consultation_deadline <= recorded.decision_deadline
+            assert recorded.decision_deadline <= latest_deadline(today)
+        if isinstance(recorded, DecisionDeadlineExtended):
+            assert recorded.new_deadline <= latest_deadline(today)
+    # What runs after an append runs on the new state too, whatever its dates.
+    after = replay(events, state)
+    status_view(after, now)
+    next_wakeup(after)
+    due_command(after, now)
+
+
+def _around(today: date, data: st.DataObject, *, days: tuple[int, int]) -> date | None:
+    """No date, a date anywhere in the calendar, or one some days around `today`."""
+    near = st.integers(*days).map(lambda n: date_plus(today, timedelta(days=n)))
+    return data.draw(st.none() | ANY_DATE | near)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    country=st.sampled_from(["CV", "GB", "HR", "FR"]),
+    now=ANY_NOW,
+    consultation_period=st.one_of(
+        st.just(DEFAULT_CONSULTATION_PERIOD),
+        st.timedeltas(),
+        st.sampled_from([timedelta.min, timedelta.max]),
+    ),
+    data=st.data(),
+)
+def test_a_proposal_with_any_dates_is_refused_with_a_domain_error_or_recorded_within_bounds(
+    country: str, now: datetime, consultation_period: timedelta, data: st.DataObject
+) -> None:
+    today = now.astimezone(UTC).date() if _utc_can_hold(now) else now.date()
+    command = propose(
+        country,
+        occurred_on=_around(today, data, days=(-8000, 5)),
+        consultation_deadline=_around(today, data, days=(-5, 4000)),
+        decision_deadline=_around(today, data, days=(-5, 4000)),
+    )
+    events = _decide_or_refuse(Partnership(), command, COMMISSION, now, consultation_period)
+    if events is not None:
+        _check_recorded_within_the_bounds(Partnership(), events, now)
+
+
+def _proposed_at_the_end_of_the_calendar() -> Story:
+    story = Story()
+    story.do(propose(), COMMISSION, datetime(9999, 12, 31, tzinfo=UTC))
+    return story
+
+
+STARTS: dict[str, Callable[[], Story]] = {
+    "consultation": at_consultation,
+    "awaiting_talks_authorisation": at_awaiting_talks_authorisation,
+    "exploratory_talks": at_exploratory_talks,
+    "report_due": at_report_due,
+    "council_decision": at_council_decision,
+    "launch_preparation": at_launch_preparation,
+    "proposed_in_9999": _proposed_at_the_end_of_the_calendar,
+}
+STATES = {name: build().state for name, build in STARTS.items()}
+
+
+def _steps(data: st.DataObject, state: Partnership) -> tuple[Command, Actor]:
+    """A step the partnership's stage allows, dated anywhere in the calendar, and its actor."""
+    draw = data.draw
+    steps: list[tuple[Command, Actor]] = [
+        (answer("IT", occurred_on=draw(MAYBE_DATE)), rep("IT")),
+        (CloseConsultation(occurred_on=draw(MAYBE_DATE)), COMMISSION),
+        (CloseConsultation(), SYSTEM_ACTOR),
+        (AuthoriseTalks(occurred_on=draw(MAYBE_DATE)), PRESIDENCY),
+        (talks_round("FR", held_on=draw(ANY_DATE)), COMMISSION),
+        (ConcludeTalks(third_country_willing=True, occurred_on=draw(MAYBE_DATE)), COMMISSION),
+        (
+            SubmitReport(
+                recommendation=Recommendation.LAUNCH, summary="s", occurred_on=draw(MAYBE_DATE)
+            ),
+            COMMISSION,
+        ),
+        (ExtendDecisionDeadline(new_deadline=draw(ANY_DATE), reason="r"), PRESIDENCY),
+        (
+            RecordCouncilDecision(outcome=Outcome.INVITE_LAUNCH, decided_on=draw(ANY_DATE)),
+            PRESIDENCY,
+        ),
+        (
+            LaunchPartnership(
+                member_states=["FR"],
+                components=[Component.VISA_FACILITATION],
+                signed_on=draw(ANY_DATE),
+            ),
+            COMMISSION,
+        ),
+        (Withdraw(reason="r", occurred_on=draw(MAYBE_DATE)), COMMISSION),
+        (IssueDeadlineReminder(), SYSTEM_ACTOR),
+        (LapseDecisionDeadline(), SYSTEM_ACTOR),
+    ]
+    assert state.stage is not None
+    allowed = [step for step in steps if allowed_at(state.stage, type(step[0]))]
+    return draw(st.sampled_from(allowed), label="step")
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(start=st.sampled_from(sorted(STATES)), now=ANY_NOW, data=st.data())
+def test_a_step_with_any_dates_is_refused_with_a_domain_error_or_recorded_within_bounds(
+    start: str, now: datetime, data: st.DataObject
+) -> None:
+    state = STATES[start]
+    if start == "proposed_in_9999":
+        now = data.draw(
+            st.sampled_from([datetime(9999, 12, 31, 12), datetime.max]).map(
+                lambda d: d.replace(tzinfo=UTC)
+            )
+            | st.just(now)
+        )
+    command, actor = _steps(data, state)
+    events = _decide_or_refuse(state, command, actor, now)
+    if events is not None:
+        _check_recorded_within_the_bounds(state, events, now)
