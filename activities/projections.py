@@ -2,6 +2,9 @@
 
 Rows are folds of the stream by the domain's functions (activities/read_models.py). Catch-up and
 rebuild refold whole streams, so applying a stream twice, or after a crash, gives the same rows.
+Catch-up reads a stream and writes its rows later in its transaction, while appends go on: its
+status upsert only replaces a fold of an earlier or the same version, so an append that commits
+in between keeps its newer rows (write_stream_rows). Rebuild excludes appends and catch-up.
 An append folds only its new events onto the state the previous append of this process left
 (kept per stream, keyed by the hash of the event it was folded up to, so a state is only ever
 reused for exactly the events it was folded from) and writes only the rows that changed; on a
@@ -64,10 +67,14 @@ class _Statements:
 
     def __init__(self, dialect: str) -> None:
         status = _dialect_insert(dialect, status_board)
+        # Only a fold of a later (or the same) version replaces a stream's row: catch-up folds
+        # what it read earlier in its transaction, and an append may have committed since.
+        # RETURNING says whether the row was written; when it was not, a later fold is there.
         self.upsert_status = status.on_conflict_do_update(
             index_elements=["stream_id"],
             set_={c.name: status.excluded[c.name] for c in status_board.c if c.name != "stream_id"},
-        )
+            where=status_board.c.stream_version <= status.excluded.stream_version,
+        ).returning(status_board.c.stream_id)
         keys = ("stream_id", "member_state")
         member = _dialect_insert(dialect, participation)
         self.upsert_participation = member.on_conflict_do_update(
@@ -93,18 +100,32 @@ def _statements(dialect: str) -> _Statements:
     return _Statements(dialect)
 
 
-def write_stream_rows(conn: Connection, rows: StreamRows) -> None:
-    """Replace one stream's read-model rows; milestones already in the outbox keep their state."""
+def write_stream_rows(conn: Connection, rows: StreamRows) -> bool:
+    """Replace one stream's read-model rows, unless the tables hold a fold of a later version.
+
+    The status row decides, by its `stream_version`: it is replaced only by a fold of a later
+    or the same version, and the participation rows follow it. Writing the status row first
+    also locks it (on PostgreSQL; SQLite has one writer at a time), so an append to the stream
+    waits for this transaction, and this transaction for an append in flight, and neither can
+    interleave its rows with the other's. Milestones
+    are added either way (each is its event's, whatever the fold); those already in the outbox
+    keep their state. Returns whether the status and participation rows were written.
+    """
     statements = _statements(conn.dialect.name)
+    written = True
     if rows.status is None:
+        # No status: a stream without a proposal. Appends never write a row for one either.
         conn.execute(statements.delete_status, {"sid": rows.stream_id})
     else:
-        conn.execute(statements.upsert_status, rows.status)
-    conn.execute(statements.delete_participation, {"sid": rows.stream_id})
-    if rows.participation:
-        conn.execute(statements.insert_participation, rows.participation)
+        # No row returned: an append committed a later fold after this one's events were read.
+        written = conn.execute(statements.upsert_status, rows.status).first() is not None
+    if written:
+        conn.execute(statements.delete_participation, {"sid": rows.stream_id})
+        if rows.participation:
+            conn.execute(statements.insert_participation, rows.participation)
     if rows.milestones:
         conn.execute(statements.insert_milestones, rows.milestones)
+    return written
 
 
 class _DriverStatement:
@@ -354,11 +375,13 @@ class Projections:
         return self.projector().run_until_idle()
 
     def rebuild(self, *, batch_rows: int = 2000) -> RebuildReport:
-        """Empty the read models and refold the whole log, excluding appends meanwhile.
+        """Empty the read models and refold the whole log, excluding appends and catch-up.
 
         Milestones that were delivered stay delivered: delivery is not in the log.
         """
         with begin_write(self.engine) as conn:
+            # Appends are excluded (begin_write); a catch-up batch is waited for, and waits.
+            lock_checkpoint(conn, READ_MODELS)
             delivered = {
                 (r.stream_id, r.position, r.kind): (r.delivery_state, r.delivered_at)
                 for r in conn.execute(
@@ -465,16 +488,22 @@ class CatchUpProjector:
             # SQLite: take the write lock up front, as any read-then-write must in WAL mode.
             conn = conn.execution_options(**{BEGIN_IMMEDIATE: True})
             with conn.begin():
-                conn.execute(
-                    dialect_insert(conn, projector_checkpoints)
-                    .values(
-                        name=self.name, position=0, updated_at=datetime.datetime.now(datetime.UTC)
-                    )
-                    .on_conflict_do_nothing()
-                )
-                position = conn.execute(
-                    sa.select(projector_checkpoints.c.position)
-                    .where(projector_checkpoints.c.name == self.name)
-                    .with_for_update()
-                ).scalar_one()
-                yield conn, int(position)
+                yield conn, lock_checkpoint(conn, self.name)
+
+
+def lock_checkpoint(conn: Connection, name: str) -> int:
+    """Lock projector `name`'s checkpoint row (made at 0 if missing) until the transaction ends.
+
+    Return its position. Catch-up batches and rebuilds of one projector take turns on it.
+    """
+    conn.execute(
+        dialect_insert(conn, projector_checkpoints)
+        .values(name=name, position=0, updated_at=datetime.datetime.now(datetime.UTC))
+        .on_conflict_do_nothing()
+    )
+    position = conn.execute(
+        sa.select(projector_checkpoints.c.position)
+        .where(projector_checkpoints.c.name == name)
+        .with_for_update()
+    ).scalar_one()
+    return int(position)
