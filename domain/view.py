@@ -43,8 +43,11 @@ class StatusView(BaseModel):
     consultation_deadline: date | None
     decision_deadline: date | None
     reminder_due_at: datetime | None
+    # The latest answer of each Member State, and how many it gave (an amendment replaces its
+    # answer). Not every answer: the view is returned by every update, so it must stay bounded
+    # in size; the full history is in the store (`partnerships show`/`events`).
     answers: dict[str, Answer]
-    answer_history: tuple[Answer, ...]
+    answers_given: dict[str, int]
     interested_member_states: tuple[str, ...]
     talks: tuple[TalksRound, ...]
     talks_outcome: TalksOutcome | None
@@ -79,6 +82,14 @@ def next_actions(state: Partnership, now: datetime | None = None) -> dict[str, l
     return actions
 
 
+def answers_given(state: Partnership) -> dict[str, int]:
+    """How many answers each Member State gave (its first and every amendment), by code."""
+    given: dict[str, int] = {}
+    for answer in state.answers:
+        given[answer.member_state] = given.get(answer.member_state, 0) + 1
+    return dict(sorted(given.items()))
+
+
 def status_view(state: Partnership, now: datetime | None = None) -> StatusView:
     """The status view of a partnership (its `next_actions` as of `now`, when given)."""
     reminder = armed_reminder(state)
@@ -95,7 +106,7 @@ def status_view(state: Partnership, now: datetime | None = None) -> StatusView:
         decision_deadline=state.decision_deadline,
         reminder_due_at=reminder,
         answers=state.latest_answers,
-        answer_history=state.answers,
+        answers_given=answers_given(state),
         interested_member_states=state.interested_member_states,
         talks=state.rounds,
         talks_outcome=state.talks,

@@ -20,7 +20,7 @@ from domain.events import Event
 from domain.stages import END_STAGES, Stage
 from domain.view import StatusView
 from interfaces.records import BoardRow, incarnation
-from workflows.narration import describe
+from workflows.narration import what_happened
 
 _END_STYLE: dict[str, str] = {
     Stage.LAUNCHED: "green",
@@ -98,7 +98,7 @@ def _answers(view: StatusView) -> Table | None:
     for column in ("Member State", "position", "offers", "answered on", "by", "answers given"):
         table.add_column(column, overflow="fold")
     for ms, answer in view.answers.items():
-        given = sum(1 for a in view.answer_history if a.member_state == ms)
+        given = view.answers_given.get(ms, 1)  # a latest answer is at least one given
         table.add_row(
             escape(ms),
             answer.position.value,
@@ -186,7 +186,7 @@ def timeline(events: Sequence[Event]) -> Table:
         actor = event.actor
         who = f"{actor.id} ({actor.member_state or actor.role.value})"
         # The description quotes what people typed (a withdrawal's reason, say).
-        what = describe(event).split(": ", 1)[-1]
+        what = what_happened(event)
         table.add_row(
             str(number),
             _day(event.occurred_on),

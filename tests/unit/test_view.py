@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
+from pydantic import TypeAdapter
 
 from domain import (
     USER_COMMANDS,
@@ -29,6 +30,25 @@ from domain import (
     replay,
     status_view,
 )
+from domain.actors import ACTOR_ID_MAX_BYTES, RequestActor, Role
+from domain.bounds import (
+    MAX_ANSWERS_PER_MEMBER_STATE,
+    MAX_DEADLINE_EXTENSIONS,
+    MAX_TALKS_ROUNDS,
+)
+from domain.commands import SubmitReport, Withdraw
+from domain.countries import EVER_MEMBER_STATES
+from domain.state import (
+    Answer,
+    Decision,
+    Launch,
+    Milestone,
+    Participant,
+    Report,
+    TalksOutcome,
+    TalksRound,
+)
+from domain.text import LABEL_MAX_BYTES, LABEL_MAX_CHARS, TEXT_MAX_BYTES, utf8_size
 from tests.unit.strategies import (
     ACTOR_OF_ROLE,
     DECISION_DEADLINE,
@@ -152,7 +172,7 @@ def test_the_view_shows_the_country_region_stage_and_deadlines() -> None:
     assert view.version == 5
 
 
-def test_the_view_shows_each_member_states_latest_answer_and_keeps_the_history() -> None:
+def test_the_view_shows_each_member_states_latest_answer_and_counts_the_answers_given() -> None:
     story = at_consultation()
     story.do(answer("ES", Position.NOT_INTERESTED), rep("ES"), at(2025, 3, 20))
     view = status_view(story.state)
@@ -160,7 +180,9 @@ def test_the_view_shows_each_member_states_latest_answer_and_keeps_the_history()
     assert list(view.answers) == ["DE", "ES", "FR", "PT"]
     assert view.answers["ES"].position is Position.NOT_INTERESTED
     assert view.answers["FR"].offers == OFFERS_FR
-    assert [a.member_state for a in view.answer_history] == ["FR", "ES", "DE", "PT", "ES"]
+    assert view.answers_given == {"DE": 1, "ES": 2, "FR": 1, "PT": 1}
+    # The amended answer is in the record, not in the view.
+    assert [a.member_state for a in story.state.answers] == ["FR", "ES", "DE", "PT", "ES"]
     assert view.interested_member_states == ("FR", "PT")
 
 
@@ -243,3 +265,127 @@ def test_the_view_is_derived_from_the_events_alone() -> None:
     story = at_launch_preparation()
 
     assert status_view(replay(story.events)) == status_view(story.state)
+
+
+# --- The view's size -------------------------------------------------------------------------
+
+# JSON writes `"` and `\` as two bytes each (and tabs and line breaks too; every other control
+# character is refused), so the largest JSON a bounded text can make is one of quotes.
+DOUBLED_IN_JSON = '"'
+TEMPORAL_PAYLOAD_LIMIT = 2 * 1024 * 1024
+VIEW_BUDGET = TEMPORAL_PAYLOAD_LIMIT * 3 // 4
+"""The most the largest view may weigh: a quarter of Temporal's payload limit left as headroom
+for the update's envelope and for fields added to the view later."""
+
+
+def _largest_text() -> str:
+    text = DOUBLED_IN_JSON * (TEXT_MAX_BYTES // utf8_size(DOUBLED_IN_JSON))
+    assert Withdraw(reason=text).reason == text  # accepted: the bound allows exactly this
+    return text
+
+
+def _largest_label() -> str:
+    label = DOUBLED_IN_JSON * min(LABEL_MAX_CHARS, LABEL_MAX_BYTES)
+    assert SubmitReport(recommendation="launch", summary="s", reference=label).reference == label
+    return label
+
+
+def _largest_actor_id(number: int) -> str:
+    tail = f"{number:04d}"  # every participant its own id
+    actor_id = DOUBLED_IN_JSON * (ACTOR_ID_MAX_BYTES - len(tail)) + tail
+    actor = TypeAdapter(RequestActor).validate_python({"id": actor_id, "role": "commission"})
+    assert actor.id == actor_id
+    return actor_id
+
+
+def _largest_state() -> Partnership:
+    """A partnership as large as the bounds let it grow, every count at its cap and every text,
+    label and id at its byte bound (more than any one history could hold at once)."""
+    text, label, day = _largest_text(), _largest_label(), date(2026, 1, 1)
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    states = tuple(sorted(EVER_MEMBER_STATES))
+    extensions = MAX_DEADLINE_EXTENSIONS
+    # One event per step the caps allow; each may come from an actor of its own.
+    events = (
+        1  # proposed
+        + len(states) * MAX_ANSWERS_PER_MEMBER_STATE
+        + 2  # consultation closed, not pursued
+        + 1  # talks authorised
+        + MAX_TALKS_ROUNDS
+        + 1  # talks concluded
+        + 1  # report
+        + extensions
+        + (extensions + 1)  # a reminder for the first deadline and after each extension
+        + 1  # Council decision
+        + 1  # the end
+    )
+    milestones = 5 + extensions + 1
+    answers = tuple(
+        Answer(
+            member_state=ms,
+            position=Position.INTERESTED,
+            offers=tuple(Component),
+            comments=text,
+            answered_on=day,
+            answered_by=_largest_actor_id(0),
+        )
+        for ms in states
+        for _ in range(MAX_ANSWERS_PER_MEMBER_STATE)
+    )
+    rounds = tuple(
+        TalksRound(number=n, held_on=day, member_states=states, summary=text, location=label)
+        for n in range(1, MAX_TALKS_ROUNDS + 1)
+    )
+    return Partnership(
+        version=events,
+        country="CV",
+        region=Region.AFRICA_MEDITERRANEAN,
+        stage=Stage.LAUNCH_PREPARATION,
+        proposed_on=day,
+        rationale=text,
+        terms_of_reference=text,
+        consultation_deadline=day,
+        decision_deadline=day,
+        answers=answers,
+        consultation_closed_on=day,
+        talks_authorised_on=day,
+        rounds=rounds,
+        talks=TalksOutcome(
+            third_country_willing=True, commitments=tuple(Component), concluded_on=day
+        ),
+        report=Report(
+            recommendation=Recommendation.LAUNCH, summary=text, reference=label, submitted_on=day
+        ),
+        reminded_deadlines=(day,) * (extensions + 1),
+        decision=Decision(outcome=Outcome.INVITE_LAUNCH, decided_on=day, council_reference=label),
+        launch=Launch(
+            member_states=states,
+            components=tuple(Component),
+            signed_on=day,
+            joint_declaration_reference=label,
+        ),
+        end_reason=text,
+        milestones=tuple(
+            Milestone(
+                kind=MilestoneKind.DEADLINE_REMINDER, version=n, occurred_on=day, recorded_at=moment
+            )
+            for n in range(milestones)
+        ),
+        participants=tuple(
+            Participant(id=_largest_actor_id(n), role=Role.MEMBER_STATE, member_state="PT")
+            for n in range(events)
+        ),
+        last_recorded_at=moment,
+    )
+
+
+def test_the_largest_view_the_bounds_allow_stays_far_below_temporals_payload_limit() -> None:
+    state = _largest_state()
+    view = status_view(state)
+    size = len(view.model_dump_json().encode())
+
+    assert size < VIEW_BUDGET, f"the largest status view is {size:,} bytes"
+    # Every answer is in the state, but only the latest of each Member State is in the view.
+    assert len(view.answers) == len(EVER_MEMBER_STATES)
+    assert set(view.answers_given.values()) == {MAX_ANSWERS_PER_MEMBER_STATE}
+    assert len(state.model_dump_json().encode()) > TEMPORAL_PAYLOAD_LIMIT

@@ -181,7 +181,7 @@ async def test_amended_answers_keep_every_answer_and_count_the_latest(harness: H
             position=position,
         )
     assert status.interested_member_states == ("PL",)
-    assert len(status.answer_history) == 3
+    assert status.answers_given == {"PL": 3}
     assert harness.event_types("UA").count("ConsultationAnswered") == 3
 
 
