@@ -1,4 +1,8 @@
-"""The report-back document: a pure rendering, in Markdown, of a partnership's own events."""
+"""The report-back document: a pure rendering, in Markdown, of a partnership's own events.
+
+Everything people wrote (summaries, reasons, references, places) goes through `markdown_inert`,
+so a report shows it as written and nobody can put a link, a heading or HTML into a report.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from domain.events import Event
 from domain.evolve import replay
 from domain.milestones import milestone_kind
 from domain.state import MilestoneKind, Partnership
+from domain.text import markdown_inert
+from domain.view import answers_given
 
 _TITLES: dict[MilestoneKind, str] = {
     MilestoneKind.CONSULTATION_OUTCOME: "Outcome of the consultation of the Member States",
@@ -34,8 +40,9 @@ def _consultation(state: Partnership) -> list[str]:
         "| Member State | Position | Offers | Answered on | Answers given |",
         "|---|---|---|---|---|",
     ]
+    given = answers_given(state)
     for ms, answer in latest.items():
-        count = sum(1 for a in state.answers if a.member_state == ms)
+        count = given[ms]
         offers = _list([o.value for o in answer.offers])
         lines.append(
             f"| {ms} | {answer.position.value} | {offers} | "
@@ -61,10 +68,10 @@ def _talks(state: Partnership) -> list[str]:
         "",
     ]
     for r in state.rounds:
-        where = f" in {r.location}" if r.location else ""
+        where = f" in {markdown_inert(r.location)}" if r.location else ""
         lines.append(
             f"- Round {r.number}, {r.held_on.isoformat()}{where} "
-            f"({_list(r.member_states)}): {r.summary}"
+            f"({_list(r.member_states)}): {markdown_inert(r.summary)}"
         )
     if state.talks is not None:
         willing = "willing" if state.talks.third_country_willing else "not willing"
@@ -79,18 +86,19 @@ def _talks(state: Partnership) -> list[str]:
 def _outcome(state: Partnership) -> list[str]:
     lines: list[str] = []
     if state.report is not None:
-        ref = f" ({state.report.reference})" if state.report.reference else ""
+        ref = f" ({markdown_inert(state.report.reference)})" if state.report.reference else ""
         lines += [
             "## Report-back",
             "",
             f"Submitted on {state.report.submitted_on.isoformat()}{ref}. "
             f"Recommendation: **{state.report.recommendation.value}**.",
             "",
-            state.report.summary,
+            markdown_inert(state.report.summary, block=True),
             "",
         ]
     if state.decision is not None:
-        ref = f" ({state.decision.council_reference})" if state.decision.council_reference else ""
+        council = state.decision.council_reference
+        ref = f" ({markdown_inert(council)})" if council else ""
         lines += [
             "## Council decision",
             "",
@@ -105,7 +113,8 @@ def _outcome(state: Partnership) -> list[str]:
             "## Launch",
             "",
             f"Joint declaration signed on {state.launch.signed_on.isoformat()}"
-            f"{' (' + jd + ')' if jd else ''} by {_list(state.launch.member_states)}.",
+            f"{' (' + markdown_inert(jd) + ')' if jd else ''} by "
+            f"{_list(state.launch.member_states)}.",
             f"Components: {_list([c.value for c in state.launch.components])}.",
             "",
         ]
@@ -130,12 +139,12 @@ def render_state(state: Partnership, kind: MilestoneKind | None = None) -> str:
         f"Council decision deadline "
         f"{state.decision_deadline.isoformat() if state.decision_deadline else '?'}.",
         "",
-        f"Terms of reference: {state.terms_of_reference}",
+        f"Terms of reference: {markdown_inert(state.terms_of_reference or '', block=True)}",
         "",
     ]
     lines += _consultation(state) + _talks(state) + _outcome(state)
     if state.end_reason and state.stage is not None and state.stage.is_end:
-        lines += [f"Ended ({state.stage.value}): {state.end_reason}", ""]
+        lines += [f"Ended ({state.stage.value}): {markdown_inert(state.end_reason)}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

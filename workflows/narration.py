@@ -1,8 +1,12 @@
-"""Words for the Temporal UI: what each event says, and the partnership's current details."""
+"""Words for the Temporal UI: what each event says, and the partnership's current details.
+
+The Temporal UI renders both as Markdown, so what people wrote (a reason, say) is passed
+through `markdown_inert` and shows as typed: no link, heading, list or HTML can be made of it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from temporalio import workflow
@@ -26,13 +30,23 @@ with workflow.unsafe.imports_passed_through():
         TalksRoundRecorded,
     )
     from domain.state import Partnership
+    from domain.text import markdown_inert
     from domain.view import next_actions
 
 
 LATEST_SHOWN = 8  # timeline lines in the workflow's current details
+# How much of what someone wrote a line of the current details quotes: a reason may run to
+# pages, the details are set on every step, and the whole text is in the store.
+QUOTED_CHARS = 160
 
 
-def _detail(event: Event) -> str:
+def _plain(text: str) -> str:
+    return text
+
+
+def _detail(event: Event, written: Callable[[str], str]) -> str:
+    # `written` renders what a person wrote; everything else here is the engine's own words,
+    # codes, enums and dates.
     match event:
         case PartnershipProposed():
             return f"proposed a partnership with {event.country}"
@@ -46,7 +60,7 @@ def _detail(event: Event) -> str:
             interested = ", ".join(event.interested_member_states) or "none"
             return f"consultation closed{how}; interested: {interested}"
         case PartnershipNotPursued():
-            return f"not pursued: {event.reason}"
+            return f"not pursued: {written(event.reason)}"
         case TalksAuthorised():
             return "exploratory talks authorised"
         case TalksRoundRecorded():
@@ -67,25 +81,43 @@ def _detail(event: Event) -> str:
         case PartnershipLaunched():
             return f"launched with {', '.join(event.member_states)}"
         case PartnershipWithdrawn():
-            return f"withdrawn at {event.stage.value}: {event.reason}"
+            return f"withdrawn at {event.stage.value}: {written(event.reason)}"
     return event.type
 
 
+def _quoted(text: str) -> str:
+    """What someone wrote, cut to `QUOTED_CHARS` and made inert, for one line of Markdown."""
+    brief = text if len(text) <= QUOTED_CHARS else text[:QUOTED_CHARS].rstrip() + "…"
+    return markdown_inert(brief)
+
+
+def what_happened(event: Event) -> str:
+    """What an event did, in plain words (not Markdown), as a terminal shows it."""
+    return _detail(event, _plain)
+
+
 def describe(event: Event) -> str:
-    """One line for an event, as it would read in a timeline."""
+    """One Markdown line for an event in the workflow's timeline.
+
+    What people wrote is made inert and cut to `QUOTED_CHARS` characters.
+    """
     who = event.actor.member_state or event.actor.role.value
-    return f"{event.occurred_on.isoformat()} · {who}: {_detail(event)}"
+    return f"{event.occurred_on.isoformat()} · {who}: {_detail(event, _quoted)}"
 
 
 def current_details(state: Partnership, recent: Iterable[str], now: datetime) -> str:
-    """The Markdown shown as the workflow's current details in the Temporal UI."""
+    """The Markdown shown as the workflow's current details in the Temporal UI.
+
+    `recent` are timeline lines as `describe` wrote them, already Markdown.
+    """
     lines = [
         f"**{state.country}** · stage **{state.stage.value if state.stage else 'starting'}**",
         f"Decision deadline: {state.decision_deadline}",
         "",
     ]
     if state.stage is not None and state.stage.is_end:
-        lines.append(f"Ended: {state.end_reason or state.stage.value}")
+        ended = _quoted(state.end_reason) if state.end_reason else state.stage.value
+        lines.append(f"Ended: {ended}")
     else:
         for role, actions in next_actions(state, now).items():
             if actions:
