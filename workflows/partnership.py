@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.contract import (
         AppendInput,
         MilestoneInput,
+        MilestoneOutput,
         OpenStreamInput,
         RecordedEvent,
     )
@@ -67,6 +68,15 @@ _STORE_RETRY = RetryPolicy(
 _ACTIVITY_TIMEOUT = timedelta(seconds=10)
 
 
+EMIT_MILESTONE_PATCH = "emit-milestone"
+MILESTONE_RENAMED_AT = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
+"""Runs started before this scheduled `deliver_milestone`; from it, `emit_milestone`.
+
+The histories recorded before commit 7609fef (tests/histories/*-2026-11-28T06-16.json) started
+by 06:16:25 UTC, those recorded with it from 06:55:46; the rename lies between the two.
+"""
+
+
 def workflow_id_for(country: str) -> str:
     """The workflow id of a country's partnership, e.g. `partnership-CV` (`uk` → `-GB`).
 
@@ -97,6 +107,23 @@ def _not_recorded(error: ActivityError, what: str) -> ApplicationError:
     kind = cause.type if isinstance(cause, ApplicationError) and cause.type else "NotRecorded"
     reason = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
     return ApplicationError(f"{what} was not recorded: {reason}", type=kind, non_retryable=True)
+
+
+def _milestone_activity() -> str:
+    """The milestone activity's name, as the run's own history has it.
+
+    It was `deliver_milestone` until commit 7609fef renamed it `emit_milestone` without a patch.
+    A run that reaches this point live (not replaying) records the marker and uses the new name.
+    A replayed run without the marker was recorded before the marker existed: it used the old
+    name if it started before the rename.
+    """
+    if workflow.patched(EMIT_MILESTONE_PATCH):
+        return "emit_milestone"
+    return (
+        "emit_milestone"
+        if workflow.info().start_time >= MILESTONE_RENAMED_AT
+        else ("deliver_milestone")
+    )
 
 
 def _start_of(given: StartPartnership | Continuation) -> StartPartnership:
@@ -368,9 +395,10 @@ class PilotPartnershipWorkflow:
 
     async def _emit_milestone(self, version: int, kind: MilestoneKind) -> None:
         try:
-            await workflow.execute_activity_method(
-                PartnershipActivities.emit_milestone,
+            await workflow.execute_activity(
+                _milestone_activity(),
                 MilestoneInput(stream_id=self._stream_id, version=version, kind=kind),
+                result_type=MilestoneOutput,
                 start_to_close_timeout=_ACTIVITY_TIMEOUT,
                 retry_policy=_STORE_RETRY,
                 summary=f"milestone {kind.value}: report to the Council",

@@ -1,12 +1,15 @@
-"""Export histories of real runs into tests/histories/, for the replay test.
+"""Record histories of real runs into tests/histories/, for the replay test.
 
-Run `.venv/bin/python -m tests.histories.export` after a deliberate, compatible change to the
-workflow; a change that makes these histories fail to replay would break running workflows.
+`.venv/bin/python -m tests.histories.export` records each scenario under today's date, beside
+the histories recorded before, and never over one: a recorded history is evidence that running
+workflows survive later changes. Add the printed lines to MANIFEST.sha256. A change that makes
+an old history fail to replay needs `workflow.patched(...)`, not a new recording.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -92,6 +95,11 @@ SCENARIOS: dict[str, Callable[[Harness], Awaitable[WorkflowHandle[Any, Any]]]] =
 
 async def export() -> None:
     """Run each scenario to its end on a fresh server and write its history as JSON."""
+    stamp = today().isoformat()
+    targets = {name: HERE / f"{name}-{stamp}.json" for name in SCENARIOS}
+    taken = [path.name for path in targets.values() if path.exists()]
+    if taken:
+        raise SystemExit(f"refusing to overwrite recorded histories: {', '.join(taken)}")
     for name, scenario in SCENARIOS.items():
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{tmp}/store.db"
@@ -112,8 +120,10 @@ async def export() -> None:
                 wiring.executor.shutdown(wait=True)
             finally:
                 await env.shutdown()
-        (HERE / f"{name}.json").write_text(history.to_json())
-        print(f"wrote {name}.json ({len(history.events)} events)")
+        targets[name].write_text(history.to_json())
+        digest = hashlib.sha256(targets[name].read_bytes()).hexdigest()
+        print(f"wrote {targets[name].name} ({len(history.events)} events); manifest line:")
+        print(f"{digest}  {targets[name].name}")
 
 
 async def export_continued_as_new() -> None:
