@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
-from pydantic import ValidationError
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 
 from domain import USER_COMMANDS, Actor, ProposePartnership, RespondToConsultation, Role
+from domain.actors import ACTOR_ID_MAX_BYTES, RequestActor
+from domain.events import PartnershipWithdrawn, event_payload, parse_event
 from domain.requests import REQUEST_FOR, StartPartnership
+from domain.stages import Stage
 
 
 def test_every_update_of_the_contract_has_a_payload_model() -> None:
@@ -77,3 +82,39 @@ def test_a_malformed_payload_is_refused_before_anything_is_decided(
 ) -> None:
     with pytest.raises(ValidationError, match=complaint):
         REQUEST_FOR[name].model_validate({"actor": {"id": "a", "role": "commission"}, **fields})
+
+
+# --- The actor a caller names ----------------------------------------------------------------
+
+REQUEST_ACTOR: TypeAdapter[Actor] = TypeAdapter(RequestActor)
+
+
+@given(
+    st.text(st.characters(exclude_categories=["Cc", "Cf", "Cs", "Z"]), min_size=1, max_size=10),
+    st.characters(categories=["Cf"]),
+)
+def test_a_callers_actor_id_with_a_format_character_is_refused_by_code_point(
+    name: str, character: str
+) -> None:
+    with pytest.raises(ValidationError, match=f"actor's id .*U\\+{ord(character):04X}"):
+        REQUEST_ACTOR.validate_python({"id": f"{name}{character}x", "role": "commission"})
+
+
+def test_a_callers_actor_id_is_bounded_in_utf8_bytes() -> None:
+    at_bound = "é" * (ACTOR_ID_MAX_BYTES // 2)
+    assert REQUEST_ACTOR.validate_python({"id": at_bound, "role": "operator"}).id == at_bound
+    with pytest.raises(ValidationError, match=f"at most {ACTOR_ID_MAX_BYTES} bytes"):
+        REQUEST_ACTOR.validate_python({"id": at_bound + "é", "role": "operator"})
+
+
+def test_an_event_recorded_by_an_actor_the_rules_now_refuse_still_loads() -> None:
+    # Every event carries an `Actor`; the caller's rules apply to requests, not to the record.
+    actor = Actor(id="ali\u200bce " + "é" * 150, role=Role.COMMISSION)
+    old = PartnershipWithdrawn(
+        actor=actor,
+        occurred_on=date(2024, 1, 1),
+        recorded_at=datetime(2024, 1, 1, tzinfo=UTC),
+        reason="r",
+        stage=Stage.CONSULTATION,
+    )
+    assert parse_event(event_payload(old)).actor == actor

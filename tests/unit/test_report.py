@@ -5,14 +5,25 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from markdown_it import MarkdownIt
 
 from domain import (
     EVENT_TYPES,
+    AuthoriseTalks,
     CloseConsultation,
+    Component,
+    ConcludeTalks,
     ExtendDecisionDeadline,
     IssueDeadlineReminder,
+    LaunchPartnership,
     MilestoneKind,
+    Outcome,
     Position,
+    Recommendation,
+    RecordCouncilDecision,
+    RecordTalksRound,
+    SubmitReport,
+    Withdraw,
     milestone_kind,
     reminder_instant,
     render_report,
@@ -30,11 +41,19 @@ from domain.events import (
     TalksConcluded,
 )
 from tests.unit.strategies import (
+    AUTHORISED,
     CLOSED,
     COMMISSION,
+    CONCLUDED,
+    DECIDED,
     DECISION_DEADLINE,
     PRESIDENCY,
+    PROPOSED,
+    REPORTED,
+    ROUND_1,
+    SIGNED,
     SYSTEM,
+    Story,
     answer,
     at,
     at_consultation,
@@ -45,6 +64,7 @@ from tests.unit.strategies import (
     at_not_pursued,
     at_talks_failed,
     at_withdrawn,
+    propose,
     rep,
 )
 
@@ -246,3 +266,101 @@ def test_a_report_depends_on_the_events_alone() -> None:
     assert render_state(replay(events), MilestoneKind.LAUNCH) == render_report(
         events, MilestoneKind.LAUNCH
     )
+
+
+# --- What people wrote is inert ---------------------------------------------------------------
+
+LINK = "[click](http://evil)"
+SCRIPT = "<script>alert(1)</script>"
+HEADING = "# Heading"
+BOLD = "**bold**"
+LIST = "see below\n- item"
+TABLE = "| a | b |\n|---|---|\n| c | d |"
+COMMONMARK = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+def _hostile_story() -> Story:
+    """A launched partnership whose every free text and label is hostile Markdown."""
+    story = Story()
+    story.do(
+        propose(rationale=LINK, terms_of_reference=f"{HEADING}\n{TABLE}"), COMMISSION, PROPOSED
+    )
+    story.do(answer("FR", comments=SCRIPT), rep("FR"), at(2025, 3, 10))
+    story.do(CloseConsultation(), COMMISSION, CLOSED)
+    story.do(AuthoriseTalks(note=BOLD), PRESIDENCY, AUTHORISED)
+    story.do(
+        RecordTalksRound(held_on=ROUND_1.date(), member_states=["FR"], summary=LIST, location=BOLD),
+        COMMISSION,
+        ROUND_1,
+    )
+    story.do(ConcludeTalks(third_country_willing=True), COMMISSION, CONCLUDED)
+    story.do(
+        SubmitReport(
+            recommendation=Recommendation.LAUNCH,
+            summary=f"{SCRIPT}\n\n{LIST}\n{TABLE}",
+            reference=LINK,
+        ),
+        COMMISSION,
+        REPORTED,
+    )
+    story.do(
+        RecordCouncilDecision(
+            outcome=Outcome.INVITE_LAUNCH, decided_on=DECIDED.date(), council_reference=HEADING
+        ),
+        PRESIDENCY,
+        DECIDED,
+    )
+    story.do(
+        LaunchPartnership(
+            member_states=["FR"],
+            components=[Component.LEGAL_MIGRATION],
+            signed_on=SIGNED.date(),
+            joint_declaration_reference=SCRIPT,
+        ),
+        COMMISSION,
+        SIGNED,
+    )
+    return story
+
+
+def _html(markdown: str) -> str:
+    return COMMONMARK.render(markdown)
+
+
+def test_a_report_shows_hostile_markdown_escaped_and_never_active() -> None:
+    report = render_report(_hostile_story().events)
+
+    # A block keeps its lines apart with hard line breaks (a backslash at the end of a line).
+    assert "Terms of reference: \\# Heading\\\n\\| a \\| b \\|\\\n" in report
+    assert r"in \*\*bold\*\* (FR): see below ↵ \- item" in report
+    assert r"(\[click\]\(http://evil\))" in report
+    assert r"On 2025-11-20 (\# Heading)" in report
+    assert r"(\<script\>alert\(1\)\</script\>) by FR" in report
+    for active in (LINK, SCRIPT, BOLD, "\n# Heading", "\n- item", "\n| a | b |"):
+        assert active not in report
+
+
+def test_a_report_with_hostile_text_renders_only_its_own_structure() -> None:
+    hostile = _html(render_report(_hostile_story().events))
+    plain = _html(render_report(at_launched().events))
+
+    for tag in ("<a ", "<script", "<img", "<em>", "<h3"):
+        assert tag not in hostile
+    # The same headings, tables and emphasis as a report of plain text, all the report's own,
+    # and one list item for its one round: nothing is made of what people wrote.
+    for tag in ("<h1>", "<h2>", "<table>", "<strong>"):
+        assert hostile.count(tag) == plain.count(tag), tag
+    assert hostile.count("<li>") == 1
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile
+    assert "[click](http://evil)" in hostile
+
+
+def test_a_control_or_format_character_in_a_recorded_reason_is_shown_by_its_code_point() -> None:
+    # Recorded before the rule refused it: the event holds plain text and still renders.
+    story = at_consultation()
+    [withdrawn] = story.do(Withdraw(reason="Priorities changed"), COMMISSION, at(2025, 3, 20))
+    recorded = withdrawn.model_copy(update={"reason": "abc\u202edcba\x07"})
+    report = render_report([*story.events[:-1], recorded])
+
+    assert "Ended (withdrawn): abc⟨U+202E⟩dcba⟨U+0007⟩" in report
+    assert "\u202e" not in report
