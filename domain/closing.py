@@ -1,18 +1,21 @@
-"""Steps a passed deadline rules out, before the engine has recorded what the deadline did.
+"""Steps the stage allows but something else rules out: a passed deadline, or a count cap.
 
 Between a deadline passing and its timer firing (or while no worker runs), the stage still
-allows these steps; the rule that refuses them lives here once, for `decide` and for the
-status view's `next_actions`.
+allows the steps the deadline ends; and a step a count cap of domain/bounds.py has used up is
+still allowed by the stage too. The rules that refuse them live here once, for `decide` and for
+the status view's `next_actions`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from domain.bounds import MAX_TALKS_ROUNDS
 from domain.commands import (
     Command,
     ExtendDecisionDeadline,
     RecordCouncilDecision,
+    RecordTalksRound,
     RespondToConsultation,
 )
 from domain.deadlines import has_passed
@@ -36,5 +39,20 @@ def deadline_refusal(state: Partnership, command: type[Command], now: datetime) 
         return (
             f"the decision deadline {decision.isoformat()} has passed without a decision; "
             "the partnership lapses"
+        )
+    return None
+
+
+def limit_refusal(state: Partnership, command: type[Command]) -> str | None:
+    """Why a count cap of domain/bounds.py rules out `command`, or None when none does.
+
+    The cap on a Member State's answers depends on which Member State answers, so `decide`
+    checks it with the answer; this covers the caps that hold for the whole partnership.
+    """
+    rounds = len(state.rounds)
+    if command is RecordTalksRound and rounds >= MAX_TALKS_ROUNDS:
+        return (
+            f"the talks already have {rounds} rounds recorded, the most one partnership may "
+            f"({MAX_TALKS_ROUNDS}); conclude the talks to go on"
         )
     return None

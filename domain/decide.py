@@ -15,10 +15,9 @@ from domain.bounds import (
     DEADLINE_HORIZON_YEARS,
     EARLIEST_BUSINESS_DATE,
     MAX_ANSWERS_PER_MEMBER_STATE,
-    MAX_TALKS_ROUNDS,
     latest_deadline,
 )
-from domain.closing import deadline_refusal
+from domain.closing import deadline_refusal, limit_refusal
 from domain.commands import (
     AuthoriseTalks,
     CloseConsultation,
@@ -308,6 +307,11 @@ class _Context:
         if reason is not None:
             raise InvalidDeadline(reason)
 
+    def _refuse_beyond_limit(self, command: Command) -> None:
+        reason = limit_refusal(self.state, type(command))
+        if reason is not None:
+            raise LimitReached(reason)
+
     def _deadline(self) -> date:
         assert self.state.decision_deadline is not None
         return self.state.decision_deadline
@@ -402,11 +406,7 @@ class _Context:
         ]
 
     def record_talks_round(self, command: RecordTalksRound) -> list[Event]:
-        if len(self.state.rounds) >= MAX_TALKS_ROUNDS:
-            raise LimitReached(
-                f"the talks already have {len(self.state.rounds)} rounds recorded, the most "
-                f"one partnership may ({MAX_TALKS_ROUNDS}); conclude the talks to go on"
-            )
+        self._refuse_beyond_limit(command)
         on = self._on(
             command.held_on,
             "the round's date",

@@ -14,9 +14,11 @@ from domain import (
     ForeignMemberState,
     LimitReached,
     Position,
+    RecordTalksRound,
     decide,
     replay,
 )
+from domain.closing import limit_refusal
 from tests.unit.strategies import (
     COMMISSION,
     Story,
@@ -105,6 +107,16 @@ def test_a_talks_round_beyond_the_cap_is_refused_naming_it() -> None:
         "the talks already have 30 rounds recorded, the most one partnership may (30)",
         "conclude the talks to go on",
     )
+
+
+def test_the_status_view_and_decide_read_the_round_cap_from_one_rule() -> None:
+    below, at_cap = _with_rounds(MAX_TALKS_ROUNDS - 1), _with_rounds(MAX_TALKS_ROUNDS)
+
+    assert limit_refusal(below.state, RecordTalksRound) is None
+    error = at_cap.reject(
+        talks_round("FR", held_on=date(2025, 5, 30)), COMMISSION, at(2025, 6, 1), LimitReached
+    )
+    assert limit_refusal(at_cap.state, RecordTalksRound) == str(error)
 
 
 @settings(max_examples=40, deadline=None)
