@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, field_validator
 
-from domain.actors import Actor, Role
+from domain.actors import Actor, RequestActor, Role
 from domain.commands import (
     AuthoriseTalks,
     CloseConsultation,
@@ -30,7 +30,7 @@ from domain.commands import (
 class UserRequest(BaseModel):
     """Mixin: the acting user, who may hold any role but the engine's own."""
 
-    actor: Actor
+    actor: RequestActor
     command_type: ClassVar[type[Command]]
 
     @field_validator("actor")

@@ -118,3 +118,10 @@ def test_an_event_recorded_by_an_actor_the_rules_now_refuse_still_loads() -> Non
         stage=Stage.CONSULTATION,
     )
     assert parse_event(event_payload(old)).actor == actor
+
+
+def test_a_request_whose_actor_id_hides_a_bidirectional_override_is_refused() -> None:
+    with pytest.raises(ValidationError, match="U\\+202E"):
+        REQUEST_FOR["withdraw"].model_validate(
+            {"actor": {"id": "ali\u202ece", "role": "commission"}, "reason": "x"}
+        )
