@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.bounds import MAX_TALKS_ROUNDS
+from domain.bounds import MAX_DEADLINE_EXTENSIONS, MAX_TALKS_ROUNDS
 from domain.commands import (
     Command,
     ExtendDecisionDeadline,
@@ -54,5 +54,12 @@ def limit_refusal(state: Partnership, command: type[Command]) -> str | None:
         return (
             f"the talks already have {rounds} rounds recorded, the most one partnership may "
             f"({MAX_TALKS_ROUNDS}); conclude the talks to go on"
+        )
+    extended, deadline = state.deadline_extensions, state.decision_deadline
+    if command is ExtendDecisionDeadline and extended >= MAX_DEADLINE_EXTENSIONS and deadline:
+        return (
+            f"the decision deadline was already extended {extended} times, the most one "
+            f"partnership may ({MAX_DEADLINE_EXTENSIONS}); the Council decides by "
+            f"{deadline.isoformat()}, or the partnership lapses"
         )
     return None

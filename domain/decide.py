@@ -324,11 +324,11 @@ class _Context:
             raise ForeignMemberState(
                 f"{self.actor} may answer only for {self.actor.member_state}, not for {answering}"
             )
-        given = [a for a in self.state.answers if a.member_state == answering]
-        if len(given) >= MAX_ANSWERS_PER_MEMBER_STATE:
-            latest = given[-1]
+        given = self.state.answers_given.get(answering, 0)
+        if given >= MAX_ANSWERS_PER_MEMBER_STATE:
+            latest = self.state.latest_answers[answering]
             raise LimitReached(
-                f"{answering} has already answered the consultation {len(given)} times, the "
+                f"{answering} has already answered the consultation {given} times, the "
                 f"most a Member State may ({MAX_ANSWERS_PER_MEMBER_STATE}, its first answer "
                 f"and its amendments); its latest answer ({latest.position}, of "
                 f"{latest.answered_on.isoformat()}) stands"
@@ -369,7 +369,7 @@ class _Context:
         given = command.occurred_on
         if by_deadline and given is None:
             given = self.state.consultation_deadline
-        last_answer = max((a.answered_on for a in self.state.answers), default=None)
+        last_answer = self.state.last_answered_on
         on = self._on(given, "the closing date", ("the latest answer", last_answer))
         interested = self.state.interested_member_states
         events: list[Event] = [
@@ -478,6 +478,7 @@ class _Context:
     def extend_decision_deadline(self, command: ExtendDecisionDeadline) -> list[Event]:
         current = self._deadline()
         self._refuse_past_deadline(command)
+        self._refuse_beyond_limit(command)
         _deadline(
             command.new_deadline,
             self.now.date(),

@@ -61,7 +61,17 @@ def _changes(state: Partnership, event: Event) -> dict[str, Any]:
                 answered_on=event.occurred_on,
                 answered_by=event.actor.id,
             )
-            return {"answers": (*state.answers, answer)}
+            others = tuple(a for a in state.answers if a.member_state != answer.member_state)
+            given = state.answers_given.get(answer.member_state, 0) + 1
+            last = state.last_answered_on
+            return {
+                "answers": (*others, answer),
+                "answers_given": {**state.answers_given, answer.member_state: given},
+                # Answers may be backdated, so the latest date is not always the latest answer's.
+                "last_answered_on": answer.answered_on
+                if last is None
+                else max(last, answer.answered_on),
+            }
         case ConsultationClosed():
             return {
                 "stage": Stage.AWAITING_TALKS_AUTHORISATION,
@@ -97,7 +107,10 @@ def _changes(state: Partnership, event: Event) -> dict[str, Any]:
             )
             return {"report": report, "stage": Stage.COUNCIL_DECISION}
         case DecisionDeadlineExtended():
-            return {"decision_deadline": event.new_deadline}
+            return {
+                "decision_deadline": event.new_deadline,
+                "deadline_extensions": state.deadline_extensions + 1,
+            }
         case DecisionDeadlineReminderIssued():
             return {"reminded_deadlines": (*state.reminded_deadlines, event.deadline)}
         case CouncilDecisionRecorded():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Role
 from domain.commands import Outcome, Position, Recommendation
@@ -114,7 +114,12 @@ class Partnership(_Frozen):
     terms_of_reference: str | None = None
     consultation_deadline: date | None = None
     decision_deadline: date | None = None
+    deadline_extensions: int = 0
+    # Each Member State's latest answer only: amendments replace, and the whole history stays
+    # in the event store. The state is what a continued run carries, so it must stay bounded.
     answers: tuple[Answer, ...] = ()
+    answers_given: dict[str, int] = Field(default_factory=dict)
+    last_answered_on: date | None = None
     consultation_closed_on: date | None = None
     talks_authorised_on: date | None = None
     rounds: tuple[TalksRound, ...] = ()

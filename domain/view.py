@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict
 
 from domain.actors import HUMAN_ROLES, Role
-from domain.closing import deadline_refusal
+from domain.closing import deadline_refusal, limit_refusal
 from domain.commands import USER_COMMANDS
 from domain.countries import country_name
 from domain.policy import allowed_at, may_issue
@@ -65,7 +65,7 @@ def next_actions(state: Partnership, now: datetime | None = None) -> dict[str, l
     """For each human role, the updates it may send now (empty at an end).
 
     Given `now`, steps a passed deadline rules out are left out, even before the engine has
-    recorded what the deadline did.
+    recorded what the deadline did; so are steps a count cap rules out.
     """
     actions: dict[str, list[str]] = {role.value: [] for role in HUMAN_ROLES}
     if state.stage is None:
@@ -78,16 +78,14 @@ def next_actions(state: Partnership, now: datetime | None = None) -> dict[str, l
             if may_issue(role, command)
             and allowed_at(state.stage, command)
             and (now is None or deadline_refusal(state, command, now) is None)
+            and limit_refusal(state, command) is None
         ]
     return actions
 
 
 def answers_given(state: Partnership) -> dict[str, int]:
     """How many answers each Member State gave (its first and every amendment), by code."""
-    given: dict[str, int] = {}
-    for answer in state.answers:
-        given[answer.member_state] = given.get(answer.member_state, 0) + 1
-    return dict(sorted(given.items()))
+    return dict(sorted(state.answers_given.items()))
 
 
 def status_view(state: Partnership, now: datetime | None = None) -> StatusView:

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from domain import (
     MAX_ANSWERS_PER_MEMBER_STATE,
+    MAX_DEADLINE_EXTENSIONS,
     MAX_TALKS_ROUNDS,
+    ExtendDecisionDeadline,
     ForeignMemberState,
     LimitReached,
     Position,
@@ -21,19 +23,22 @@ from domain import (
 from domain.closing import limit_refusal
 from tests.unit.strategies import (
     COMMISSION,
+    PRESIDENCY,
     Story,
     answer,
     at,
     at_consultation,
+    at_council_decision,
     at_exploratory_talks,
     rep,
     talks_round,
 )
 
 
-def test_the_caps_are_twenty_answers_per_member_state_and_thirty_talks_rounds() -> None:
+def test_the_caps_are_twenty_answers_thirty_talks_rounds_and_ten_deadline_extensions() -> None:
     assert MAX_ANSWERS_PER_MEMBER_STATE == 20
     assert MAX_TALKS_ROUNDS == 30
+    assert MAX_DEADLINE_EXTENSIONS == 10
 
 
 def _answered(times: int) -> tuple[Story, datetime]:
@@ -50,7 +55,7 @@ def _answered(times: int) -> tuple[Story, datetime]:
 def test_a_member_state_may_answer_and_amend_up_to_the_cap() -> None:
     story, _ = _answered(MAX_ANSWERS_PER_MEMBER_STATE)
 
-    assert [a.member_state for a in story.state.answers].count("IT") == 20
+    assert story.state.answers_given["IT"] == 20
     assert story.state.latest_answers["IT"].position is Position.NOT_INTERESTED
 
 
@@ -119,6 +124,40 @@ def test_the_status_view_and_decide_read_the_round_cap_from_one_rule() -> None:
     assert limit_refusal(at_cap.state, RecordTalksRound) == str(error)
 
 
+def _extended(times: int) -> Story:
+    """At the Council's decision (deadline 2025-12-31), extended `times` times by a month."""
+    story = at_council_decision()
+    for number in range(times):
+        new_deadline = date(2026 + number // 12, 1 + number % 12, 28)
+        story.do(
+            ExtendDecisionDeadline(new_deadline=new_deadline, reason="Agenda"),
+            PRESIDENCY,
+            at(2025, 12, 1),
+        )
+    return story
+
+
+def test_the_decision_deadline_may_be_extended_up_to_the_cap() -> None:
+    story = _extended(MAX_DEADLINE_EXTENSIONS)
+
+    assert story.state.deadline_extensions == 10
+    assert story.state.decision_deadline == date(2026, 10, 28)
+
+
+def test_an_extension_beyond_the_cap_is_refused_naming_it_and_the_deadline_that_stands() -> None:
+    story = _extended(MAX_DEADLINE_EXTENSIONS)
+
+    error = story.reject(
+        ExtendDecisionDeadline(new_deadline=date(2027, 6, 30), reason="Once more"),
+        PRESIDENCY,
+        at(2025, 12, 1),
+        LimitReached,
+        "the decision deadline was already extended 10 times, the most one partnership may (10)",
+        "the Council decides by 2026-10-28, or the partnership lapses",
+    )
+    assert limit_refusal(story.state, ExtendDecisionDeadline) == str(error)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.sampled_from(["FR", "ES", "IT", "PT"]), min_size=60, max_size=100))
 def test_however_often_member_states_answer_none_has_more_answers_than_the_cap(
@@ -131,7 +170,7 @@ def test_however_often_member_states_answer_none_has_more_answers_than_the_cap(
         try:
             state = replay(decide(state, answer(code), rep(code), now), state)
         except LimitReached:
-            assert [a.member_state for a in state.answers].count(code) == 20
+            assert state.answers_given[code] == 20
     for code in set(answering):
-        given = [a.member_state for a in state.answers].count(code)
+        given = state.answers_given[code]
         assert given == min(MAX_ANSWERS_PER_MEMBER_STATE, answering.count(code) + (code != "IT"))
