@@ -105,6 +105,10 @@ class Harness:
         assert self.env is not None
         return await self.env.get_current_time()
 
+    async def today(self) -> date:
+        """The server's current date in UTC: what the workflow's `workflow.now()` reads."""
+        return (await self.now()).astimezone(UTC).date()
+
     def store(self) -> EventStore:
         """The event store the worker writes to (one engine per harness)."""
         if self._store is None:
@@ -162,5 +166,9 @@ async def drive_to_council_decision(
 
 
 def today() -> date:
-    """Today's date in UTC, as the domain reads the worker's clock at the start of a test."""
+    """Today's date in UTC by the wall clock.
+
+    Right on the dev server, whose clock is the machine's. On the time-skipping server use
+    `Harness.today()` once a test has skipped time: the workflow reads the server's clock.
+    """
     return datetime.now(UTC).date()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from domain.stages import Stage
 from tests.workflows.harness import (
@@ -45,16 +45,21 @@ async def test_a_consultation_closing_with_nobody_interested_is_not_pursued(
 async def test_the_reminder_fires_fourteen_days_before_the_decision_deadline(
     harness: Harness,
 ) -> None:
-    deadline = today() + timedelta(days=40)
+    deadline = await harness.today() + timedelta(days=40)
     handle = await drive_to_council_decision(harness, "CV", ["ES"], decision_deadline=deadline)
-    await harness.skip(days=24)
-    assert "DecisionDeadlineReminderIssued" not in harness.event_types("CV")
-    await harness.skip(days=3)
+    # The deadline passes at the end of its day, UTC; the reminder is due 14 days before that.
+    passes = datetime.combine(deadline + timedelta(days=1), time.min, tzinfo=UTC)
+    due = passes - timedelta(days=14)
+    await harness.skip(days=(due - await harness.now()).total_seconds() / 86_400 - 1 / 1_440)
+    assert "DecisionDeadlineReminderIssued" not in harness.event_types("CV"), "a minute early"
+    await harness.skip(days=2 / 1_440)
     status = await harness.status(handle)
     assert status.stage is Stage.COUNCIL_DECISION
     assert [m.kind.value for m in status.milestones][-1] == "deadline_reminder"
     reminder = harness.events("CV")[-1]
     assert reminder.type == "DecisionDeadlineReminderIssued"
+    assert due <= reminder.recorded_at < due + timedelta(minutes=2)
+    assert reminder.occurred_on == due.date()
 
 
 async def test_a_deadline_passing_without_a_decision_lapses(harness: Harness) -> None:
@@ -89,12 +94,13 @@ async def test_an_extension_moves_both_the_reminder_and_the_lapse(harness: Harne
     await harness.skip(days=40)  # past the second reminder
     types = harness.event_types("CV")
     assert types[-2:] == ["DecisionDeadlineExtended", "DecisionDeadlineReminderIssued"]
+    # Eighty days have passed on the server: its date, not the wall clock's, is today.
     await harness.update(
         handle,
         "record_council_decision",
         PRESIDENCY,
         outcome="invite_launch",
-        decided_on=today(),
+        decided_on=await harness.today(),
     )
     status = await harness.update(
         handle,
@@ -102,6 +108,6 @@ async def test_an_extension_moves_both_the_reminder_and_the_lapse(harness: Harne
         COMMISSION,
         member_states=["ES"],
         components=["legal_migration"],
-        signed_on=today(),
+        signed_on=await harness.today(),
     )
     assert status.stage is Stage.LAUNCHED

@@ -18,12 +18,17 @@ from tests.workflows.harness import (
 from tests.workflows.temporal_cli import query_status, send_update, temporal_cli
 
 
-async def listed(harness: Harness, query: str) -> list[str]:
-    """Workflow ids a visibility query finds, waiting out the index's short lag."""
+async def listed(harness: Harness, query: str, expected: list[str]) -> list[str]:
+    """Workflow ids a visibility query finds, waiting until they are `expected` (sorted).
+
+    The index lags the workflows a little; waiting for the whole expected set, not the first
+    non-empty answer, keeps a half-indexed answer from passing or failing by chance. The budget
+    (30 s) suits a loaded 2-core machine.
+    """
     ids: list[str] = []
-    for _ in range(100):
-        ids = [w.id async for w in harness.client.list_workflows(query)]
-        if ids:
+    for _ in range(300):
+        ids = sorted([w.id async for w in harness.client.list_workflows(query)])
+        if ids == expected:
             break
         await asyncio.sleep(0.1)
     return ids
@@ -33,14 +38,27 @@ async def test_partnerships_can_be_found_by_stage_country_and_region(
     dev_harness: Harness,
 ) -> None:
     await drive_to_council_decision(dev_harness, "CV", ["PT"])
-    assert await listed(dev_harness, 'PartnershipStage="council_decision"') == ["partnership-CV"]
-    assert await listed(dev_harness, 'PartnershipCountry="CV"') == ["partnership-CV"]
-    found = await listed(
-        dev_harness,
+    await drive_to_council_decision(dev_harness, "SN", ["FR"])
+    await drive_to_council_decision(dev_harness, "MD", ["RO"])
+    await dev_harness.propose("GE")
+    at_decision = ["partnership-CV", "partnership-MD", "partnership-SN"]
+    query = 'PartnershipStage="council_decision"'
+    assert await listed(dev_harness, query, at_decision) == at_decision
+    query = 'PartnershipCountry="CV"'
+    assert await listed(dev_harness, query, ["partnership-CV"]) == ["partnership-CV"]
+    query = 'PartnershipStage="consultation"'
+    assert await listed(dev_harness, query, ["partnership-GE"]) == ["partnership-GE"]
+    africa = ["partnership-CV", "partnership-SN"]
+    query = (
         'MigratoryRegion="africa_mediterranean" '
-        'AND CouncilDecisionDeadline > "2026-01-01T00:00:00Z"',
+        'AND CouncilDecisionDeadline > "2026-01-01T00:00:00Z"'
     )
-    assert found == ["partnership-CV"]
+    assert await listed(dev_harness, query, africa) == africa
+    query = 'MigratoryRegion="eastern_south_eastern"'
+    assert await listed(dev_harness, query, ["partnership-GE", "partnership-MD"]) == [
+        "partnership-GE",
+        "partnership-MD",
+    ]
 
 
 def update(env: WorkflowEnvironment, name: str, payload: dict[str, Any]) -> str:
