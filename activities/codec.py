@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from activities.records import NewEvent, StoredEvent
+from activities.upcasting import upcast_to_newest
 from domain.events import Event, event_payload, parse_event
 
 
@@ -24,10 +25,20 @@ def to_new_event(event_id: uuid.UUID, event: Event, metadata: dict[str, Any]) ->
 
 
 def to_domain(stored: StoredEvent) -> Event:
-    """The domain event a stored row holds (already upcast to the current schema)."""
-    return parse_event(
-        {**stored.payload, "type": stored.type, "schema_version": stored.schema_version}
+    """The domain event a stored row holds, read as the newest version of its type.
+
+    Rows come from EventStore reads, which refuse a version newer than this software knows
+    (UnknownSchemaVersion). An older row is brought up to date here by this software's
+    upcasters, whichever upcasters the store read it with: a step the store already applied
+    is not applied again. Raises MissingUpcaster when no step leads to the newest version.
+    """
+    version, payload = upcast_to_newest(
+        stored.type,
+        stored.schema_version,
+        stored.payload,
+        where=f"{stored.stream_id} version {stored.stream_version}",
     )
+    return parse_event({**payload, "type": stored.type, "schema_version": version})
 
 
 def to_domain_all(stored: Iterable[StoredEvent]) -> list[Event]:

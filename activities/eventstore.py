@@ -41,7 +41,7 @@ from activities.store_errors import (
     InvalidAppend,
     StoreError,
 )
-from activities.upcasting import NO_UPCASTERS, Upcasters
+from activities.upcasting import UPCASTERS, Upcasters, refuse_unknown_version
 
 __all__ = [
     "AppendResult",
@@ -75,13 +75,17 @@ class InlineProjection(Protocol):
 
 
 class EventStore:
-    """Append-only streams of events in one global order, on SQLite or PostgreSQL (sync API)."""
+    """Append-only streams of events in one global order, on SQLite or PostgreSQL (sync API).
+
+    Reads go through `upcasters`, this software's UPCASTERS unless told otherwise, and refuse a
+    schema version newer than this software knows; `verify` reads the rows as stored.
+    """
 
     def __init__(
         self,
         engine: Engine,
         *,
-        upcasters: Upcasters = NO_UPCASTERS,
+        upcasters: Upcasters = UPCASTERS,
         projections: InlineProjection | None = None,
         cache_heads: bool = True,
     ) -> None:
@@ -229,7 +233,7 @@ class EventStore:
                 transaction.rollback()
                 return outcome
             stored = [
-                self._upcast(self._stored_from_prepared(stream_id, row, position))
+                self._upcast(_known(self._stored_from_prepared(stream_id, row, position)))
                 for row, position in zip(outcome.rows, outcome.positions, strict=True)
             ]
             projections.apply(conn, stream_id, stored)
@@ -318,7 +322,7 @@ class EventStore:
             .order_by(events_table.c.stream_version)
         )
         with self.engine.connect() as conn:
-            return [self._upcast(self._stored_from_row(row)) for row in conn.execute(query)]
+            return [self._upcast(_known(self._stored_from_row(row))) for row in conn.execute(query)]
 
     def read_all(self, from_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
         """One page of the global log: up to `limit` events with position > `from_position`.
@@ -336,7 +340,7 @@ class EventStore:
             .order_by(events_table.c.position)
             .limit(limit)
         )
-        return [self._upcast(self._stored_from_row(row)) for row in conn.execute(query)]
+        return [self._upcast(_known(self._stored_from_row(row))) for row in conn.execute(query)]
 
     def iter_all(self, from_position: int = 0, page_size: int = 1000) -> Iterator[StoredEvent]:
         """Every event after `from_position`, in position order, fetched a page at a time."""
@@ -355,7 +359,7 @@ class EventStore:
             .where(events_table.c.stream_version >= from_version)
             .order_by(events_table.c.stream_version)
         )
-        return [self._upcast(self._stored_from_row(row)) for row in conn.execute(query)]
+        return [self._upcast(_known(self._stored_from_row(row))) for row in conn.execute(query)]
 
     def stream_version(self, stream_id: str) -> int:
         """The stream's current version: the number of events in it, 0 when it has none."""
@@ -448,7 +452,7 @@ class EventStore:
 
     def event_from_row(self, row: Row[Any]) -> StoredEvent:
         """A StoredEvent, upcast to current, from a row selected from the `events` table."""
-        return self._upcast(self._stored_from_row(row))
+        return self._upcast(_known(self._stored_from_row(row)))
 
     def upcast(self, event: StoredEvent) -> StoredEvent:
         """`event` read as this store's upcasters read it (unchanged when already current)."""
@@ -496,6 +500,19 @@ class EventStore:
             prev_hash=row.prev_hash,
             hash=row.hash,
         )
+
+
+def _known(event: StoredEvent) -> StoredEvent:
+    """`event`, a row as stored, unless its schema version is newer than this software knows.
+
+    Checked where rows are read, on the version as stored and whatever the store's upcasters:
+    read as the current version, such a row could be misread, or mis-folded into the read
+    models. Raises UnknownSchemaVersion.
+    """
+    refuse_unknown_version(
+        event.type, event.schema_version, where=f"{event.stream_id} version {event.stream_version}"
+    )
+    return event
 
 
 def kept_transactions(engine: Engine, limit: int) -> KeptConnections[Connection]:

@@ -106,7 +106,8 @@ def classify(error: BaseException) -> Classified:
             "step again",
         )
     if isinstance(error, StoreError):
-        # ConcurrencyError, EventIdConflict, InvalidAppend, UnrecordedEvent: each says it all.
+        # ConcurrencyError, EventIdConflict, InvalidAppend, UnrecordedEvent, UnknownSchemaVersion,
+        # MissingUpcaster: each says it all, and the same read or write would meet it again.
         return Classified(
             Kind.PERMANENT,
             name,
@@ -261,6 +262,11 @@ _STORE_ADVICE = {
     "input the domain should have refused; report it with the workflow id",
     "UnrecordedEvent": "the milestone names an event the store does not hold; compare "
     "`partnerships events` for the stream with the workflow's status",
+    "UnknownSchemaVersion": "the log holds an event written by a newer release; deploy that "
+    "release (or a later one) of the worker, then send the step again",
+    "MissingUpcaster": "no upcaster reads the event's old schema version, which is a bug in the "
+    "engine; register the step in activities/upcasting.py, deploy the worker, and send the step "
+    "again",
     "StoreError": "report it with the workflow id",
 }
 _PERMANENT_REASONS = {

@@ -68,3 +68,46 @@ class UnrecordedEvent(StoreError, LookupError):
         self.stream_id = stream_id
         self.version = version
         super().__init__(f"{stream_id} has no event at version {version}")
+
+
+def _event_at(event_type: str, where: str | None) -> str:
+    return f"The {event_type} event at {where}" if where else f"A {event_type} event"
+
+
+class UnknownSchemaVersion(StoreError):
+    """A stored event is of a schema version newer than this software knows: it was written by
+    a newer release, and reading it as the current version could misread it."""
+
+    def __init__(
+        self, event_type: str, schema_version: int, newest: int, *, where: str | None = None
+    ) -> None:
+        self.event_type = event_type
+        self.schema_version = schema_version
+        self.newest = newest
+        self.where = where
+        super().__init__(
+            f"{_event_at(event_type, where)} is recorded at schema version {schema_version}, "
+            f"but this software reads {event_type} only up to version {newest}: a newer "
+            f"release wrote it. Upgrade the worker and the CLI to a release that knows "
+            f"{event_type} v{schema_version}, then read the log again; the record itself is "
+            f"intact and was not read."
+        )
+
+
+class MissingUpcaster(StoreError):
+    """A stored event is of an older schema version that no registered upcaster brings to the
+    newest: a gap in activities/upcasting.py, which is a bug in the engine."""
+
+    def __init__(
+        self, event_type: str, schema_version: int, newest: int, *, where: str | None = None
+    ) -> None:
+        self.event_type = event_type
+        self.schema_version = schema_version
+        self.newest = newest
+        self.where = where
+        super().__init__(
+            f"{_event_at(event_type, where)} is recorded at schema version {schema_version}, "
+            f"and no upcaster brings it to version {newest}, the one this software reads. "
+            f"Register the {event_type} v{schema_version} step in activities/upcasting.py "
+            f"(UPCASTERS) and deploy again; the record itself is intact and was not read."
+        )

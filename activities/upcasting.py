@@ -1,12 +1,20 @@
 """Upcasting: reading an event recorded under an old schema version as the current version.
 
 The log is never rewritten; old payloads are translated on read, one version step at a time.
+UPCASTERS holds this software's steps and is every EventStore's default, so the worker, the CLI
+and the read models all read old rows the same way. A row of a version newer than this software
+knows is refused (UnknownSchemaVersion), never read as the current version, and so is an old
+row that no step brings up to date (MissingUpcaster). The hash chain is never involved: `verify`
+checks the rows as stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from activities.store_errors import MissingUpcaster, UnknownSchemaVersion
+from domain.events import SCHEMA_VERSIONS
 
 Payload = dict[str, Any]
 Upcaster = Callable[[Payload], Payload]
@@ -58,3 +66,54 @@ class Upcasters:
 
 
 NO_UPCASTERS = Upcasters()
+"""A registry without steps: rows are read exactly as stored."""
+
+UPCASTERS = Upcasters()
+"""This software's upcasters: the default of every EventStore (and so of the worker and the CLI)."""
+
+
+@UPCASTERS.register("ConsultationAnswered", 1)
+def consultation_answered_v1_to_v2(payload: Payload) -> Payload:
+    """ConsultationAnswered v1 → v2: `offers` is always present; a v1 answer without it offered
+    nothing. Offers a v1 payload does carry are kept as they are."""
+    payload.setdefault("offers", [])
+    return payload
+
+
+def refuse_unknown_version(
+    event_type: str,
+    schema_version: int,
+    *,
+    where: str | None = None,
+    newest: Mapping[str, int] = SCHEMA_VERSIONS,
+) -> None:
+    """Raise UnknownSchemaVersion when `schema_version` is newer than the newest version of
+    `event_type` this software knows. A type the domain does not define is left to its reader.
+
+    `where` names the row for the message, e.g. "partnership-CV/1 version 3".
+    """
+    known = newest.get(event_type)
+    if known is not None and schema_version > known:
+        raise UnknownSchemaVersion(event_type, schema_version, known, where=where)
+
+
+def upcast_to_newest(
+    event_type: str,
+    schema_version: int,
+    payload: Payload,
+    *,
+    upcasters: Upcasters = UPCASTERS,
+    where: str | None = None,
+    newest: Mapping[str, int] = SCHEMA_VERSIONS,
+) -> tuple[int, Payload]:
+    """An older payload brought to the newest version of its event, step by step.
+
+    A payload already at the newest version (or beyond it, which the store refuses before it
+    gets here) is returned unchanged, so applying this to a row the store has upcast is
+    harmless. Raises MissingUpcaster when the steps stop short of the newest version.
+    """
+    version, upcast = upcasters.upcast(event_type, schema_version, payload)
+    known = newest.get(event_type)
+    if known is not None and version < known:
+        raise MissingUpcaster(event_type, version, known, where=where)
+    return version, upcast

@@ -3,6 +3,12 @@
 Events are frozen, versioned by `schema_version`, and form one discriminated union on `type`
 so a stored payload parses back to exactly its class. Every event carries its actor, its
 business date (`occurred_on`, when it happened in the world) and when it was recorded.
+
+The default of a class's `schema_version` is the newest version of that event, the one this
+software writes (SCHEMA_VERSIONS lists them). The field stays a plain int so a payload of an
+older version, still inside a running workflow's history, parses as it was written; rows of
+older versions in the event store are upcast on read, and rows of a version newer than this
+software knows are refused there (activities/upcasting.py).
 """
 
 from __future__ import annotations
@@ -43,8 +49,15 @@ class PartnershipProposed(EventBase):
 
 
 class ConsultationAnswered(EventBase):
-    """A Member State answered (or amended its answer to) the consultation."""
+    """A Member State answered (or amended its answer to) the consultation.
 
+    Version 2, the current one, always carries `offers` (empty when nothing was offered). In
+    version 1 `offers` was optional, and a payload without it offered nothing. The store reads
+    a version 1 row as version 2, with empty offers when the key is missing and the offers as
+    recorded when present (activities/upcasting.py); the row itself is never rewritten.
+    """
+
+    schema_version: int = 2
     type: Literal["ConsultationAnswered"] = "ConsultationAnswered"
     member_state: str
     position: Position
@@ -186,6 +199,14 @@ EVENT_TYPES: tuple[type[EventBase], ...] = (
     PartnershipLaunched,
     PartnershipWithdrawn,
 )
+
+
+SCHEMA_VERSIONS: dict[str, int] = {
+    event_type.model_fields["type"].default: event_type.model_fields["schema_version"].default
+    for event_type in EVENT_TYPES
+}
+"""Each event type's newest schema version: the one this software writes, and the newest it
+can read (older versions are upcast on read; newer ones are refused)."""
 
 
 def parse_event(payload: dict[str, Any]) -> Event:

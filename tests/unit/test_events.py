@@ -160,3 +160,33 @@ def test_a_proposal_payload_names_its_fields_as_the_contract_does() -> None:
     assert payload["region"] == "africa_mediterranean"
     assert payload["decision_deadline"] == date(2025, 12, 31).isoformat()
     assert payload["schema_version"] == 1
+
+
+def test_a_consultation_answer_is_written_at_schema_version_two_and_the_rest_at_one() -> None:
+    answer = at_launched().events[1]
+    assert isinstance(answer, ConsultationAnswered)
+    assert (answer.schema_version, event_payload(answer)["schema_version"]) == (2, 2)
+    assert [t.model_fields["schema_version"].default for t in EVENT_TYPES] == [1, 2] + [1] * 12
+
+
+def test_a_version_one_answer_inside_a_recorded_workflow_history_parses_as_written() -> None:
+    # As tests/histories/launched.json holds it, inside the append activity's input.
+    recorded = {
+        "schema_version": 1,
+        "actor": {"id": "rep-es", "role": "member_state", "member_state": "ES"},
+        "occurred_on": "2026-11-28",
+        "recorded_at": "2026-11-28T06:55:46.401000Z",
+        "type": "ConsultationAnswered",
+        "member_state": "ES",
+        "position": "interested",
+        "offers": ["legal_migration"],
+        "comments": None,
+    }
+    event = parse_event(recorded)
+    assert isinstance(event, ConsultationAnswered)
+    assert (event.schema_version, event.member_state, [o.value for o in event.offers]) == (
+        1,
+        "ES",
+        ["legal_migration"],
+    )
+    assert event_payload(event) == recorded
