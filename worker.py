@@ -78,7 +78,13 @@ def build_worker(client: Client, wiring: Wiring, task_queue: str) -> Worker:
         client,
         task_queue=task_queue,
         workflows=[PilotPartnershipWorkflow],
-        activities=[acts.open_stream, acts.append_events, acts.emit_milestone],
+        # deliver_milestone: the old name of emit_milestone, for runs that scheduled it then.
+        activities=[
+            acts.open_stream,
+            acts.append_events,
+            acts.emit_milestone,
+            acts.deliver_milestone,
+        ],
         activity_executor=wiring.executor,
         # A payload that fails validation fails the workflow task's caller, not a retry loop.
         workflow_failure_exception_types=[pydantic.ValidationError],

@@ -41,7 +41,7 @@ from activities.schema import (
     projector_checkpoints,
     status_board,
 )
-from activities.upcasting import NO_UPCASTERS, Upcasters
+from activities.upcasting import UPCASTERS, Upcasters
 
 READ_MODELS = "read_models"
 """The checkpoint name of the read models' catch-up projector."""
@@ -294,7 +294,7 @@ class Projections:
         self,
         engine: Engine,
         *,
-        upcasters: Upcasters = NO_UPCASTERS,
+        upcasters: Upcasters = UPCASTERS,
         fold_cache_size: int = FOLD_CACHE_SIZE,
     ) -> None:
         self.engine = engine

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
+from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
@@ -25,76 +22,25 @@ from tests.workflows.harness import (
     Harness,
     member,
     today,
-    unique_task_queue,
 )
+from tests.workflows.worker_process import WorkerProcess, writes_held
 
-ROOT = Path(__file__).resolve().parents[2]
 MEMBER_STATES = ["BG", "CY", "CZ", "DE", "EL", "FR", "HU", "IT", "LT", "PL", "PT", "RO", "SE"]
 
 
-class WorkerProcess:
-    """`python worker.py` in a process of its own, which the test may kill."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        """Start the worker and wait until it serves its task queue."""
-        # Its log goes to a file nobody has to drain, so a chatty worker never blocks on a pipe.
-        self.log.write_text("")
-        with self.log.open("a") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, str(ROOT / "worker.py")],
-                env=self.env,
-                stderr=log,
-                stdout=log,
-                cwd=ROOT,
-            )
-        for _ in range(600):
-            if "worker serving task queue" in self.log.read_text():
-                return
-            if self.process.poll() is not None:
-                raise AssertionError(f"the worker exited early:\n{self.log.read_text()}")
-            time.sleep(0.05)
-        raise AssertionError(f"the worker did not start serving:\n{self.log.read_text()}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no cleanup, as a crashed machine would."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        """Stop the worker if it still runs (SIGTERM, its graceful path)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-@pytest.fixture
-def worker_process(
-    dev_env: WorkflowEnvironment, database_url: str, tmp_path: Path
-) -> Iterator[WorkerProcess]:
-    """A worker subprocess wired to the test's dev server and store."""
-    env = {
-        **os.environ,
-        "TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
-        "TEMPORAL_NAMESPACE": "default",
-        "TASK_QUEUE": unique_task_queue(),
-        "DATABASE_URL": database_url,
-        "PYTHONUNBUFFERED": "1",
-    }
-    process = WorkerProcess(env, tmp_path / "worker.log")
-    try:
-        yield process
-    finally:
-        process.stop()
+async def appending(handle: Any) -> None:
+    """Wait until an `append_events` activity has started and not finished."""
+    for _ in range(300):
+        described = await handle.describe()
+        running = [
+            a.activity_type.name
+            for a in described.raw_description.pending_activities
+            if a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+        ]
+        if "append_events" in running:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("no append was in flight")
 
 
 async def test_a_killed_worker_is_replaced_and_every_event_is_recorded_exactly_once(
@@ -104,9 +50,12 @@ async def test_a_killed_worker_is_replaced_and_every_event_is_recorded_exactly_o
     h = Harness(dev_env.client, worker_process.env["TASK_QUEUE"], database_url)
     handle = await h.propose("MD", occurred_on="2007-09-01")
 
-    # Thirteen answers in flight at once; the worker dies while they are being recorded.
+    # Eight answers in flight at once (Temporal admits at most ten in-flight updates per
+    # workflow); the worker dies while they are being recorded: the store's write lock is
+    # held, so the first append is running (and retrying) when it dies.
     pending: list[Any] = []
-    for ms in MEMBER_STATES:
+
+    async def answer(ms: str) -> None:
         request = REQUEST_FOR["respond_to_consultation"].model_validate(
             {"actor": member(ms), "member_state": ms, "position": "interested"}
         )
@@ -115,8 +64,16 @@ async def test_a_killed_worker_is_replaced_and_every_event_is_recorded_exactly_o
                 "respond_to_consultation", request, wait_for_stage=WorkflowUpdateStage.ACCEPTED
             )
         )
-    worker_process.kill()
+
+    with writes_held(database_url):
+        for ms in MEMBER_STATES[:8]:
+            await answer(ms)
+        await appending(handle)
+        assert h.event_types("MD") == ["PartnershipProposed"], "nothing recorded yet"
+        worker_process.kill()
     await asyncio.to_thread(worker_process.start)
+    for ms in MEMBER_STATES[8:]:
+        await answer(ms)
     for update in pending:
         await update.result()
 
