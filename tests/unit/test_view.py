@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 
 from domain import (
     USER_COMMANDS,
+    CloseConsultation,
     Component,
     DomainError,
     ExtendDecisionDeadline,
@@ -38,6 +39,7 @@ from domain.bounds import (
 )
 from domain.commands import SubmitReport, Withdraw
 from domain.countries import EVER_MEMBER_STATES
+from domain.events import EVENT_LIST_ADAPTER
 from domain.state import (
     Answer,
     Decision,
@@ -51,6 +53,7 @@ from domain.state import (
 from domain.text import LABEL_MAX_BYTES, LABEL_MAX_CHARS, TEXT_MAX_BYTES, utf8_size
 from tests.unit.strategies import (
     ACTOR_OF_ROLE,
+    COMMISSION,
     DECISION_DEADLINE,
     ENDED_STAGES,
     OFFERS_FR,
@@ -65,6 +68,7 @@ from tests.unit.strategies import (
     at_council_decision,
     at_launch_preparation,
     at_launched,
+    propose,
     rep,
 )
 
@@ -261,10 +265,73 @@ def test_the_view_is_plain_json_with_the_contracts_names() -> None:
     assert payload["next_actions"]["commission"] == ["launch_partnership", "withdraw"]
 
 
-def test_the_view_is_derived_from_the_events_alone() -> None:
-    story = at_launch_preparation()
+def _changed_its_mind() -> Story:
+    """Germany answers interested, then amends to not interested; nobody else answers."""
+    story = Story()
+    story.do(propose(), COMMISSION, at(2025, 3, 3))
+    story.do(answer("DE", offers=(Component.CAPACITY_BUILDING,)), rep("DE"), at(2025, 3, 12))
+    story.do(
+        answer("DE", Position.NOT_INTERESTED, comments="On reflection"), rep("DE"), at(2025, 3, 20)
+    )
+    story.do(CloseConsultation(), COMMISSION, at(2025, 4, 1))
+    return story
 
-    assert status_view(replay(story.events)) == status_view(story.state)
+
+# The view of `_changed_its_mind`, written out by hand from its five events.
+CHANGED_ITS_MIND_VIEW = {
+    "country": "CV",
+    "country_name": "Cabo Verde",
+    "region": "africa_mediterranean",
+    "stage": "not_pursued",
+    "version": 5,
+    "proposed_on": "2025-03-03",
+    "rationale": "A partner on the Atlantic route",
+    "terms_of_reference": "Legal migration against readmission",
+    "consultation_deadline": "2025-04-14",
+    "decision_deadline": "2025-12-31",
+    "reminder_due_at": None,
+    # Only the amendment: the first answer is in the record, not in the view.
+    "answers": {
+        "DE": {
+            "member_state": "DE",
+            "position": "not_interested",
+            "offers": [],
+            "comments": "On reflection",
+            "answered_on": "2025-03-20",
+            "answered_by": "rep-de",
+        }
+    },
+    "answers_given": {"DE": 2},
+    "interested_member_states": [],
+    "talks": [],
+    "talks_outcome": None,
+    "report": None,
+    "decision": None,
+    "launch": None,
+    "end_reason": "no Member State declared interest (1 answered)",
+    "participants": [
+        {"id": "alice", "role": "commission", "member_state": None},
+        {"id": "rep-de", "role": "member_state", "member_state": "DE"},
+    ],
+    "milestones": [
+        {
+            "kind": "consultation_outcome",
+            "version": 5,
+            "occurred_on": "2025-04-01",
+            "recorded_at": "2025-04-01T12:00:00Z",
+        }
+    ],
+    "next_actions": NOTHING,
+    "last_recorded_at": "2025-04-01T12:00:00Z",
+}
+
+
+def test_the_view_is_derived_from_the_events_alone() -> None:
+    story = _changed_its_mind()
+    # The events as the store keeps them, parsed back and folded at once.
+    events = EVENT_LIST_ADAPTER.validate_json(EVENT_LIST_ADAPTER.dump_json(story.events))
+
+    assert status_view(replay(events)).model_dump(mode="json") == CHANGED_ITS_MIND_VIEW
 
 
 # --- The view's size -------------------------------------------------------------------------
