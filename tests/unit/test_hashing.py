@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import uuid
 from typing import Any
@@ -103,12 +104,25 @@ def test_a_naive_recorded_at_is_refused_as_ambiguous() -> None:
         utc_timestamp(datetime.datetime(2007, 12, 10))
 
 
+# The hash input of `event()` first in partnership-CV/1, typed by hand: the predecessor (64
+# zeros at a stream's start), the header, the payload and the metadata, joined by line feeds.
+FIRST_EVENT_HASH_INPUT = (
+    b"0000000000000000000000000000000000000000000000000000000000000000\n"
+    b'["partnership-CV/1",1,"00000000-0000-0000-0000-000000000001","CouncilDecisionRecorded",1,'
+    b'"2007-12-10","2007-12-10T17:00:00.000000+00:00"]\n'
+    b'{"outcome":"invite_launch"}\n'
+    b'{"actor":"presidency"}'
+)
+FIRST_EVENT_HASH = "cdb8b88ff6924d2e9f798b8335c05f53c53403771cca971db406388c31436b09"
+"""`sha256sum` over FIRST_EVENT_HASH_INPUT, run by hand."""
+
+
 def test_the_first_event_of_a_stream_links_to_the_genesis_hash() -> None:
     (row,) = prepare_rows("partnership-CV/1", EMPTY_HEAD, [event()])
-    assert row.prev_hash == GENESIS_HASH
+    assert row.prev_hash == "0" * 64 == GENESIS_HASH
     assert row.stream_version == 1
-    assert len(row.hash) == 64
-    assert int(row.hash, 16) >= 0
+    assert hashlib.sha256(FIRST_EVENT_HASH_INPUT).hexdigest() == FIRST_EVENT_HASH
+    assert row.hash == FIRST_EVENT_HASH
 
 
 def test_each_event_links_to_its_predecessors_hash() -> None:
@@ -144,9 +158,8 @@ def test_the_same_event_at_another_place_hashes_differently() -> None:
 
 
 def test_chain_hash_is_sha256_of_the_documented_layout() -> None:
-    import hashlib
-
-    expected = hashlib.sha256(b"p\nh\n{}\n{}").hexdigest()
+    # printf 'p\nh\n{}\n{}' | sha256sum
+    expected = "765fd0b904dd7f1acf5053e1ad60ee291ada51c9e35c4631caa082f7939733d9"
     assert chain_hash("p", "h", "{}", "{}") == expected
 
 
