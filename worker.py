@@ -12,6 +12,7 @@ import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pydantic
 from temporalio.client import Client
@@ -29,6 +30,8 @@ from workflows.partnership import PilotPartnershipWorkflow
 from workflows.registration import ensure_search_attributes
 
 log = logging.getLogger("pilot-partnerships.worker")
+
+GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 
 
 class TemporalUnreachable(Exception):
@@ -86,6 +89,9 @@ def build_worker(client: Client, wiring: Wiring, task_queue: str) -> Worker:
             acts.deliver_milestone,
         ],
         activity_executor=wiring.executor,
+        # On SIGTERM, in-flight activities get this long to finish before they are cancelled:
+        # an append waits at most 10 s for the database, and compose allows 30 s to stop.
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         # A payload that fails validation fails the workflow task's caller, not a retry loop.
         workflow_failure_exception_types=[pydantic.ValidationError],
     )
