@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 import pytest
@@ -9,10 +10,11 @@ from sqlalchemy.engine import Engine
 
 from activities.codec import to_new_event
 from activities.eventstore import EventStore
-from activities.outbox import Outbox
+from activities.outbox import Outbox, OutboxMilestone
 from activities.projections import Projections
-from domain import MilestoneKind, render_report
+from domain import MilestoneKind
 from tests.unit.strategies import at_launched
+from tests.unit.test_golden_report import assert_matches_golden, cape_verde
 
 STREAM = "partnership-CV/1"
 
@@ -23,6 +25,10 @@ def launched(store: EventStore) -> int:
     for version, event in enumerate(history, start=1):
         store.append(STREAM, version - 1, [to_new_event(uuid.uuid4(), event, {})])
     return len(history)
+
+
+RENDERED_BY_THE_CALLER = "# Launch of the pilot partnership\n\nAs the caller rendered it.\n"
+"""What `render` hands the outbox: a text of its own, so the outbox must keep what it got."""
 
 
 def never_called() -> str:
@@ -43,6 +49,17 @@ class OutboxContract:
         assert emitted.report.startswith("# Launch of the pilot partnership")
         assert outbox.pending()[-1] == emitted
 
+    def test_the_launch_milestone_of_cape_verde_carries_the_golden_report(
+        self, engine: Engine
+    ) -> None:
+        store = EventStore(engine, projections=Projections(engine))
+        history = cape_verde().events
+        for version, event in enumerate(history):
+            store.append(STREAM, version, [to_new_event(uuid.uuid4(), event, {})])
+        emitted = Outbox(engine).emit(STREAM, len(history), MilestoneKind.LAUNCH, never_called)
+        assert emitted.business_date == datetime.date(2008, 6, 5)
+        assert_matches_golden(emitted.report)
+
     def test_emitting_twice_changes_nothing(self, engine: Engine) -> None:
         store = EventStore(engine, projections=Projections(engine))
         version = launched(store)
@@ -56,10 +73,30 @@ class OutboxContract:
     ) -> None:
         store = EventStore(engine)
         version = launched(store)
-        report = render_report(at_launched().events, MilestoneKind.LAUNCH)
-        emitted = Outbox(engine).emit(STREAM, version, MilestoneKind.LAUNCH, lambda: report)
-        assert emitted.report == report
-        assert emitted.country == "CV"
+        calls: list[str] = []
+
+        def render() -> str:
+            calls.append("rendered")
+            return RENDERED_BY_THE_CALLER
+
+        outbox = Outbox(engine)
+        emitted = outbox.emit(STREAM, version, MilestoneKind.LAUNCH, render)
+        assert calls == ["rendered"]
+        # The milestone is the launch's, as the 13th event of at_launched recorded it.
+        assert emitted == OutboxMilestone(
+            stream_id=STREAM,
+            position=store.read_stream(STREAM, from_version=13)[0].position,
+            kind="launch",
+            country="CV",
+            business_date=datetime.date(2026, 2, 10),
+            recorded_at=datetime.datetime(2026, 2, 10, 12, tzinfo=datetime.UTC),
+            report=RENDERED_BY_THE_CALLER,
+            delivery_state="pending",
+            delivered_at=None,
+        )
+        # Kept, not rendered again: a second emit finds it in the outbox.
+        assert outbox.emit(STREAM, version, MilestoneKind.LAUNCH, never_called) == emitted
+        assert outbox.pending() == [emitted]
 
     def test_emitting_for_an_event_that_is_not_recorded_is_refused(self, engine: Engine) -> None:
         with pytest.raises(LookupError, match="no event at version 3"):
