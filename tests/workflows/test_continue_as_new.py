@@ -6,7 +6,8 @@ production default is 4,096), so a test can cross several hand-overs in seconds.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -62,10 +63,29 @@ async def short_history_harness(database_url: str) -> AsyncIterator[Harness]:
         await env.shutdown()
 
 
-async def runs_of(h: Harness, workflow_id: str) -> list[Any]:
-    """Every run of `workflow_id`, oldest first."""
-    runs = [r async for r in h.client.list_workflows(f'WorkflowId="{workflow_id}"')]
-    return sorted(runs, key=lambda r: r.start_time)
+async def runs_of(
+    h: Harness, workflow_id: str, until: Callable[[list[Any]], bool] = bool
+) -> list[Any]:
+    """Every run of `workflow_id`, oldest first, once the visibility index shows `until`.
+
+    Visibility lags the runs a little, more so on a loaded machine: poll for up to 30 s.
+    """
+    runs: list[Any] = []
+    for _ in range(300):
+        listed = [r async for r in h.client.list_workflows(f'WorkflowId="{workflow_id}"')]
+        runs = sorted(listed, key=lambda r: r.start_time)
+        if until(runs):
+            break
+        await asyncio.sleep(0.1)
+    return runs
+
+
+def continued(runs: list[Any]) -> bool:
+    return len(runs) >= 2
+
+
+def all_closed(runs: list[Any]) -> bool:
+    return continued(runs) and all(r.status is not WorkflowExecutionStatus.RUNNING for r in runs)
 
 
 async def test_a_long_consultation_continues_as_new_and_every_step_is_recorded_once(
@@ -79,7 +99,7 @@ async def test_a_long_consultation_continues_as_new_and_every_step_is_recorded_o
             handle, "respond_to_consultation", member(ms), member_state=ms, position=position
         )
     # The hand-overs are already behind us: every later step goes to a continued run.
-    assert len(await runs_of(h, handle.id)) >= 2, "the workflow never continued as new"
+    assert continued(await runs_of(h, handle.id, continued)), "it never continued as new"
     status = await h.update(handle, "close_consultation", COMMISSION)
     assert status.stage is Stage.AWAITING_TALKS_AUTHORISATION
     assert status.interested_member_states == ("ES", "PT")
@@ -97,7 +117,7 @@ async def test_a_long_consultation_continues_as_new_and_every_step_is_recorded_o
     status = await h.update(handle, "withdraw", COMMISSION, reason="done")
     assert status.stage is Stage.WITHDRAWN
 
-    runs = await runs_of(h, handle.id)
+    runs = await runs_of(h, handle.id, all_closed)
     assert len(runs) >= 2, "the workflow never continued as new"
     assert all(r.status is WorkflowExecutionStatus.CONTINUED_AS_NEW for r in runs[:-1])
     assert runs[-1].status is WorkflowExecutionStatus.COMPLETED
@@ -124,7 +144,7 @@ async def test_a_continued_run_keeps_its_deadlines_and_its_search_attributes(
         )
     latest = h.client.get_workflow_handle(handle.id)
     status = await h.status(latest)
-    runs = await runs_of(h, handle.id)
+    runs = await runs_of(h, handle.id, continued)
     assert len(runs) >= 2
     described = await latest.describe()
     assert described.typed_search_attributes is not None
