@@ -346,12 +346,17 @@ def test_the_commission_may_withdraw_at_every_open_stage(stage: Stage) -> None:
     assert story.state.end_reason == "The context changed"
 
 
-def test_the_whole_path_replays_to_the_state_built_step_by_step() -> None:
-    story = at_launch_preparation()
+def test_the_whole_path_replays_to_where_it_stands_before_the_launch() -> None:
+    state = replay(at_launch_preparation().events)
 
-    assert replay(story.events) == story.state
-    assert story.state.version == len(story.events)
-    assert story.state.last_recorded_at == DECIDED
+    assert state.stage is Stage.LAUNCH_PREPARATION
+    assert state.version == 12
+    assert state.interested_member_states == ("ES", "FR", "PT")
+    assert [r.number for r in state.rounds] == [1, 2]
+    assert state.decision is not None
+    assert state.decision.outcome is Outcome.INVITE_LAUNCH
+    assert state.decision.council_reference == "Council 1234/25"
+    assert state.last_recorded_at == DECIDED
 
 
 def test_everyone_who_acted_is_listed_once_as_a_participant() -> None:
