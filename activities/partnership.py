@@ -25,8 +25,8 @@ from activities.contract import (
 from activities.failures import classified_failures
 from activities.outbox import OutboxMilestone
 from activities.records import AppendResult, NewEvent, StoredEvent
-from domain.countries import iso_code
 from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
+from domain.identifiers import next_stream, stream_prefix
 from domain.report import render_report
 from domain.state import MilestoneKind
 
@@ -51,16 +51,6 @@ class MilestoneOutbox(Protocol):
     ) -> OutboxMilestone: ...
 
 
-def stream_prefix(country: str) -> str:
-    """The prefix shared by every incarnation of a country's partnership stream."""
-    return f"partnership-{iso_code(country)}/"
-
-
-def _ordinal(stream_id: str) -> int:
-    tail = stream_id.rsplit("/", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
-
-
 class PartnershipActivities:
     """The activities of `PilotPartnershipWorkflow`, bound to a store and an outbox."""
 
@@ -83,9 +73,9 @@ class PartnershipActivities:
         """
         with classified_failures(f"opening the record of {request.country!r}"):
             prefix = stream_prefix(request.country)
-            existing = max((_ordinal(s) for s in self._log.streams(prefix)), default=0)
+            stream = next_stream(request.country, self._log.streams(prefix))
         return OpenStreamResult(
-            stream_id=f"{prefix}{existing + 1}",
+            stream_id=stream,
             consultation_period_days=self._consultation_period_days,
         )
 

@@ -31,9 +31,8 @@ from domain.requests import StartPartnership
 from domain.view import StatusView
 from interfaces.errors import CliError, ExitCode
 from interfaces.settings import Settings
+from workflows.contract import STAGE, WORKFLOW_TYPE, workflow_id_for
 from workflows.converter import DATA_CONVERTER
-from workflows.partnership import WORKFLOW_TYPE, workflow_id_for
-from workflows.search import STAGE
 
 CONNECT_TIMEOUT = timedelta(seconds=5)
 # An update waits for a worker to accept it; past this, the worker is presumed missing.

@@ -11,13 +11,13 @@ from sqlalchemy.engine import Engine
 from activities.codec import to_domain_all
 from activities.database import check_ready, create_engine_from_url
 from activities.eventstore import EventStore
-from activities.partnership import stream_prefix
 from activities.records import StoredEvent
 from activities.schema import status_board
 from activities.store_errors import StoreError
 from domain.countries import iso_code
 from domain.errors import InvalidCountry
 from domain.events import Event
+from domain.identifiers import incarnation, latest_stream, stream_prefix
 from interfaces.errors import CliError, ExitCode
 from interfaces.settings import Settings
 
@@ -66,27 +66,12 @@ def country_code(text: str) -> str:
         raise CliError(str(error), code=ExitCode.USAGE) from None
 
 
-def incarnation(stream_id: str) -> int:
-    """The ordinal of a partnership stream, `partnership-CV/2` → 2; 0 when it has none.
-
-    A country proposed again after an end gets a new stream, numbered from 1.
-    """
-    head, sep, tail = stream_id.rpartition("/")
-    return int(tail) if sep and head and tail.isdigit() else 0
-
-
-def latest_stream(stream_ids: list[str]) -> str:
-    """The latest incarnation among a country's streams (which must not be empty)."""
-    return max(stream_ids, key=incarnation)
-
-
 def latest_record(engine: Engine, country: str) -> Record | None:
     """The events of the country's latest partnership stream, or None when it has none."""
     store = EventStore(engine)
-    streams = store.streams(stream_prefix(country))
-    if not streams:
+    stream_id = latest_stream(store.streams(stream_prefix(country)))
+    if stream_id is None:
         return None
-    stream_id = latest_stream(streams)
     stored = store.read_stream(stream_id)
     return Record(stream_id=stream_id, stored=stored, events=to_domain_all(stored))
 

@@ -6,7 +6,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
-from workflows.partnership import TASK_QUEUE
+from workflows.contract import TASK_QUEUE
 
 
 class Settings(BaseSettings):

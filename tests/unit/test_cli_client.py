@@ -16,8 +16,7 @@ from interfaces.client import Partnerships
 from interfaces.errors import CliError
 from interfaces.requests import update_request
 from interfaces.settings import Settings
-from workflows.partnership import TASK_QUEUE, WORKFLOW_TYPE, workflow_id_for
-from workflows.search import STAGE
+from workflows.contract import STAGE, TASK_QUEUE, WORKFLOW_TYPE, workflow_id_for
 
 COMMISSION = Actor(id="alice", role=Role.COMMISSION)
 

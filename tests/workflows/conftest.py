@@ -14,9 +14,9 @@ from tests.workflows.harness import Harness, unique_task_queue, venv_binary
 from tests.workflows.task_failures import all_workflow_ids, failed_tasks, failed_tasks_of_runs
 from tests.workflows.worker_process import worker_process  # noqa: F401 (a fixture)
 from worker import build_worker, wire
+from workflows.contract import SEARCH_ATTRIBUTE_KEYS
 from workflows.converter import DATA_CONVERTER
 from workflows.registration import ensure_search_attributes
-from workflows.search import SEARCH_ATTRIBUTE_KEYS
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from activities.eventstore import EventStore
 from domain.events import Event
 from domain.requests import REQUEST_FOR, StartPartnership
 from domain.view import StatusView
-from workflows.partnership import PilotPartnershipWorkflow, workflow_id_for
+from workflows.contract import workflow_id_for
+from workflows.partnership import PilotPartnershipWorkflow
 
 COMMISSION = {"id": "alice", "role": "commission"}
 PRESIDENCY = {"id": "joao", "role": "presidency"}

@@ -27,8 +27,8 @@ from tests.workflows.harness import (
 )
 from tests.workflows.task_failures import all_workflow_ids, failed_tasks
 from worker import build_worker, wire
+from workflows.contract import SEARCH_ATTRIBUTE_KEYS
 from workflows.converter import DATA_CONVERTER
-from workflows.search import SEARCH_ATTRIBUTE_KEYS
 
 SUGGEST_AFTER_EVENTS = 40
 
