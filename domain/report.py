@@ -12,6 +12,7 @@ from domain.countries import country_name
 from domain.events import Event
 from domain.evolve import replay
 from domain.milestones import milestone_kind
+from domain.narration import listed
 from domain.state import MilestoneKind, Partnership
 from domain.text import markdown_inert
 from domain.view import answers_given
@@ -27,10 +28,6 @@ _TITLES: dict[MilestoneKind, str] = {
 }
 
 
-def _list(items: Sequence[str]) -> str:
-    return ", ".join(items) if items else "none"
-
-
 def _consultation(state: Partnership) -> list[str]:
     lines = ["## Consultation of the Member States", ""]
     latest = state.latest_answers
@@ -43,7 +40,7 @@ def _consultation(state: Partnership) -> list[str]:
     given = answers_given(state)
     for ms, answer in latest.items():
         count = given[ms]
-        offers = _list([o.value for o in answer.offers])
+        offers = listed([o.value for o in answer.offers])
         lines.append(
             f"| {ms} | {answer.position.value} | {offers} | "
             f"{answer.answered_on.isoformat()} | {count} |"
@@ -51,7 +48,7 @@ def _consultation(state: Partnership) -> list[str]:
     closed = state.consultation_closed_on
     lines += [
         "",
-        f"Interested Member States: {_list(state.interested_member_states)}.",
+        f"Interested Member States: {listed(state.interested_member_states)}.",
         f"Consultation {'closed on ' + closed.isoformat() if closed else 'still open'}.",
         "",
     ]
@@ -71,14 +68,14 @@ def _talks(state: Partnership) -> list[str]:
         where = f" in {markdown_inert(r.location)}" if r.location else ""
         lines.append(
             f"- Round {r.number}, {r.held_on.isoformat()}{where} "
-            f"({_list(r.member_states)}): {markdown_inert(r.summary)}"
+            f"({listed(r.member_states)}): {markdown_inert(r.summary)}"
         )
     if state.talks is not None:
         willing = "willing" if state.talks.third_country_willing else "not willing"
         lines += [
             "",
             f"Concluded on {state.talks.concluded_on.isoformat()}: the third country is "
-            f"{willing}. Commitments: {_list([c.value for c in state.talks.commitments])}.",
+            f"{willing}. Commitments: {listed([c.value for c in state.talks.commitments])}.",
         ]
     return [*lines, ""]
 
@@ -114,8 +111,8 @@ def _outcome(state: Partnership) -> list[str]:
             "",
             f"Joint declaration signed on {state.launch.signed_on.isoformat()}"
             f"{' (' + markdown_inert(jd) + ')' if jd else ''} by "
-            f"{_list(state.launch.member_states)}.",
-            f"Components: {_list([c.value for c in state.launch.components])}.",
+            f"{listed(state.launch.member_states)}.",
+            f"Components: {listed([c.value for c in state.launch.components])}.",
             "",
         ]
     return lines

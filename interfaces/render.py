@@ -18,10 +18,10 @@ from rich.text import Text
 
 from domain.events import Event
 from domain.identifiers import incarnation
+from domain.narration import what_happened
 from domain.stages import END_STAGES, Stage
 from domain.view import StatusView
 from interfaces.records import BoardRow
-from workflows.narration import what_happened
 
 _END_STYLE: dict[str, str] = {
     Stage.LAUNCHED: "green",

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import Event
     from domain.evolve import evolve, replay
     from domain.milestones import milestone_kind
+    from domain.narration import LATEST_SHOWN, current_details, describe
     from domain.requests import (
         AuthoriseTalksRequest,
         CloseConsultationRequest,
@@ -52,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.view import StatusView, status_view
     from workflows.continuation import Continuation
     from workflows.contract import WORKFLOW_TYPE, workflow_id_for
-    from workflows.narration import LATEST_SHOWN, current_details, describe
     from workflows.search import search_attribute_updates
 
 

@@ -1,4 +1,4 @@
-"""The Temporal UI's words (`workflows/narration.py`): what people wrote is shown, never obeyed."""
+"""The Temporal UI's words (`domain/narration.py`): what people wrote is shown, never obeyed."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from markdown_it import MarkdownIt
 
 from domain.commands import Withdraw
 from domain.events import PartnershipWithdrawn
+from domain.narration import QUOTED_CHARS, current_details, describe, what_happened
 from tests.unit.strategies import COMMISSION, Story, at, at_consultation
-from workflows.narration import QUOTED_CHARS, current_details, describe, what_happened
 
 HOSTILE = "[click](http://evil) <script>alert(1)</script>\n# Heading\n**bold**\n- item\n| a | b |"
 COMMONMARK = MarkdownIt("commonmark").enable(["table", "strikethrough"])

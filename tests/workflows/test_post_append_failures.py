@@ -29,7 +29,7 @@ from tests.workflows.harness import COMMISSION, PRESIDENCY, Harness, member, tod
 EVOLVE = importlib.import_module("domain.evolve")
 VIEW = importlib.import_module("domain.view")
 SEARCH = importlib.import_module("workflows.search")
-NARRATION = importlib.import_module("workflows.narration")
+NARRATION = importlib.import_module("domain.narration")
 
 # What the saboteurs break right now; each is switched on and off inside a test, because a
 # workflow keeps the functions it imported for the whole of its run.

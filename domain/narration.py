@@ -1,6 +1,8 @@
-"""Words for the Temporal UI: what each event says, and the partnership's current details.
+"""How a partnership reads in words: what each event did, and where the partnership stands.
 
-The Temporal UI renders both as Markdown, so what people wrote (a reason, say) is passed
+One set of words serves every reader. The terminal's timeline shows `what_happened` as plain
+text; the Temporal UI shows `describe` and `current_details` as Markdown; the report lists
+names with `listed`, as the timeline does. In Markdown, what people wrote (a reason, say) goes
 through `markdown_inert` and shows as typed: no link, heading, list or HTML can be made of it.
 """
 
@@ -9,35 +11,36 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from domain.events import (
-        ConsultationAnswered,
-        ConsultationClosed,
-        CouncilDecisionRecorded,
-        DecisionDeadlineExtended,
-        DecisionDeadlineReminderIssued,
-        Event,
-        PartnershipLapsed,
-        PartnershipLaunched,
-        PartnershipNotPursued,
-        PartnershipProposed,
-        PartnershipWithdrawn,
-        ReportSubmitted,
-        TalksAuthorised,
-        TalksConcluded,
-        TalksRoundRecorded,
-    )
-    from domain.state import Partnership
-    from domain.text import markdown_inert
-    from domain.view import next_actions
-
+from domain.events import (
+    ConsultationAnswered,
+    ConsultationClosed,
+    CouncilDecisionRecorded,
+    DecisionDeadlineExtended,
+    DecisionDeadlineReminderIssued,
+    Event,
+    PartnershipLapsed,
+    PartnershipLaunched,
+    PartnershipNotPursued,
+    PartnershipProposed,
+    PartnershipWithdrawn,
+    ReportSubmitted,
+    TalksAuthorised,
+    TalksConcluded,
+    TalksRoundRecorded,
+)
+from domain.state import Partnership
+from domain.text import markdown_inert
+from domain.view import next_actions
 
 LATEST_SHOWN = 8  # timeline lines in the workflow's current details
 # How much of what someone wrote a line of the current details quotes: a reason may run to
 # pages, the details are set on every step, and the whole text is in the store.
 QUOTED_CHARS = 160
+
+
+def listed(items: Iterable[str]) -> str:
+    """Names or codes as a list in a sentence, `ES, PT`; `none` when there are none."""
+    return ", ".join(items) or "none"
 
 
 def _plain(text: str) -> str:
@@ -57,7 +60,7 @@ def _detail(event: Event, written: Callable[[str], str]) -> str:
             )
         case ConsultationClosed():
             how = " at its deadline" if event.by_deadline else ""
-            interested = ", ".join(event.interested_member_states) or "none"
+            interested = listed(event.interested_member_states)
             return f"consultation closed{how}; interested: {interested}"
         case PartnershipNotPursued():
             return f"not pursued: {written(event.reason)}"
