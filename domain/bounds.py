@@ -11,6 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Final
 
+from domain.commands import Command, ExtendDecisionDeadline, RecordTalksRound
+from domain.state import Partnership
+
 EARLIEST_BUSINESS_DATE: Final = date(2005, 12, 15)
 """The earliest business date (`occurred_on`, `held_on`, `decided_on`, `signed_on`...) accepted.
 
@@ -66,3 +69,27 @@ def latest_deadline(today: date) -> date:
         return today.replace(year=year)
     except ValueError:  # 29 February, in a year that has none
         return date(year, 2, 28)
+
+
+def limit_refusal(state: Partnership, command: type[Command]) -> str | None:
+    """Why a count cap above rules out `command`, or None when none does.
+
+    The stage still allows a step whose cap is used up, so this rule refuses it, for `decide`
+    and for the status view's `next_actions` alike. The cap on a Member State's answers depends
+    on which Member State answers, so `decide` checks it with the answer; this covers the caps
+    that hold for the whole partnership.
+    """
+    rounds = len(state.rounds)
+    if command is RecordTalksRound and rounds >= MAX_TALKS_ROUNDS:
+        return (
+            f"the talks already have {rounds} rounds recorded, the most one partnership may "
+            f"({MAX_TALKS_ROUNDS}); conclude the talks to go on"
+        )
+    extended, deadline = state.deadline_extensions, state.decision_deadline
+    if command is ExtendDecisionDeadline and extended >= MAX_DEADLINE_EXTENSIONS and deadline:
+        return (
+            f"the decision deadline was already extended {extended} times, the most one "
+            f"partnership may ({MAX_DEADLINE_EXTENSIONS}); the Council decides by "
+            f"{deadline.isoformat()}, or the partnership lapses"
+        )
+    return None

@@ -1,4 +1,4 @@
-"""Deadlines on recorded time: when a deadline date passes, and when its reminder is due.
+"""Deadlines on recorded time: when a deadline passes, its reminder is due, and what it ends.
 
 Every function here is total: it returns for any date from `date.min` to `date.max` and any
 timezone-aware datetime. `decide` bounds the deadlines it accepts (domain/bounds.py), but these
@@ -10,6 +10,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
+
+from domain.commands import (
+    Command,
+    ExtendDecisionDeadline,
+    RecordCouncilDecision,
+    RespondToConsultation,
+)
+from domain.state import Partnership
 
 REMINDER_LEAD: Final = timedelta(days=14)
 DEFAULT_CONSULTATION_PERIOD: Final = timedelta(days=42)
@@ -62,3 +70,29 @@ def default_decision_deadline(start: date, consultation_deadline: date) -> date:
     defaulted deadline never contradicts the consultation's (and never leaves the calendar).
     """
     return date(max(start.year, consultation_deadline.year), 12, 31)
+
+
+def deadline_refusal(state: Partnership, command: type[Command], now: datetime) -> str | None:
+    """Why a passed deadline rules out `command` at `now`, or None when none does.
+
+    Between a deadline passing and its timer firing (or while no worker runs), the stage still
+    allows the steps the deadline ends; this rule refuses them, for `decide` and for the status
+    view's `next_actions` alike.
+    """
+    consultation, decision = state.consultation_deadline, state.decision_deadline
+    if command is RespondToConsultation and consultation and has_passed(consultation, now):
+        return (
+            f"the consultation deadline {consultation.isoformat()} has passed, so answers "
+            "are no longer accepted; the consultation is closing"
+        )
+    if command is ExtendDecisionDeadline and decision and has_passed(decision, now):
+        return (
+            f"the decision deadline {decision.isoformat()} has passed; "
+            "it can be extended only before it passes"
+        )
+    if command is RecordCouncilDecision and decision and has_passed(decision, now):
+        return (
+            f"the decision deadline {decision.isoformat()} has passed without a decision; "
+            "the partnership lapses"
+        )
+    return None

@@ -16,8 +16,8 @@ from domain.bounds import (
     EARLIEST_BUSINESS_DATE,
     MAX_ANSWERS_PER_MEMBER_STATE,
     latest_deadline,
+    limit_refusal,
 )
-from domain.closing import deadline_refusal, limit_refusal
 from domain.commands import (
     AuthoriseTalks,
     CloseConsultation,
@@ -40,6 +40,7 @@ from domain.countries import member_state, third_country
 from domain.deadlines import (
     DEFAULT_CONSULTATION_PERIOD,
     date_plus,
+    deadline_refusal,
     default_decision_deadline,
     has_passed,
     reminder_instant,

@@ -7,9 +7,10 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict
 
 from domain.actors import HUMAN_ROLES, Role
-from domain.closing import deadline_refusal, limit_refusal
+from domain.bounds import limit_refusal
 from domain.commands import USER_COMMANDS
 from domain.countries import country_name
+from domain.deadlines import deadline_refusal
 from domain.policy import allowed_at, may_issue
 from domain.regions import Region
 from domain.stages import Stage

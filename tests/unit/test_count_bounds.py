@@ -20,7 +20,7 @@ from domain import (
     decide,
     replay,
 )
-from domain.closing import limit_refusal
+from domain.bounds import limit_refusal
 from tests.unit.strategies import (
     COMMISSION,
     PRESIDENCY,
