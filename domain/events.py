@@ -14,7 +14,7 @@ software knows are refused there (activities/upcasting.py).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -183,22 +183,10 @@ Event = Annotated[
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 EVENT_LIST_ADAPTER: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 
-EVENT_TYPES: tuple[type[EventBase], ...] = (
-    PartnershipProposed,
-    ConsultationAnswered,
-    ConsultationClosed,
-    PartnershipNotPursued,
-    TalksAuthorised,
-    TalksRoundRecorded,
-    TalksConcluded,
-    ReportSubmitted,
-    DecisionDeadlineExtended,
-    DecisionDeadlineReminderIssued,
-    CouncilDecisionRecorded,
-    PartnershipLapsed,
-    PartnershipLaunched,
-    PartnershipWithdrawn,
-)
+# Read from the union, so a new event is listed the moment it can be parsed. `Event` is
+# Annotated[union, discriminator]: its first argument is the union, whose arguments are the types.
+EVENT_TYPES: tuple[type[EventBase], ...] = get_args(get_args(Event)[0])
+"""Every event type, in the order the `Event` union names them (the lifecycle's order)."""
 
 
 SCHEMA_VERSIONS: dict[str, int] = {
