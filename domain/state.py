@@ -148,8 +148,3 @@ class Partnership(_Frozen):
         return tuple(
             ms for ms, a in self.latest_answers.items() if a.position is Position.INTERESTED
         )
-
-    @property
-    def is_open(self) -> bool:
-        """Whether the partnership was proposed and has not reached an end."""
-        return self.stage is not None and not self.stage.is_end
