@@ -6,12 +6,13 @@ other SDKs can drive a partnership with plain JSON.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, field_validator
 
 from domain.actors import Actor, RequestActor, Role
 from domain.commands import (
+    USER_COMMANDS,
     AuthoriseTalks,
     CloseConsultation,
     Command,
@@ -28,10 +29,19 @@ from domain.commands import (
 
 
 class UserRequest(BaseModel):
-    """Mixin: the acting user, who may hold any role but the engine's own."""
+    """Mixin: the acting user, who may hold any role but the engine's own.
+
+    A request extends the command it carries, `class XRequest(X, UserRequest)`, and that base
+    is its `command_type`: the command is named once.
+    """
 
     actor: RequestActor
     command_type: ClassVar[type[Command]]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.command_type = next(base for base in cls.__bases__ if issubclass(base, Command))
 
     @field_validator("actor")
     @classmethod
@@ -52,82 +62,53 @@ class UserRequest(BaseModel):
 class StartPartnership(ProposePartnership, UserRequest):
     """Start input of `PilotPartnershipWorkflow`."""
 
-    command_type: ClassVar[type[Command]] = ProposePartnership
-
 
 class RespondToConsultationRequest(RespondToConsultation, UserRequest):
     """Payload of the `respond_to_consultation` update."""
-
-    command_type: ClassVar[type[Command]] = RespondToConsultation
 
 
 class CloseConsultationRequest(CloseConsultation, UserRequest):
     """Payload of the `close_consultation` update."""
 
-    command_type: ClassVar[type[Command]] = CloseConsultation
-
 
 class AuthoriseTalksRequest(AuthoriseTalks, UserRequest):
     """Payload of the `authorise_talks` update."""
-
-    command_type: ClassVar[type[Command]] = AuthoriseTalks
 
 
 class RecordTalksRoundRequest(RecordTalksRound, UserRequest):
     """Payload of the `record_talks_round` update."""
 
-    command_type: ClassVar[type[Command]] = RecordTalksRound
-
 
 class ConcludeTalksRequest(ConcludeTalks, UserRequest):
     """Payload of the `conclude_talks` update."""
-
-    command_type: ClassVar[type[Command]] = ConcludeTalks
 
 
 class SubmitReportRequest(SubmitReport, UserRequest):
     """Payload of the `submit_report` update."""
 
-    command_type: ClassVar[type[Command]] = SubmitReport
-
 
 class ExtendDecisionDeadlineRequest(ExtendDecisionDeadline, UserRequest):
     """Payload of the `extend_decision_deadline` update."""
-
-    command_type: ClassVar[type[Command]] = ExtendDecisionDeadline
 
 
 class RecordCouncilDecisionRequest(RecordCouncilDecision, UserRequest):
     """Payload of the `record_council_decision` update."""
 
-    command_type: ClassVar[type[Command]] = RecordCouncilDecision
-
 
 class LaunchPartnershipRequest(LaunchPartnership, UserRequest):
     """Payload of the `launch_partnership` update."""
-
-    command_type: ClassVar[type[Command]] = LaunchPartnership
 
 
 class WithdrawRequest(Withdraw, UserRequest):
     """Payload of the `withdraw` update."""
 
-    command_type: ClassVar[type[Command]] = Withdraw
 
-
-REQUEST_FOR: dict[str, type[UserRequest]] = {
-    request.command_type.name: request
-    for request in (
-        RespondToConsultationRequest,
-        CloseConsultationRequest,
-        AuthoriseTalksRequest,
-        RecordTalksRoundRequest,
-        ConcludeTalksRequest,
-        SubmitReportRequest,
-        ExtendDecisionDeadlineRequest,
-        RecordCouncilDecisionRequest,
-        LaunchPartnershipRequest,
-        WithdrawRequest,
-    )
+# Each command's request is the subclass that extends it, found rather than listed again; a
+# user command without one fails here, at import, instead of at its first update.
+_REQUEST_OF: dict[type[Command], type[UserRequest]] = {
+    request.command_type: request for request in UserRequest.__subclasses__()
 }
-"""Update name → its payload model."""
+REQUEST_FOR: dict[str, type[UserRequest]] = {
+    command.name: _REQUEST_OF[command] for command in USER_COMMANDS
+}
+"""Update name → its payload model, in the lifecycle order of `USER_COMMANDS`."""

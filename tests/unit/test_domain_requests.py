@@ -10,17 +10,30 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from domain import USER_COMMANDS, Actor, ProposePartnership, RespondToConsultation, Role
+from domain import Actor, ProposePartnership, RespondToConsultation, Role
 from domain.actors import ACTOR_ID_MAX_BYTES, RequestActor
 from domain.events import PartnershipWithdrawn, event_payload, parse_event
 from domain.requests import REQUEST_FOR, StartPartnership
 from domain.stages import Stage
 
 
-def test_every_update_of_the_contract_has_a_payload_model() -> None:
-    assert list(REQUEST_FOR) == [command.name for command in USER_COMMANDS]
+def test_every_update_of_the_contract_has_a_payload_model_that_carries_its_command() -> None:
+    assert list(REQUEST_FOR) == [
+        "respond_to_consultation",
+        "close_consultation",
+        "authorise_talks",
+        "record_talks_round",
+        "conclude_talks",
+        "submit_report",
+        "extend_decision_deadline",
+        "record_council_decision",
+        "launch_partnership",
+        "withdraw",
+    ]
     for name, request in REQUEST_FOR.items():
         assert request.command_type.name == name
+        assert issubclass(request, request.command_type)
+    assert StartPartnership.command_type is ProposePartnership
 
 
 def test_the_start_input_of_the_contract_parses_from_plain_json() -> None:
