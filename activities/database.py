@@ -1,7 +1,8 @@
-"""Engines from a DATABASE_URL, and the check that the schema is ready before anyone uses it.
+"""Engines from a DATABASE_URL, and the locks that serialise the log's writers.
 
-SQLite is the embedded default (a file under .data/, WAL mode); PostgreSQL through psycopg 3 is
-the production backend. Every engine is made here so both backends get the same settings.
+SQLite is the embedded backend (a file, WAL mode); PostgreSQL through psycopg 3 is the
+production one. Every engine is made here so both backends get the same settings. Whether a
+database's schema is ready is the migrations' to say: see migrations/readiness.py.
 """
 
 from __future__ import annotations
@@ -17,16 +18,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from activities.store_errors import DatabaseNotReady, DatabaseUnreachable, StoreError
+from activities.store_errors import DatabaseUnreachable, StoreError
 
-DEFAULT_DATABASE_URL = "sqlite:///.data/partnerships.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_S = 5
 
 # Every append on PostgreSQL holds this transaction-scoped advisory lock, so appends commit in
 # position order and a catch-up reader can never see position N+1 while N is still in flight.
+# The one statement that takes it, in the driver's own parameter style: the appenders send it
+# on the psycopg connection, begin_write through SQLAlchemy's exec_driver_sql.
 APPEND_LOCK_KEY = 0x5041_5254_4E45_5253  # "PARTNERS"
 APPEND_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
 
@@ -35,16 +37,15 @@ BEGIN_IMMEDIATE = "partnerships_begin_immediate"
 
 __all__ = [
     "APPEND_LOCK_KEY",
+    "APPEND_LOCK_SQL",
     "BEGIN_IMMEDIATE",
-    "DEFAULT_DATABASE_URL",
-    "DatabaseNotReady",
-    "DatabaseUnreachable",
-    "StoreError",
     "begin_write",
     "check_ready",
     "create_engine_from_url",
+    "is_in_memory",
     "normalise_url",
     "redacted",
+    "write_lock",
 ]
 
 
@@ -69,7 +70,7 @@ def redacted(url: str | URL) -> str:
         return "<unparseable URL>"
 
 
-def create_engine_from_url(url: str | URL = DEFAULT_DATABASE_URL, **kwargs: Any) -> Engine:
+def create_engine_from_url(url: str | URL, **kwargs: Any) -> Engine:
     """Create an engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (psycopg 3)."""
     parsed = normalise_url(url)
     backend = parsed.get_backend_name()
@@ -87,9 +88,17 @@ def create_engine_from_url(url: str | URL = DEFAULT_DATABASE_URL, **kwargs: Any)
     )
 
 
+def is_in_memory(url: URL) -> bool:
+    """True for a SQLite database that lives in memory: one per connection, gone when it closes."""
+    database = url.database or ""
+    return url.get_backend_name() == "sqlite" and (
+        database in ("", ":memory:") or "mode=memory" in database
+    )
+
+
 def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     database = url.database or ""
-    in_memory = database in ("", ":memory:") or "mode=memory" in database
+    in_memory = is_in_memory(url)
     if not in_memory:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
@@ -148,27 +157,12 @@ def begin_write(engine: Engine) -> Iterator[Connection]:
         conn = conn.execution_options(**{BEGIN_IMMEDIATE: True})
         with conn.begin():
             if engine.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
+                conn.exec_driver_sql(APPEND_LOCK_SQL, (APPEND_LOCK_KEY,))
             yield conn
 
 
 def check_ready(engine: Engine) -> None:
-    """Raise DatabaseUnreachable or DatabaseNotReady unless the schema is at Alembic's head."""
-    from migrations.runner import current_revision, head_revision
+    """Moved to migrations.readiness.check_ready; this forwarder goes once no caller is left."""
+    from migrations.readiness import check_ready as moved
 
-    url = redacted(engine.url)
-    head = head_revision()
-    try:
-        with engine.connect() as conn:
-            current = current_revision(conn)
-    except DBAPIError as exc:
-        raise DatabaseUnreachable(url, _first_line(exc.orig or exc)) from None
-    except OSError as exc:
-        raise DatabaseUnreachable(url, str(exc)) from None
-    if current != head:
-        raise DatabaseNotReady(url, current, head)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    moved(engine)

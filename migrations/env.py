@@ -1,5 +1,8 @@
 """Alembic environment: runs migrations on an engine made by activities.database, so SQLite and
-PostgreSQL get the same settings as the application (WAL, psycopg 3 URL rewriting)."""
+PostgreSQL get the same settings as the application (WAL, psycopg 3 URL rewriting).
+
+The URL comes from the Config the application's runner builds; the `alembic` command line reads
+DATABASE_URL, and without it the settings' own default, so that default is written once."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from activities.database import DEFAULT_DATABASE_URL, create_engine_from_url
+from activities.database import create_engine_from_url
 from activities.schema import metadata
 
 config = context.config
@@ -16,12 +19,14 @@ target_metadata = metadata
 
 
 def _url() -> str:
-    # The application's Config sets the URL; the `alembic` command line reads DATABASE_URL.
-    return (
-        config.get_main_option("sqlalchemy.url")
-        or os.environ.get("DATABASE_URL")
-        or DEFAULT_DATABASE_URL
-    )
+    given = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL")
+    if given:
+        return given
+    # Imported only here: the application always passes its URL, and settings are the front
+    # doors' concern, read by migrations only for a bare `alembic` command.
+    from settings import Settings
+
+    return str(Settings.model_fields["database_url"].default)
 
 
 def _run(connection: Connection) -> None:

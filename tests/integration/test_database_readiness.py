@@ -8,16 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from activities.database import (
-    DatabaseNotReady,
-    DatabaseUnreachable,
-    StoreError,
-    check_ready,
-    create_engine_from_url,
-    normalise_url,
-    redacted,
-)
+from activities.database import create_engine_from_url, normalise_url, redacted
+from activities.store_errors import DatabaseNotReady, DatabaseUnreachable, StoreError
 from migrations import runner
+from migrations.readiness import check_ready, open_ready_engine
 
 
 def closed_port() -> int:
@@ -87,3 +81,29 @@ def test_a_postgres_server_that_is_not_there_is_unreachable_not_a_traceback() ->
 def test_a_url_for_an_unknown_backend_is_refused_clearly() -> None:
     with pytest.raises(DatabaseUnreachable, match="unsupported backend"):
         create_engine_from_url("mysql://u@h/db")
+
+
+def test_a_ready_engine_is_opened_on_a_migrated_sqlite_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'partnerships.db'}"
+    runner.upgrade(url)
+    engine = open_ready_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert runner.current_revision(conn) == runner.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_no_engine_is_opened_on_an_unmigrated_database_and_the_fix_is_named(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'partnerships.db'}"
+    with pytest.raises(DatabaseNotReady, match="partnerships db upgrade"):
+        open_ready_engine(url)
+
+
+def test_no_engine_is_opened_on_a_server_that_is_not_there() -> None:
+    url = f"postgresql://alice:s3cret@127.0.0.1:{closed_port()}/partnerships"
+    with pytest.raises(DatabaseUnreachable) as caught:
+        open_ready_engine(url)
+    assert "s3cret" not in str(caught.value)
