@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import reduce
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from domain.commands import Outcome
 from domain.events import (
@@ -14,6 +16,7 @@ from domain.events import (
     DecisionDeadlineExtended,
     DecisionDeadlineReminderIssued,
     Event,
+    EventBase,
     PartnershipLapsed,
     PartnershipLaunched,
     PartnershipNotPursued,
@@ -38,6 +41,19 @@ from domain.state import (
     TalksRound,
 )
 
+_Record = TypeVar("_Record", bound=BaseModel)
+
+
+def _copied(record: type[_Record], event: EventBase, **named: Any) -> _Record:
+    """A record of the state built from `event`: each field the event holds under the same
+    name is copied, and `named` gives the rest (the business date under its own name, say).
+
+    A record field that neither holds is a bug and fails here, loudly, with AttributeError;
+    the record's own validation still checks every value's type.
+    """
+    copied = {name: getattr(event, name) for name in record.model_fields if name not in named}
+    return record(**copied, **named)
+
 
 def _changes(state: Partnership, event: Event) -> dict[str, Any]:
     match event:
@@ -53,13 +69,8 @@ def _changes(state: Partnership, event: Event) -> dict[str, Any]:
                 "decision_deadline": event.decision_deadline,
             }
         case ConsultationAnswered():
-            answer = Answer(
-                member_state=event.member_state,
-                position=event.position,
-                offers=event.offers,
-                comments=event.comments,
-                answered_on=event.occurred_on,
-                answered_by=event.actor.id,
+            answer = _copied(
+                Answer, event, answered_on=event.occurred_on, answered_by=event.actor.id
             )
             others = tuple(a for a in state.answers if a.member_state != answer.member_state)
             given = state.answers_given.get(answer.member_state, 0) + 1
@@ -82,29 +93,16 @@ def _changes(state: Partnership, event: Event) -> dict[str, Any]:
         case TalksAuthorised():
             return {"stage": Stage.EXPLORATORY_TALKS, "talks_authorised_on": event.occurred_on}
         case TalksRoundRecorded():
-            talks_round = TalksRound(
-                number=event.round_number,
-                held_on=event.occurred_on,
-                member_states=event.member_states,
-                summary=event.summary,
-                location=event.location,
+            talks_round = _copied(
+                TalksRound, event, number=event.round_number, held_on=event.occurred_on
             )
             return {"rounds": (*state.rounds, talks_round)}
         case TalksConcluded():
-            outcome = TalksOutcome(
-                third_country_willing=event.third_country_willing,
-                commitments=event.commitments,
-                concluded_on=event.occurred_on,
-            )
+            outcome = _copied(TalksOutcome, event, concluded_on=event.occurred_on)
             stage = Stage.REPORT_DUE if event.third_country_willing else Stage.TALKS_FAILED
             return {"talks": outcome, "stage": stage}
         case ReportSubmitted():
-            report = Report(
-                recommendation=event.recommendation,
-                summary=event.summary,
-                reference=event.reference,
-                submitted_on=event.occurred_on,
-            )
+            report = _copied(Report, event, submitted_on=event.occurred_on)
             return {"report": report, "stage": Stage.COUNCIL_DECISION}
         case DecisionDeadlineExtended():
             return {
@@ -114,29 +112,17 @@ def _changes(state: Partnership, event: Event) -> dict[str, Any]:
         case DecisionDeadlineReminderIssued():
             return {"reminded_deadlines": (*state.reminded_deadlines, event.deadline)}
         case CouncilDecisionRecorded():
-            decision = Decision(
-                outcome=event.outcome,
-                decided_on=event.occurred_on,
-                council_reference=event.council_reference,
-            )
+            decision = _copied(Decision, event, decided_on=event.occurred_on)
             invited = event.outcome is Outcome.INVITE_LAUNCH
             stage = Stage.LAUNCH_PREPARATION if invited else Stage.DECLINED
             return {"decision": decision, "stage": stage}
         case PartnershipLapsed():
             return {"stage": Stage.LAPSED, "lapsed_on": event.occurred_on}
         case PartnershipLaunched():
-            launch = Launch(
-                member_states=event.member_states,
-                components=event.components,
-                signed_on=event.occurred_on,
-                joint_declaration_reference=event.joint_declaration_reference,
-            )
+            launch = _copied(Launch, event, signed_on=event.occurred_on)
             return {"launch": launch, "stage": Stage.LAUNCHED}
         case PartnershipWithdrawn():
-            return {
-                "stage": Stage.WITHDRAWN,
-                "end_reason": event.reason,
-            }
+            return {"stage": Stage.WITHDRAWN, "end_reason": event.reason}
     raise TypeError(f"unknown event {type(event).__name__}")  # pragma: no cover
 
 
@@ -156,12 +142,7 @@ def evolve(state: Partnership, event: Event) -> Partnership:
     changes["participants"] = _participants(state, event)
     kind = milestone_kind(event)
     if kind is not None:
-        milestone = Milestone(
-            kind=kind,
-            version=version,
-            occurred_on=event.occurred_on,
-            recorded_at=event.recorded_at,
-        )
+        milestone = _copied(Milestone, event, kind=kind, version=version)
         changes["milestones"] = (*state.milestones, milestone)
     return state.model_copy(update=changes)
 
