@@ -6,9 +6,11 @@ COPY pyproject.toml README.md ./
 COPY domain ./domain
 COPY activities ./activities
 COPY workflows ./workflows
+COPY app ./app
 COPY interfaces ./interfaces
+COPY tools ./tools
 COPY migrations ./migrations
-COPY worker.py ./
+COPY worker.py settings.py ./
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim

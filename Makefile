@@ -34,7 +34,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(DEV_STAMP)
-	$(BIN)/mypy domain activities workflows interfaces worker.py
+	$(BIN)/mypy domain activities workflows app interfaces tools migrations worker.py settings.py
 
 test: lint typecheck $(COMPOSE_SCHEMA)
 	$(BIN)/pytest -q
@@ -46,7 +46,7 @@ unit: $(DEV_STAMP)
 # sandbox re-imports the workflow's modules for every run, and without .pyc files (this
 # machine sets PYTHONDONTWRITEBYTECODE) it recompiles their source each time.
 bench: $(DEV_STAMP)
-	$(BIN)/python -m compileall -q domain activities workflows interfaces worker.py bench
+	$(BIN)/python -m compileall -q domain activities workflows app interfaces tools worker.py settings.py bench
 	$(BIN)/python bench/eventstore.py
 	$(BIN)/python bench/lifecycle.py
 

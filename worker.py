@@ -18,24 +18,22 @@ import pydantic
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.database import check_ready, create_engine_from_url, redacted
+from activities.database import create_engine_from_url, redacted
 from activities.eventstore import EventStore
 from activities.outbox import Outbox
 from activities.partnership import PartnershipActivities
 from activities.projections import Projections
 from activities.store_errors import StoreError
-from interfaces.settings import Settings
-from workflows.converter import DATA_CONVERTER
+from app.errors import TemporalUnreachable, Unavailable
+from app.temporal import connect
+from migrations.readiness import check_ready
+from settings import TEMPORAL_HINT, Settings, SettingsError, load_settings
 from workflows.partnership import PilotPartnershipWorkflow
 from workflows.registration import ensure_search_attributes
 
 log = logging.getLogger("pilot-partnerships.worker")
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
-
-
-class TemporalUnreachable(Exception):
-    """The Temporal frontend could not be reached."""
 
 
 @dataclass(frozen=True)
@@ -56,22 +54,6 @@ def wire(settings: Settings) -> Wiring:
         store, Outbox(engine), consultation_period_days=settings.consultation_period_days
     )
     return Wiring(activities, ThreadPoolExecutor(max_workers=settings.activity_threads))
-
-
-async def connect(settings: Settings) -> Client:
-    """Connect to Temporal with the contract's JSON converter, or say clearly why not."""
-    try:
-        return await Client.connect(
-            settings.temporal_address,
-            namespace=settings.temporal_namespace,
-            data_converter=DATA_CONVERTER,
-        )
-    except Exception as error:  # the SDK raises plain RuntimeErrors for connection failures
-        raise TemporalUnreachable(
-            f"Cannot reach Temporal at {settings.temporal_address} "
-            f"(namespace {settings.temporal_namespace}): {error}. Start it with `make run`, "
-            "or set TEMPORAL_ADDRESS to a running frontend."
-        ) from None
 
 
 def build_worker(client: Client, wiring: Wiring, task_queue: str) -> Worker:
@@ -122,43 +104,46 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     wiring.executor.shutdown(wait=True)
 
 
-def main() -> int:
-    """Entry point of `python worker.py` and `partnerships worker`; returns the exit code.
+# The exit codes are the CLI's (README's table): a bad setting, and something unreachable.
+EXIT_BAD_SETTING = 2
+EXIT_UNAVAILABLE = 3
 
-    The exit codes are the CLI's (README): 2 for a bad setting, 3 when Temporal or the
-    database cannot be reached or the database is not migrated; each is one line, no traceback.
-    """
-    from interfaces.client import temporal_unreachable
-    from interfaces.config import load_settings
-    from interfaces.errors import CliError, ExitCode
 
-    def failed(error: CliError) -> int:
-        print(f"error: {error.message}", file=sys.stderr)
-        return int(error.code)
-
-    def run() -> int:
-        try:
-            settings = load_settings()
-        except CliError as error:  # a bad environment variable: named, with what is allowed
-            return failed(error)
-        try:
-            asyncio.run(serve(settings))
-        except TemporalUnreachable as error:
-            # connect() keeps the SDK's own error as the context; say it as the CLI does.
-            return failed(temporal_unreachable(settings, error.__context__ or error))
-        except StoreError as error:
-            return failed(CliError(str(error), code=ExitCode.UNAVAILABLE))
-        except KeyboardInterrupt:  # before the signal handlers are installed
-            return 130
-        return 0
-
-    # Our own progress at INFO; libraries (alembic, the SDK) only when something is wrong.
+def configure_logging() -> None:
+    """Our own progress at INFO; libraries (alembic, the SDK) only when something is wrong."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     log.setLevel(logging.INFO)
-    return run()
+
+
+def main() -> int:
+    """Entry point of `python worker.py`; returns the exit code.
+
+    2 for a bad setting, 3 when Temporal or the database cannot be reached or the database is
+    not migrated; each is one line, no traceback. `partnerships worker` runs `serve` itself and
+    says the same with the CLI's hints.
+    """
+
+    def failed(message: str, code: int) -> int:
+        print(f"error: {message}", file=sys.stderr)
+        return code
+
+    configure_logging()
+    try:
+        settings = load_settings()
+    except SettingsError as error:  # a bad environment variable: named, with what is allowed
+        return failed(str(error), EXIT_BAD_SETTING)
+    try:
+        asyncio.run(serve(settings))
+    except TemporalUnreachable as error:
+        return failed(f"{error.message}. {TEMPORAL_HINT}", EXIT_UNAVAILABLE)
+    except (Unavailable, StoreError) as error:
+        return failed(str(error), EXIT_UNAVAILABLE)
+    except KeyboardInterrupt:  # before the signal handlers are installed
+        return 130
+    return 0
 
 
 if __name__ == "__main__":
-    from interfaces.process import exit_without_teardown
+    from app.process import exit_without_teardown
 
     exit_without_teardown(main())

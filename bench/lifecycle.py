@@ -31,10 +31,10 @@ from temporalio.client import Client  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
+from app.process import exit_without_teardown  # noqa: E402
 from domain.requests import REQUEST_FOR, StartPartnership  # noqa: E402
-from interfaces.process import exit_without_teardown  # noqa: E402
-from interfaces.settings import Settings  # noqa: E402
 from migrations import runner  # noqa: E402
+from settings import Settings  # noqa: E402
 from worker import build_worker, wire  # noqa: E402
 from workflows.contract import SEARCH_ATTRIBUTE_KEYS  # noqa: E402
 from workflows.converter import DATA_CONVERTER  # noqa: E402

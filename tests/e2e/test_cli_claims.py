@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from interfaces.cli import app
+from interfaces.cli.app import app
 from tests.e2e.devstack import DevStack, free_port, is_running, needs_temporal
 
 pytestmark = needs_temporal

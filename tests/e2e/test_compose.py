@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 import yaml
 
-from interfaces.settings import Settings
+from settings import Settings
 from workflows.contract import SEARCH_ATTRIBUTE_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]

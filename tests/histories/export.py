@@ -19,8 +19,8 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from interfaces.settings import Settings
 from migrations import runner
+from settings import Settings
 from tests.workflows.harness import (
     COMMISSION,
     PRESIDENCY,

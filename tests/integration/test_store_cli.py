@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from activities.database import create_engine_from_url
 from activities.eventstore import EventStore
-from interfaces import store_cli
+from interfaces.cli import store_commands as store_cli
 from tests.integration.helpers import events
 
 app = typer.Typer()

@@ -51,7 +51,7 @@ from domain import (
     decide,
     replay,
 )
-from interfaces.cli import app
+from interfaces.cli.app import app
 
 COMMISSION = Actor(id="alice", role=Role.COMMISSION)
 PRESIDENCY = Actor(id="joao", role=Role.PRESIDENCY)

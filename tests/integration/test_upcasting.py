@@ -43,8 +43,8 @@ from domain.events import ConsultationAnswered
 from domain.regions import Region
 from domain.stages import Stage
 from domain.state import Answer
-from interfaces import store_cli
-from interfaces.cli import app as partnerships_app
+from interfaces.cli import store_commands as store_cli
+from interfaces.cli.app import app as partnerships_app
 
 FIXTURE = Path(__file__).parent / "fixtures" / "consultation_answered_v1.sql"
 STREAM = "partnership-CV/1"

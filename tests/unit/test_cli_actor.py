@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from domain.actors import Actor, Role
-from interfaces.actor import format_actor, parse_actor
-from interfaces.errors import CliError
+from interfaces.cli.actor import format_actor, parse_actor
+from interfaces.terminal import CliError
 
 
 @pytest.mark.parametrize(

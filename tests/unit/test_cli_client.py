@@ -10,12 +10,14 @@ import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ApplicationError
 
+from app import partnerships as client_module
+from app.errors import AppError
+from app.partnerships import Partnerships
 from domain.actors import Actor, Role
-from interfaces import client as client_module
-from interfaces.client import Partnerships
-from interfaces.errors import CliError
-from interfaces.requests import update_request
-from interfaces.settings import Settings
+from domain.requests import WithdrawRequest
+from interfaces.cli.arguments import update_request
+from interfaces.terminal import CliError, explained
+from settings import Settings
 from workflows.contract import STAGE, TASK_QUEUE, WORKFLOW_TYPE, workflow_id_for
 
 COMMISSION = Actor(id="alice", role=Role.COMMISSION)
@@ -66,8 +68,11 @@ def _short_patience(monkeypatch: pytest.MonkeyPatch) -> None:
 def _send(handle: _Handle) -> Any:
     fake = _Client(handle)
     partnerships = Partnerships(cast(Client, fake), Settings(task_queue=TASK_QUEUE))
-    request = update_request("withdraw", COMMISSION, {"reason": "talks stalled"})
-    view = asyncio.run(partnerships.update("cv", "withdraw", request))
+    request = update_request(WithdrawRequest, COMMISSION, {"reason": "talks stalled"})
+    try:
+        view = asyncio.run(partnerships.step("cv", request))
+    except AppError as error:  # as the CLI says it
+        raise explained(error) from None
     assert fake.ids == ["partnership-CV"]
     assert handle.stages == [WorkflowUpdateStage.ACCEPTED]
     return view

@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from interfaces import dev
-from interfaces.dev import STOP_SIGNALS, Stack
+from tools import dev
+from tools.dev import STOP_SIGNALS, Stack
 
 
 @pytest.fixture(autouse=True)

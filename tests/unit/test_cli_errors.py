@@ -11,13 +11,14 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from typer.testing import CliRunner
 
+from app.partnerships import _refusal
 from domain.actors import Actor, Role
-from interfaces import requests as requests_module
-from interfaces.cli import app
-from interfaces.client import _root_message
-from interfaces.config import load_settings
-from interfaces.errors import CliError
-from interfaces.requests import start_request, update_request
+from domain.requests import REQUEST_FOR
+from interfaces.cli import arguments as requests_module
+from interfaces.cli.app import app
+from interfaces.cli.arguments import start_request, update_request
+from interfaces.terminal import CliError, explained
+from settings import SettingsError, load_settings
 
 COMMISSION = Actor(id="alice", role=Role.COMMISSION)
 PORTUGAL = Actor(id="maria", role=Role.MEMBER_STATE, member_state="PT")
@@ -31,7 +32,9 @@ USAGE = 2  # the command line itself is wrong (unknown option, bad --as, bad cou
 def test_a_bad_choice_is_reported_by_its_option_with_what_is_allowed() -> None:
     with pytest.raises(CliError) as refused:
         update_request(
-            "respond_to_consultation", PORTUGAL, {"member_state": "PT", "position": "maybe"}
+            REQUEST_FOR["respond_to_consultation"],
+            PORTUGAL,
+            {"member_state": "PT", "position": "maybe"},
         )
     assert refused.value.message == (
         "--position: Input should be 'interested' or 'not_interested' (given 'maybe')"
@@ -42,7 +45,7 @@ def test_a_bad_choice_is_reported_by_its_option_with_what_is_allowed() -> None:
 def test_a_bad_item_of_a_repeated_option_names_the_option() -> None:
     with pytest.raises(CliError) as refused:
         update_request(
-            "respond_to_consultation",
+            REQUEST_FOR["respond_to_consultation"],
             PORTUGAL,
             {"member_state": "PT", "position": "interested", "offers": ["teleportation"]},
         )
@@ -53,7 +56,7 @@ def test_a_bad_item_of_a_repeated_option_names_the_option() -> None:
 def test_a_malformed_date_names_the_option_and_the_problem() -> None:
     with pytest.raises(CliError) as refused:
         update_request(
-            "record_council_decision",
+            REQUEST_FOR["record_council_decision"],
             Actor(id="joao", role=Role.PRESIDENCY),
             {"outcome": "invite_launch", "decided_on": "10/12/2007"},
         )
@@ -61,7 +64,7 @@ def test_a_malformed_date_names_the_option_and_the_problem() -> None:
 
 
 def test_options_left_out_take_the_contracts_defaults() -> None:
-    request = update_request("close_consultation", COMMISSION, {"occurred_on": None})
+    request = update_request(REQUEST_FOR["close_consultation"], COMMISSION, {"occurred_on": None})
     assert request.model_dump()["occurred_on"] is None
 
 
@@ -154,15 +157,18 @@ def test_a_proposal_the_domain_would_refuse_is_refused_before_anything_starts(
 def test_an_update_rejection_shows_the_validators_reason() -> None:
     reason = "cannot close_consultation while the partnership is at stage exploratory_talks"
     failure = WorkflowUpdateFailedError(ApplicationError(reason, type="WrongStage"))
-    assert _root_message(failure) == reason
+    refusal = _refusal(failure)
+    assert (refusal.message, refusal.kind) == (reason, "WrongStage")
+    assert explained(refusal).message == f"rejected: {reason}"
 
 
 def test_a_bad_setting_names_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSULTATION_PERIOD_DAYS", "six weeks")
-    with pytest.raises(CliError) as refused:
+    with pytest.raises(SettingsError) as refused:
         load_settings()
-    assert refused.value.message.startswith("bad setting: CONSULTATION_PERIOD_DAYS:")
-    assert refused.value.code == USAGE
+    said = explained(refused.value)
+    assert said.message.startswith("bad setting: CONSULTATION_PERIOD_DAYS:")
+    assert said.code == USAGE
 
 
 runner = CliRunner()

@@ -13,6 +13,7 @@ import pytest
 from rich.console import Console, RenderableType
 
 from activities.records import StoredEvent
+from app.reading import BoardRow
 from domain.actors import Actor, Role
 from domain.commands import (
     AuthoriseTalks,
@@ -31,10 +32,10 @@ from domain.components import Component
 from domain.decide import decide
 from domain.events import Event
 from domain.evolve import replay
+from domain.identifiers import incarnation, latest_stream
 from domain.view import status_view
-from interfaces import store_cli
-from interfaces.records import BoardRow, incarnation, latest_stream
-from interfaces.render import board_table, status_panel
+from interfaces.cli import store_commands as store_cli
+from interfaces.cli.render import board_table, status_panel
 
 NOW = datetime(2026, 1, 10, 9, 30, tzinfo=UTC)
 MARKUP = "[/] [bold]x[/bold] [link=http://e.vil]y\\"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from interfaces.settings import Settings
 from migrations import runner
+from settings import Settings
 from tests.workflows.harness import Harness, unique_task_queue, venv_binary
 from tests.workflows.task_failures import all_workflow_ids, failed_tasks, failed_tasks_of_runs
 from tests.workflows.worker_process import worker_process  # noqa: F401 (a fixture)

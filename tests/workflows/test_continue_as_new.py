@@ -15,7 +15,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from domain.stages import Stage
-from interfaces.settings import Settings
+from settings import Settings
 from tests.workflows.harness import (
     COMMISSION,
     PRESIDENCY,

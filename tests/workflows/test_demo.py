@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from app.partnerships import connected
 from domain.events import PartnershipLaunched
-from interfaces.client import connected
-from interfaces.config import load_settings
-from interfaces.demo import run_demo, stories
+from settings import load_settings
 from tests.workflows.harness import Harness, today, unique_task_queue
+from tools.demo import run_demo, stories
 from worker import build_worker, wire
 
 

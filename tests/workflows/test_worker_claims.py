@@ -25,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.contract import MilestoneOutput
 from domain.requests import REQUEST_FOR
-from interfaces.settings import Settings
+from settings import Settings
 from tests.workflows.harness import (
     COMMISSION,
     PRESIDENCY,

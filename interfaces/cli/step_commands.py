@@ -8,18 +8,29 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
 
+from app.partnerships import connected, update_name
 from domain.components import EU_COMPONENTS, THIRD_COUNTRY_COMPONENTS, Component
 from domain.regions import Region
+from domain.requests import (
+    AuthoriseTalksRequest,
+    CloseConsultationRequest,
+    ConcludeTalksRequest,
+    ExtendDecisionDeadlineRequest,
+    LaunchPartnershipRequest,
+    RecordCouncilDecisionRequest,
+    RecordTalksRoundRequest,
+    RespondToConsultationRequest,
+    SubmitReportRequest,
+    UserRequest,
+    WithdrawRequest,
+)
 from domain.view import StatusView
-from interfaces.actor import ACTOR_ENV, ACTOR_FORMAT, parse_actor
-from interfaces.client import connected
-from interfaces.config import load_settings
-from interfaces.output import out, reported
-from interfaces.records import country_code
-from interfaces.render import confirmation, next_steps
-from interfaces.requests import start_request, update_request
+from interfaces.cli.actor import ACTOR_ENV, ACTOR_FORMAT, parse_actor
+from interfaces.cli.arguments import country_code, start_request, update_request
+from interfaces.cli.render import confirmation, next_steps
+from interfaces.terminal import out, reported
+from settings import Settings, load_settings
 
 Country = Annotated[
     str, typer.Argument(metavar="CC", help="The third country's ISO 3166-1 alpha-2 code, e.g. CV")
@@ -45,17 +56,19 @@ Offers = f"Member States offer: {_names(EU_COMPONENTS)}"
 Commitments = f"The third country commits to: {_names(THIRD_COUNTRY_COMPONENTS)}"
 
 
-def _send(country: str, update: str, actor_text: str | None, fields: dict[str, Any]) -> None:
+def _send(
+    country: str, kind: type[UserRequest], actor_text: str | None, fields: dict[str, Any]
+) -> None:
     settings = load_settings()
     code = country_code(country)
-    request = update_request(update, parse_actor(actor_text), fields)
-    view = asyncio.run(_update(settings, code, update, request))
-    _confirm(update, view)
+    request = update_request(kind, parse_actor(actor_text), fields)
+    view = asyncio.run(_step(settings, code, request))
+    _confirm(update_name(request), view)
 
 
-async def _update(settings: Any, country: str, update: str, request: BaseModel) -> StatusView:
+async def _step(settings: Settings, country: str, request: UserRequest) -> StatusView:
     async with connected(settings) as partnerships:
-        return await partnerships.update(country, update, request)
+        return await partnerships.step(country, request)
 
 
 def _confirm(action: str, view: StatusView) -> None:
@@ -157,7 +170,7 @@ def respond(
     who = parse_actor(actor)
     _send(
         country,
-        "respond_to_consultation",
+        RespondToConsultationRequest,
         actor,
         {
             "member_state": member_state or who.member_state,
@@ -171,7 +184,7 @@ def respond(
 
 def close_consultation(country: Country, on: On = None, actor: As = None) -> None:
     """Commission: close the consultation of the Member States."""
-    _send(country, "close_consultation", actor, {"occurred_on": on})
+    _send(country, CloseConsultationRequest, actor, {"occurred_on": on})
 
 
 def authorise_talks(
@@ -181,7 +194,7 @@ def authorise_talks(
     actor: As = None,
 ) -> None:
     """Presidency: authorise exploratory talks with the third country."""
-    _send(country, "authorise_talks", actor, {"note": note, "occurred_on": on})
+    _send(country, AuthoriseTalksRequest, actor, {"note": note, "occurred_on": on})
 
 
 def record_talks(
@@ -197,7 +210,7 @@ def record_talks(
     """Commission: record a round of exploratory talks."""
     _send(
         country,
-        "record_talks_round",
+        RecordTalksRoundRequest,
         actor,
         {
             "held_on": held_on,
@@ -224,7 +237,7 @@ def conclude_talks(
     """Commission: conclude the talks; an unwilling third country ends the partnership."""
     _send(
         country,
-        "conclude_talks",
+        ConcludeTalksRequest,
         actor,
         {"third_country_willing": willing, "commitments": commitment or [], "occurred_on": on},
     )
@@ -241,7 +254,7 @@ def submit_report(
     """Commission: submit the report-back to the Council."""
     _send(
         country,
-        "submit_report",
+        SubmitReportRequest,
         actor,
         {
             "recommendation": recommend,
@@ -259,7 +272,7 @@ def extend_deadline(
     actor: As = None,
 ) -> None:
     """Presidency: extend the Council's decision deadline before it passes."""
-    _send(country, "extend_decision_deadline", actor, {"new_deadline": to, "reason": reason})
+    _send(country, ExtendDecisionDeadlineRequest, actor, {"new_deadline": to, "reason": reason})
 
 
 def decide(
@@ -278,7 +291,7 @@ def decide(
     """Presidency: record the Council's decision."""
     _send(
         country,
-        "record_council_decision",
+        RecordCouncilDecisionRequest,
         actor,
         {
             "outcome": "invite_launch" if invite_launch else "decline",
@@ -303,7 +316,7 @@ def launch(
     """Commission: launch the partnership (the joint declaration is signed)."""
     _send(
         country,
-        "launch_partnership",
+        LaunchPartnershipRequest,
         actor,
         {
             "member_states": member_state,
@@ -321,4 +334,4 @@ def withdraw(
     actor: As = None,
 ) -> None:
     """Commission: withdraw the partnership at any stage before an end."""
-    _send(country, "withdraw", actor, {"reason": reason, "occurred_on": on})
+    _send(country, WithdrawRequest, actor, {"reason": reason, "occurred_on": on})

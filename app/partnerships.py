@@ -1,7 +1,7 @@
-"""The CLI's side of the public contract: start the workflow, send updates, query `status`.
+"""Starting partnerships and sending their steps through Temporal, as the contract names them.
 
-Every Temporal failure a user can cause or meet is turned into a `CliError` here, with the
-domain's own reason for a rejection and the fix for an unreachable server.
+Every Temporal failure a caller can cause or meet becomes one of `app.errors`: the domain's own
+reason for a rejection, a missing worker, an unreachable server.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -27,62 +26,59 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, FailureError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.requests import StartPartnership
+from app.errors import (
+    AlreadyOpen,
+    AppError,
+    Ended,
+    NotAccepted,
+    NotFound,
+    Refused,
+    Rejected,
+    StillRecording,
+    Unavailable,
+)
+from app.temporal import connect, unreachable
+from domain.requests import StartPartnership, UserRequest
 from domain.view import StatusView
-from interfaces.errors import CliError, ExitCode
-from interfaces.settings import Settings
+from settings import Settings
 from workflows.contract import STAGE, WORKFLOW_TYPE, workflow_id_for
-from workflows.converter import DATA_CONVERTER
 
-CONNECT_TIMEOUT = timedelta(seconds=5)
 # An update waits for a worker to accept it; past this, the worker is presumed missing.
 WORKER_PATIENCE = timedelta(seconds=60)
-# Once accepted, an update records its events; past this, the CLI stops waiting for it.
+# Once accepted, an update records its events; past this, the caller stops waiting for it.
 RECORDING_PATIENCE = timedelta(seconds=60)
 QUERY_TIMEOUT = timedelta(seconds=15)
 
 
-def _unreachable(settings: Settings, detail: str) -> CliError:
-    return CliError(
-        f"cannot reach Temporal at {settings.temporal_address} "
-        f"(namespace {settings.temporal_namespace}): {detail}. "
-        "Start the local stack with `make run` (or `partnerships dev`), "
-        "or set TEMPORAL_ADDRESS to a running Temporal frontend.",
-        code=ExitCode.UNAVAILABLE,
-    )
+class QueryUnanswered(Unavailable):
+    """The workflow did not answer its `status` query in time."""
+
+    def __init__(self, workflow_id: str, waited_s: int, task_queue: str) -> None:
+        super().__init__(
+            f"workflow {workflow_id} did not answer its status query within {waited_s} s: no "
+            f"worker is polling task queue {task_queue}, or the workflow's task is failing"
+        )
+        self.workflow_id = workflow_id
+        self.waited_s = waited_s
+        self.task_queue = task_queue
 
 
-def _no_worker(settings: Settings, *, unaccepted: str | None = None) -> CliError:
-    waited = f"within {int(WORKER_PATIENCE.total_seconds())} s"
-    if unaccepted is not None:
-        waited += f", so {unaccepted} was not accepted and nothing has been recorded"
-    return CliError(
-        f"no worker answered on task queue {settings.task_queue} {waited}; start one with "
-        "`partnerships worker` (or `make run`, which starts one for you).",
-        code=ExitCode.UNAVAILABLE,
-    )
-
-
-def _still_recording(settings: Settings, country: str, name: str) -> CliError:
-    return CliError(
-        f"{name} was accepted by the partnership with {country} but is still being recorded "
-        f"after {int(RECORDING_PATIENCE.total_seconds())} s; the worker on task queue "
-        f"{settings.task_queue} keeps retrying until the event store answers. Check with "
-        f"`partnerships show {country}` before sending it again.",
-        code=ExitCode.UNAVAILABLE,
-    )
-
-
-def _root_message(error: BaseException) -> str:
+def _refusal(error: BaseException) -> Rejected:
     """The reason inside a Temporal failure: the validator's ApplicationError carries it."""
     current: BaseException | None = error
     innermost = error
     while current is not None:
         if isinstance(current, ApplicationError):
-            return current.message
+            return Rejected(current.message, kind=current.type or "Rejected")
         innermost = current
         current = getattr(current, "cause", None) or current.__cause__
-    return innermost.message if isinstance(innermost, FailureError) else str(innermost)
+    message = innermost.message if isinstance(innermost, FailureError) else str(innermost)
+    return Rejected(message, kind="Rejected")
+
+
+def update_name(request: UserRequest) -> str:
+    """The update that carries `request`, taken from its type (never typed by hand)."""
+    return type(request).command_type.name
 
 
 class Partnerships:
@@ -116,12 +112,8 @@ class Partnerships:
                 result_type=StatusView,
             )
         except WorkflowAlreadyStartedError:
-            stage = await self.stage(country)
-            at = f" (stage {stage})" if stage else ""
-            raise CliError(
-                f"a partnership with {country} is already open{at}: workflow "
-                f"{workflow_id_for(country)}. It can be proposed again only after it ends; "
-                f"see `partnerships show {country}`."
+            raise AlreadyOpen(
+                country, workflow_id_for(country), await self.stage(country)
             ) from None
         return await self._until_recorded(handle)
 
@@ -136,23 +128,24 @@ class Partnerships:
                 try:
                     await handle.result()
                 except Exception as error:
-                    raise CliError(f"rejected: {_root_message(error)}") from None
+                    raise _refusal(error) from None
             view = await self._query(handle)
             if view.version > 0:
                 return view
             await asyncio.sleep(delay)
             waited += delay
             delay = min(delay * 2, 1.0)
-        raise _no_worker(self._settings)
+        raise self._not_accepted()
 
-    async def update(self, country: str, name: str, request: BaseModel) -> StatusView:
-        """Send update `name` with its request to the country's partnership; return the view.
+    async def step(self, country: str, request: UserRequest) -> StatusView:
+        """Send `request` to the country's partnership as its update; return the new view.
 
         Two waits, told apart: until a worker accepts the update (its validator passed; none
         in time means no worker answered and nothing was recorded), then until it has been
         recorded (too long means it was accepted and will finish on its own).
         """
         code = country.strip().upper()
+        name = update_name(request)
         handle = self.handle(code)
         try:
             accepted: WorkflowUpdateHandle[Any] = await asyncio.wait_for(
@@ -165,9 +158,9 @@ class Partnerships:
                 timeout=WORKER_PATIENCE.total_seconds(),
             )
         except WorkflowUpdateFailedError as error:
-            raise CliError(f"rejected: {_root_message(error)}") from None
+            raise _refusal(error) from None
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-            raise _no_worker(self._settings, unaccepted=name) from None
+            raise self._not_accepted(name) from None
         except RPCError as error:
             raise await self._explain_rpc(code, error) from None
         try:
@@ -176,9 +169,11 @@ class Partnerships:
                 accepted.result(), timeout=RECORDING_PATIENCE.total_seconds()
             )
         except WorkflowUpdateFailedError as error:
-            raise CliError(f"rejected: {_root_message(error)}") from None
+            raise _refusal(error) from None
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-            raise _still_recording(self._settings, code, name) from None
+            raise StillRecording(
+                code, name, int(RECORDING_PATIENCE.total_seconds()), self._settings.task_queue
+            ) from None
         except RPCError as error:
             raise await self._explain_rpc(code, error) from None
         if not isinstance(result, StatusView):
@@ -199,19 +194,15 @@ class Partnerships:
                 timeout=WORKER_PATIENCE.total_seconds(),
             )
         except TimeoutError:
-            raise _no_worker(self._settings) from None
+            raise self._not_accepted() from None
         except RPCError as error:
             if error.status != RPCStatusCode.DEADLINE_EXCEEDED:
                 raise
-            raise CliError(
-                f"workflow {handle.id} did not answer its status query within "
-                f"{int(QUERY_TIMEOUT.total_seconds())} s: no worker is polling task queue "
-                f"{self._settings.task_queue} (start one with `partnerships worker` or "
-                "`make run`), or the workflow's task is failing (open it in the Temporal UI)",
-                code=ExitCode.UNAVAILABLE,
+            raise QueryUnanswered(
+                handle.id, int(QUERY_TIMEOUT.total_seconds()), self._settings.task_queue
             ) from None
         except WorkflowQueryFailedError as error:
-            raise CliError(f"the status query failed: {error}", code=ExitCode.UNAVAILABLE) from None
+            raise Unavailable(f"the status query failed: {error}") from None
         if not isinstance(result, StatusView):
             return StatusView.model_validate(result)
         return result
@@ -224,66 +215,31 @@ class Partnerships:
             return None
         return description.typed_search_attributes.get(STAGE)
 
-    async def _explain_rpc(self, country: str, error: RPCError) -> CliError:
+    def _not_accepted(self, update: str | None = None) -> NotAccepted:
+        return NotAccepted(self._settings.task_queue, int(WORKER_PATIENCE.total_seconds()), update)
+
+    async def _explain_rpc(self, country: str, error: RPCError) -> AppError:
         code = country.strip().upper()
         if error.status == RPCStatusCode.UNAVAILABLE:
-            return _unreachable(self._settings, error.message)
+            return unreachable(self._settings, error.message)
         if error.status == RPCStatusCode.NOT_FOUND and "completed" in error.message.lower():
-            stage = await self.stage(code)
-            ended = f" ({stage})" if stage else ""
-            return CliError(
-                f"the partnership with {code} has ended{ended}; nothing more can be done "
-                f"to it. `partnerships propose {code} …` opens a new one.",
-                code=ExitCode.REJECTED,
-            )
+            return Ended(code, await self.stage(code))
         if error.status == RPCStatusCode.NOT_FOUND:
-            return CliError(
+            return NotFound(
                 f"no partnership with {code} has been proposed (no workflow "
-                f"{workflow_id_for(code)} in namespace {self._settings.temporal_namespace}); "
-                f"propose one with `partnerships propose {code} …`.",
-                code=ExitCode.NOT_FOUND,
+                f"{workflow_id_for(code)} in namespace {self._settings.temporal_namespace})",
+                country=code,
             )
-        return CliError(f"Temporal refused the request: {error.message}")
-
-
-async def connect(settings: Settings) -> Partnerships:
-    """Connect with the contract's JSON converter, or raise CliError with the fix."""
-    try:
-        client = await Client.connect(
-            settings.temporal_address,
-            namespace=settings.temporal_namespace,
-            data_converter=DATA_CONVERTER,
-            connect_timeout=CONNECT_TIMEOUT,
-        )
-    except RuntimeError as error:  # the SDK reports every connection failure this way
-        raise temporal_unreachable(settings, error) from None
-    return Partnerships(client, settings)
-
-
-def temporal_unreachable(settings: Settings, error: BaseException) -> CliError:
-    """The one sentence for a failed connection to Temporal, from the SDK's error.
-
-    The CLI, `partnerships dev` and the worker all say it the same way, with exit code 3.
-    """
-    detail = str(error).removeprefix("Failed client connect: ")
-    return _unreachable(settings, _short(detail))
+        return Refused(f"Temporal refused the request: {error.message}")
 
 
 @asynccontextmanager
 async def connected(settings: Settings) -> AsyncIterator[Partnerships]:
-    """`async with connected(settings) as partnerships:` with errors mapped for people."""
-    partnerships = await connect(settings)
+    """`async with connected(settings) as partnerships:` with Temporal's errors typed."""
+    partnerships = Partnerships(await connect(settings), settings)
     try:
         yield partnerships
     except RPCError as error:
         if error.status == RPCStatusCode.UNAVAILABLE:
-            raise _unreachable(settings, error.message) from None
-        raise CliError(f"Temporal refused the request: {error.message}") from None
-
-
-def _short(detail: str) -> str:
-    if "Connection refused" in detail:
-        return "connection refused"
-    if "dns error" in detail.lower() or "resolve" in detail.lower():
-        return "the host name does not resolve"
-    return detail.splitlines()[0][:200]
+            raise unreachable(settings, error.message) from None
+        raise Refused(f"Temporal refused the request: {error.message}") from None

@@ -15,16 +15,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from activities.database import check_ready, create_engine_from_url, redacted
+from activities.database import create_engine_from_url, redacted
 from activities.eventstore import EventStore
 from activities.projections import Projections
 from activities.records import StoredEvent
 from activities.store_errors import DatabaseUnreachable
 from domain.errors import DomainError
 from domain.identifiers import resolve_stream
-from interfaces.config import load_settings
-from interfaces.errors import CliError, ExitCode
-from interfaces.output import out, reported
+from interfaces.terminal import CliError, ExitCode, out, reported
+from migrations.readiness import check_ready
+from settings import load_settings
 
 PANEL = "The permanent record"
 

@@ -1,4 +1,4 @@
-"""Building the contract's request models from command-line values, checked before sending.
+"""The command line's arguments as the contract's requests, checked before anything is sent.
 
 A malformed value is reported by the CLI option the user typed (`--position`, not
 `position`), with what is allowed, and nothing is sent.
@@ -12,11 +12,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from domain.actors import Actor
+from domain.countries import iso_code
 from domain.decide import decide
-from domain.errors import DomainError
-from domain.requests import REQUEST_FOR, StartPartnership
+from domain.errors import DomainError, InvalidCountry
+from domain.explain import explain_validation_error
+from domain.requests import StartPartnership, UserRequest
 from domain.state import Partnership
-from interfaces.errors import CliError, explain_validation_error
+from interfaces.terminal import CliError, ExitCode
 
 # Contract field → the option that fills it, for error messages.
 OPTION_FOR: dict[str, str] = {
@@ -58,13 +60,20 @@ def _validated(model: type[BaseModel], fields: dict[str, Any]) -> Any:
     try:
         return model.model_validate(given)
     except ValidationError as error:
-        raise CliError(explain_validation_error(error, options=OPTION_FOR)) from None
+        raise CliError(explain_validation_error(error, labels=OPTION_FOR)) from None
 
 
-def update_request(update: str, actor: Actor, fields: dict[str, Any]) -> BaseModel:
-    """The payload of update `update`, validated locally."""
-    model = REQUEST_FOR[update]
-    request: BaseModel = _validated(model, {**fields, "actor": actor})
+def country_code(text: str) -> str:
+    """A country code as the contract writes it (upper-case ISO), or CliError saying why not."""
+    try:
+        return iso_code(text)
+    except InvalidCountry as error:
+        raise CliError(str(error), code=ExitCode.USAGE) from None
+
+
+def update_request(kind: type[UserRequest], actor: Actor, fields: dict[str, Any]) -> UserRequest:
+    """The payload of an update of type `kind`, validated locally."""
+    request: UserRequest = _validated(kind, {**fields, "actor": actor})
     return request
 
 

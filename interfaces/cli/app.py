@@ -7,12 +7,16 @@ permanent record.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import typer
 
-from interfaces import commands, demo, dev, store_cli, views
-from interfaces.process import exit_without_teardown
+from app.process import exit_without_teardown
+from interfaces.cli import read_commands, step_commands, store_commands
+from interfaces.terminal import reported
+from settings import load_settings
+from tools import demo, dev
 
 app = typer.Typer(
     name="partnerships",
@@ -21,20 +25,23 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-commands.register(app)
-views.register(app)
-store_cli.register(app)
-dev.register(app)
-demo.register(app)
+step_commands.register(app)
+read_commands.register(app)
+store_commands.register(app)
+# The tooling for developers and demos sits apart, in tools/; the CLI only offers it.
+app.command(name="dev", rich_help_panel="Running the system")(reported(dev.dev))
+app.command(name="demo", rich_help_panel="Running the system")(reported(demo.demo))
 
 
 @app.command(rich_help_panel="Running the system")
+@reported
 def worker() -> None:
     """Run a worker on the pilot-partnerships task queue until Ctrl-C or SIGTERM."""
     # Imported here: only this command needs the worker's composition root.
     import worker as composition_root
 
-    raise typer.Exit(composition_root.main())
+    composition_root.configure_logging()
+    asyncio.run(composition_root.serve(load_settings()))
 
 
 def _exit_status(exit: SystemExit) -> int:
@@ -46,8 +53,8 @@ def _exit_status(exit: SystemExit) -> int:
     return 1
 
 
-def main() -> None:
-    """Entry point of the `partnerships` console script."""
+def run() -> None:
+    """Run the `partnerships` app and leave the process with its exit status."""
     try:
         app()
         status = 0

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,11 +30,8 @@ from rich.panel import Panel
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
-from interfaces.client import temporal_unreachable
-from interfaces.config import load_settings
-from interfaces.errors import CliError, ExitCode
-from interfaces.output import err, out, reported
-from interfaces.settings import Settings
+from interfaces.terminal import CliError, ExitCode, err, out
+from settings import Settings, load_settings
 
 HOST = "127.0.0.1"
 SERVER_START_TIMEOUT = timedelta(seconds=60)
@@ -303,22 +300,12 @@ class _WorkerLoop(asyncio.SelectorEventLoop):
         return removed
 
 
-async def _worker(serving: Coroutine[Any, Any, None], settings: Settings) -> None:
-    from worker import TemporalUnreachable
-
-    try:
-        await serving
-    except TemporalUnreachable as error:
-        # connect() keeps the SDK's own error as the context; say it as the CLI does.
-        raise temporal_unreachable(settings, error.__context__ or error) from None
-
-
 async def _serve(stack: Stack, settings: Settings, server: TemporalServer) -> None:
     import worker as composition_root
 
     await wait_until_serving(server, stack)
     ready = asyncio.Event()
-    serving = asyncio.create_task(_worker(composition_root.serve(settings, ready=ready), settings))
+    serving = asyncio.create_task(composition_root.serve(settings, ready=ready))
     announced = asyncio.create_task(ready.wait())
     done, _ = await asyncio.wait({serving, announced}, return_when=asyncio.FIRST_COMPLETED)
     if announced in done:
@@ -377,8 +364,3 @@ def dev(
             namespace=settings.temporal_namespace,
         )
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Add `dev` to the root app."""
-    app.command(name="dev", rich_help_panel="Running the system")(reported(dev))

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from domain.actors import HUMAN_ROLES, Actor, Role
-from interfaces.errors import CliError, ExitCode, explain_validation_error
+from domain.explain import explain_validation_error
+from interfaces.terminal import CliError, ExitCode
 
 ACTOR_ENV = "PARTNERSHIPS_ACTOR"
 ACTOR_FORMAT = "ROLE[:MS]:USER, e.g. commission:alice, presidency:joao or member_state:PT:maria"
@@ -65,7 +66,7 @@ def parse_actor(text: str | None) -> Actor:
         return Actor(id=user.strip(), role=role, member_state=member_state)
     except ValidationError as error:
         detail = explain_validation_error(
-            error, options={"id": "the user", "member_state": "the Member State"}
+            error, labels={"id": "the user", "member_state": "the Member State"}
         )
         raise CliError(f"--as {text!r}: {detail}", code=ExitCode.USAGE) from None
 

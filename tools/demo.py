@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import typer
-from pydantic import BaseModel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from app.errors import AppError
+from app.partnerships import Partnerships, connected
 from domain.actors import Actor, Role
 from domain.commands import Outcome, Position, Recommendation
 from domain.components import Component as C
@@ -30,15 +30,14 @@ from domain.requests import (
     RespondToConsultationRequest,
     StartPartnership,
     SubmitReportRequest,
+    UserRequest,
 )
 from domain.requests import (
     LaunchPartnershipRequest as LaunchRequest,
 )
 from domain.stages import END_STAGES
-from interfaces.client import Partnerships, connected
-from interfaces.config import load_settings
-from interfaces.errors import CliError
-from interfaces.output import out, reported
+from interfaces.terminal import CliError, explained, out
+from settings import load_settings
 
 COMMISSION = Actor(id="commission.dg-jls", role=Role.COMMISSION)
 
@@ -60,10 +59,9 @@ def delegate(member_state: str) -> Actor:
 
 @dataclass(frozen=True)
 class Step:
-    """One update of the story: its contract name, its payload and a line for the progress."""
+    """One update of the story: its payload (whose type names the update) and a progress line."""
 
-    update: str
-    request: BaseModel
+    request: UserRequest
     label: str
 
 
@@ -90,7 +88,6 @@ def _deadlines(today: date) -> dict[str, date]:
 def _consultation(member_states: list[str], offers: list[C], answered_on: date) -> list[Step]:
     return [
         Step(
-            "respond_to_consultation",
             RespondToConsultationRequest(
                 actor=delegate(ms),
                 member_state=ms,
@@ -130,12 +127,10 @@ def _story(
     steps = _consultation(member_states, offers, dates["answers"])
     steps += [
         Step(
-            "close_consultation",
             CloseConsultationRequest(actor=COMMISSION, occurred_on=dates["closed"]),
             "the Commission closes the consultation",
         ),
         Step(
-            "authorise_talks",
             AuthoriseTalksRequest(
                 actor=presidency(presidencies["talks"]),
                 note="Exploratory talks with the interested Member States",
@@ -144,7 +139,6 @@ def _story(
             "the Presidency authorises exploratory talks",
         ),
         Step(
-            "record_talks_round",
             RecordTalksRoundRequest(
                 actor=COMMISSION,
                 held_on=dates["round"],
@@ -155,7 +149,6 @@ def _story(
             "a round of exploratory talks",
         ),
         Step(
-            "conclude_talks",
             ConcludeTalksRequest(
                 actor=COMMISSION,
                 third_country_willing=True,
@@ -165,7 +158,6 @@ def _story(
             "talks concluded: the third country is willing",
         ),
         Step(
-            "submit_report",
             SubmitReportRequest(
                 actor=COMMISSION,
                 recommendation=Recommendation.LAUNCH,
@@ -178,7 +170,6 @@ def _story(
     if decided:
         steps += [
             Step(
-                "record_council_decision",
                 RecordCouncilDecisionRequest(
                     actor=presidency(presidencies["decision"]),
                     outcome=Outcome.INVITE_LAUNCH,
@@ -188,7 +179,6 @@ def _story(
                 f"the Council invites the launch ({dates['decided']:%d %b %Y})",
             ),
             Step(
-                "launch_partnership",
                 LaunchRequest(
                     actor=COMMISSION,
                     member_states=member_states,
@@ -293,7 +283,7 @@ async def _play(
         progress.advance(task)
     for step in story.steps[done:]:
         progress.update(task, description=f"{story.title}: {step.label}")
-        await partnerships.update(story.country, step.update, step.request)
+        await partnerships.step(story.country, step.request)
         progress.advance(task)
     progress.update(task, description=f"{story.title}: {story.ends_at}")
     report(f"[green]✓[/] {story.title} ({story.country}) is at stage {story.ends_at}")
@@ -318,15 +308,11 @@ def demo() -> None:
     """Play the 2007–2009 history: Cape Verde and Moldova launched, Georgia awaiting the Council."""
     try:
         asyncio.run(run_demo())
-    except CliError as error:
-        raise CliError(f"the demo stopped: {error.message}", code=error.code) from None
+    except AppError as error:
+        said = explained(error)
+        raise CliError(f"the demo stopped: {said.message}", code=said.code) from None
     out.print(
         "\nOpen the Temporal UI and filter with "
         'PartnershipStage="launched" or PartnershipStage="council_decision"; '
         "or try `partnerships list`, `partnerships show MD`, `partnerships report CV`."
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Add `demo` to the root app."""
-    app.command(name="demo", rich_help_panel="Running the system")(reported(demo))

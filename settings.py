@@ -1,11 +1,16 @@
-"""The one settings class: read from the environment (and `.env`), with working defaults."""
+"""The one settings class, read alike by the worker, the CLI and every other front door.
+
+Each setting is an environment variable of its name (or a line in `.env`), with a default that
+runs the embedded stack: the Temporal dev server on localhost and SQLite in `.data/`.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
+from domain.explain import explain_validation_error
 from workflows.contract import TASK_QUEUE
 
 
@@ -30,3 +35,25 @@ class Settings(BaseSettings):
     activity_threads: int = Field(
         default=16, ge=1, le=256, description="Threads for the worker's database activities"
     )
+
+
+TEMPORAL_HINT = (
+    "Start the local stack with `make run` (or `partnerships dev`), or set TEMPORAL_ADDRESS to "
+    "a running Temporal frontend."
+)
+"""What to do when Temporal cannot be reached: the processes that read these settings say it."""
+
+
+class SettingsError(ValueError):
+    """A setting in the environment is malformed; the message names the variable."""
+
+
+def load_settings() -> Settings:
+    """The settings from the environment (and `.env`), or SettingsError naming the bad variable."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        names = {name: name.upper() for name in Settings.model_fields}
+        raise SettingsError(
+            f"bad setting: {explain_validation_error(error, labels=names)}"
+        ) from None

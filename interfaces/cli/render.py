@@ -16,12 +16,12 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from app.reading import BoardRow
 from domain.events import Event
 from domain.identifiers import incarnation
 from domain.narration import what_happened
 from domain.stages import END_STAGES, Stage
 from domain.view import StatusView
-from interfaces.records import BoardRow
 
 _END_STYLE: dict[str, str] = {
     Stage.LAUNCHED: "green",
