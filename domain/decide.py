@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from domain.actors import Actor, Role
 from domain.bounds import (
@@ -216,6 +216,40 @@ def _unique(items: Iterable[_T]) -> tuple[_T, ...]:
     return tuple(dict.fromkeys(items))
 
 
+class _Stamp(TypedDict):
+    """What every event carries besides its own fields (domain/events.py's `EventBase`)."""
+
+    actor: Actor
+    occurred_on: date
+    recorded_at: datetime
+
+
+def _stamped_by(actor: Actor, on: date, now: datetime) -> _Stamp:
+    """Who recorded an event, the business date it happened on, and when it was recorded."""
+    return {"actor": actor, "occurred_on": on, "recorded_at": now}
+
+
+def _only(
+    components: Iterable[Component],
+    allowed: frozenset[Component],
+    *,
+    belongs_to: str,
+    not_to: str,
+    may: str,
+) -> None:
+    """Refuse the components that belong to the other party, naming the ones that may be given.
+
+    Member States offer the EU's components and the third country commits to its own, so each
+    side names only its own (domain/components.py).
+    """
+    foreign = [c.value for c in components if c not in allowed]
+    if foreign:
+        names = ", ".join(c.value for c in Component if c in allowed)
+        raise InvalidInput(
+            f"{', '.join(foreign)} is for {belongs_to}, not for {not_to}; {may}: {names}"
+        )
+
+
 def _propose(
     state: Partnership,
     command: ProposePartnership,
@@ -265,9 +299,7 @@ def _propose(
     )
     return [
         PartnershipProposed(
-            actor=actor,
-            occurred_on=on,
-            recorded_at=now,
+            **_stamped_by(actor, on, now),
             country=country,
             region=command.region or region_of(country),
             rationale=command.rationale,
@@ -302,6 +334,9 @@ class _Context:
                     f"{', '.join(interested) or 'none'}"
                 )
         return chosen
+
+    def _stamp(self, on: date) -> _Stamp:
+        return _stamped_by(self.actor, on, self.now)
 
     def _refuse_past_deadline(self, command: Command) -> None:
         reason = deadline_refusal(self.state, type(command), self.now)
@@ -340,18 +375,16 @@ class _Context:
                 "a Member State that is not interested makes no offers; "
                 "answer `interested` to offer components, or leave offers empty"
             )
-        foreign = [c.value for c in offers if c not in EU_COMPONENTS]
-        if foreign:
-            allowed = ", ".join(c.value for c in Component if c in EU_COMPONENTS)
-            raise InvalidInput(
-                f"{', '.join(foreign)} is for the third country to commit to, not for a "
-                f"Member State to offer; Member States may offer: {allowed}"
-            )
+        _only(
+            offers,
+            EU_COMPONENTS,
+            belongs_to="the third country to commit to",
+            not_to="a Member State to offer",
+            may="Member States may offer",
+        )
         return [
             ConsultationAnswered(
-                actor=self.actor,
-                occurred_on=on,
-                recorded_at=self.now,
+                **self._stamp(on),
                 member_state=answering,
                 position=command.position,
                 offers=offers,
@@ -375,9 +408,7 @@ class _Context:
         interested = self.state.interested_member_states
         events: list[Event] = [
             ConsultationClosed(
-                actor=self.actor,
-                occurred_on=on,
-                recorded_at=self.now,
+                **self._stamp(on),
                 by_deadline=by_deadline,
                 interested_member_states=interested,
             )
@@ -386,9 +417,7 @@ class _Context:
             consulted = len(self.state.latest_answers)
             events.append(
                 PartnershipNotPursued(
-                    actor=self.actor,
-                    occurred_on=on,
-                    recorded_at=self.now,
+                    **self._stamp(on),
                     reason=f"no Member State declared interest ({consulted} answered)",
                 )
             )
@@ -400,11 +429,7 @@ class _Context:
             "the authorisation's date",
             ("the consultation's closure", self.state.consultation_closed_on),
         )
-        return [
-            TalksAuthorised(
-                actor=self.actor, occurred_on=on, recorded_at=self.now, note=command.note
-            )
-        ]
+        return [TalksAuthorised(**self._stamp(on), note=command.note)]
 
     def record_talks_round(self, command: RecordTalksRound) -> list[Event]:
         self._refuse_beyond_limit(command)
@@ -416,9 +441,7 @@ class _Context:
         taking_part = self._interested(command.member_states, on, for_what="take part in talks")
         return [
             TalksRoundRecorded(
-                actor=self.actor,
-                occurred_on=on,
-                recorded_at=self.now,
+                **self._stamp(on),
                 round_number=len(self.state.rounds) + 1,
                 member_states=taking_part,
                 summary=command.summary,
@@ -436,13 +459,13 @@ class _Context:
             ("the last talks round", last_round),
         )
         commitments = _unique(command.commitments)
-        foreign = [c.value for c in commitments if c not in THIRD_COUNTRY_COMPONENTS]
-        if foreign:
-            allowed = ", ".join(c.value for c in Component if c in THIRD_COUNTRY_COMPONENTS)
-            raise InvalidInput(
-                f"{', '.join(foreign)} is for the EU and its Member States to offer, not for "
-                f"the third country to commit to; the third country may commit to: {allowed}"
-            )
+        _only(
+            commitments,
+            THIRD_COUNTRY_COMPONENTS,
+            belongs_to="the EU and its Member States to offer",
+            not_to="the third country to commit to",
+            may="the third country may commit to",
+        )
         if command.third_country_willing and not self.state.rounds:
             raise InvalidInput(
                 "record at least one talks round before concluding that the third country "
@@ -454,9 +477,7 @@ class _Context:
             )
         return [
             TalksConcluded(
-                actor=self.actor,
-                occurred_on=on,
-                recorded_at=self.now,
+                **self._stamp(on),
                 third_country_willing=command.third_country_willing,
                 commitments=commitments,
             )
@@ -467,9 +488,7 @@ class _Context:
         on = self._on(command.occurred_on, "the report's date", ("the talks' end", concluded))
         return [
             ReportSubmitted(
-                actor=self.actor,
-                occurred_on=on,
-                recorded_at=self.now,
+                **self._stamp(on),
                 recommendation=command.recommendation,
                 summary=command.summary,
                 reference=command.reference,
@@ -493,9 +512,7 @@ class _Context:
         )
         return [
             DecisionDeadlineExtended(
-                actor=self.actor,
-                occurred_on=self.now.date(),
-                recorded_at=self.now,
+                **self._stamp(self.now.date()),
                 previous_deadline=current,
                 new_deadline=command.new_deadline,
                 reason=command.reason,
@@ -508,9 +525,7 @@ class _Context:
         on = self._on(command.decided_on, "the decision's date", ("the report", submitted))
         return [
             CouncilDecisionRecorded(
-                actor=self.actor,
-                occurred_on=on,
-                recorded_at=self.now,
+                **self._stamp(on),
                 outcome=command.outcome,
                 council_reference=command.council_reference,
             )
@@ -524,9 +539,7 @@ class _Context:
         )
         return [
             PartnershipLaunched(
-                actor=self.actor,
-                occurred_on=on,
-                recorded_at=self.now,
+                **self._stamp(on),
                 member_states=signatories,
                 components=_unique(command.components),
                 joint_declaration_reference=command.joint_declaration_reference,
@@ -537,9 +550,7 @@ class _Context:
         on = self._on(command.occurred_on, "the withdrawal's date")
         return [
             PartnershipWithdrawn(
-                actor=self.actor,
-                occurred_on=on,
-                recorded_at=self.now,
+                **self._stamp(on),
                 reason=command.reason,
                 stage=self.stage,
             )
@@ -558,9 +569,7 @@ class _Context:
             raise InvalidDeadline(f"the decision deadline {deadline.isoformat()} has passed")
         return [
             DecisionDeadlineReminderIssued(
-                actor=self.actor,
-                occurred_on=self.now.date(),
-                recorded_at=self.now,
+                **self._stamp(self.now.date()),
                 deadline=deadline,
             )
         ]
@@ -571,9 +580,7 @@ class _Context:
             raise DeadlineNotReached(f"the decision deadline {deadline.isoformat()} has not passed")
         return [
             PartnershipLapsed(
-                actor=self.actor,
-                occurred_on=deadline,
-                recorded_at=self.now,
+                **self._stamp(deadline),
                 deadline=deadline,
             )
         ]
