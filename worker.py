@@ -24,11 +24,11 @@ from activities.outbox import Outbox
 from activities.partnership import PartnershipActivities
 from activities.projections import Projections
 from activities.store_errors import StoreError
-from app.errors import TemporalUnreachable, Unavailable
+from app.exceptions import TemporalUnreachable, Unavailable
 from app.temporal import connect
 from migrations.readiness import check_ready
 from settings import TEMPORAL_HINT, Settings, SettingsError, load_settings
-from workflows.partnership import PilotPartnershipWorkflow
+from workflows.lifecycle import PilotPartnershipWorkflow
 from workflows.registration import ensure_search_attributes
 
 log = logging.getLogger("pilot-partnerships.worker")

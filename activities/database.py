@@ -40,7 +40,6 @@ __all__ = [
     "APPEND_LOCK_SQL",
     "BEGIN_IMMEDIATE",
     "begin_write",
-    "check_ready",
     "create_engine_from_url",
     "is_in_memory",
     "normalise_url",
@@ -159,10 +158,3 @@ def begin_write(engine: Engine) -> Iterator[Connection]:
             if engine.dialect.name == "postgresql":
                 conn.exec_driver_sql(APPEND_LOCK_SQL, (APPEND_LOCK_KEY,))
             yield conn
-
-
-def check_ready(engine: Engine) -> None:
-    """Moved to migrations.readiness.check_ready; this forwarder goes once no caller is left."""
-    from migrations.readiness import check_ready as moved
-
-    moved(engine)

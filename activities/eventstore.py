@@ -4,13 +4,18 @@ Appends are optimistic on the stream's expected version and idempotent by event 
 PostgreSQL every append holds one transaction-scoped advisory lock, so global positions commit
 in order and a catch-up reader that has seen position N has seen everything before it (the
 Marten 3321 pitfall, DESIGN.md §4); on SQLite BEGIN IMMEDIATE gives the same order.
+
+An append reads top to bottom in this module: `append` validates and retries, `_write` picks a
+connection (activities/connections.py), a Writer writes the rows (activities/appenders.py), and
+with read models `_write_with_read_models` folds them in the same transaction. The hash chains
+are checked by activities/verification.py.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import threading
-import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
@@ -19,19 +24,23 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 
 from activities.appenders import (
-    DRIVER_ERRORS,
-    Collision,
+    AppendRequest,
     Head,
     Inserted,
     Mismatch,
     PreparedRow,
-    writer_connections,
+    WriteOutcome,
     writer_for,
 )
-from activities.database import BEGIN_IMMEDIATE, begin_write, write_lock
-from activities.hashing import GENESIS_HASH, canonical_header, canonical_json, chain_hash
-from activities.kept import KeptConnections
-from activities.records import AppendResult, ChainBreak, NewEvent, StoredEvent, VerifyReport
+from activities.connections import (
+    driver_connection,
+    driver_writers,
+    sqlalchemy_writers,
+    writer_limit,
+)
+from activities.database import write_lock
+from activities.hashing import canonical_json
+from activities.records import AppendResult, NewEvent, StoredEvent, VerifyReport
 from activities.schema import events as events_table
 from activities.schema import read_utc
 from activities.schema import streams as streams_table
@@ -42,6 +51,7 @@ from activities.store_errors import (
     StoreError,
 )
 from activities.upcasting import UPCASTERS, Upcasters, refuse_unknown_version
+from activities.verification import verify_chains
 
 __all__ = [
     "AppendResult",
@@ -57,20 +67,22 @@ __all__ = [
 ]
 
 _HEAD_CACHE_SIZE = 10_000
-_KEPT_CONNECTIONS = 5  # for a pool that does not say its size
 _MAX_ATTEMPTS = 3
 
 
 class InlineProjection(Protocol):
-    """Read models kept current inside the append's own transaction (read-your-writes).
-
-    A projection may also define `committed(stream_id, new_events)`: the store calls it after
-    the transaction that `apply` ran in has committed, on the same thread, and never after a
-    rollback, so state kept between appends only ever reflects what the log holds.
-    """
+    """Read models kept current inside the append's own transaction (read-your-writes)."""
 
     def apply(self, conn: Connection, stream_id: str, new_events: Sequence[StoredEvent]) -> None:
         """Fold `new_events`, just appended to `stream_id`, into the read models via `conn`."""
+        ...
+
+    def committed(self, stream_id: str, new_events: Sequence[StoredEvent]) -> None:
+        """The transaction `apply` ran in has committed.
+
+        Called on the thread that called `apply`, and never after a rollback, so state a
+        projection keeps between appends only ever reflects what the log holds.
+        """
         ...
 
 
@@ -94,24 +106,13 @@ class EventStore:
         self.upcasters = upcasters
         self.projections = projections
         self._writer = writer_for(engine.dialect.name)
-        # Heads this process wrote or read. A stale entry costs a unique violation and a retry
-        # on the slow path, never a wrong chain: rows are immutable and versions unique.
         self._heads: OrderedDict[str, Head] = OrderedDict()
         self._heads_lock = threading.Lock()
-        # Appends without read models run on connections the store keeps (see
-        # activities/kept.py). On SQLite one is enough: this process's writers take turns on
-        # write_lock(engine). An in-memory SQLite database is one per connection, so there the
-        # pool's is the only one.
-        database = engine.url.database or ""
-        in_memory = database in ("", ":memory:") or "mode=memory" in database
-        if engine.dialect.name == "sqlite":
-            limit = 0 if in_memory else 1
-        else:
-            limit = int(getattr(engine.pool, "size", lambda: _KEPT_CONNECTIONS)())
-        self._connections = writer_connections(engine, limit)
-        # Likewise the SQLAlchemy connections for appends with read models: connecting,
-        # cloning execution options and closing cost more than the transaction around them.
-        self._transactions = kept_transactions(engine, limit)
+        # Appends run on connections the store keeps: the driver's own without read models,
+        # SQLAlchemy's with them, since the read models write through SQLAlchemy.
+        limit = writer_limit(engine)
+        self._driver_writers = driver_writers(engine, limit)
+        self._sqlalchemy_writers = sqlalchemy_writers(engine, limit)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -126,20 +127,16 @@ class EventStore:
         """
         self._validate(stream_id, expected_version, events)
         for _attempt in range(_MAX_ATTEMPTS):
-            outcome = self._write(stream_id, expected_version, events, self._cached_head(stream_id))
+            request = AppendRequest(
+                stream_id, expected_version, events, self._cached_head(stream_id)
+            )
+            # This process's writers take turns here on SQLite (see database.write_lock).
+            with write_lock(self.engine):
+                outcome = self._write(request)
             if isinstance(outcome, Inserted):
-                last = outcome.rows[-1]
-                self._remember(stream_id, Head(last.stream_version, last.hash))
-                return AppendResult(
-                    stream_id=stream_id,
-                    version=last.stream_version,
-                    events=tuple(
-                        self._stored_from_prepared(stream_id, row, position)
-                        for row, position in zip(outcome.rows, outcome.positions, strict=True)
-                    ),
-                )
+                return self._recorded(stream_id, outcome)
             self._forget(stream_id)
-            original = self._resolve(stream_id, expected_version, events)
+            original = self._resolve(request)
             if original is not None:
                 return original
             if isinstance(outcome, Mismatch):
@@ -148,100 +145,44 @@ class EventStore:
             # the slow path, which reads the head under the lock.
         raise ConcurrencyError(stream_id, expected_version, self.stream_version(stream_id))
 
-    def _write(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        known_head: Head | None,
-    ) -> Inserted | Mismatch | Collision:
-        with write_lock(self.engine):
-            return self._write_locked(stream_id, expected_version, events, known_head)
-
-    def _write_locked(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        known_head: Head | None,
-    ) -> Inserted | Mismatch | Collision:
+    def _write(self, request: AppendRequest) -> WriteOutcome:
+        """One attempt, on a connection kept for appends when one is free, else the pool's."""
         if self.projections is None:
-            own = self._connections.take()
-            if own is not None:
-                failed = False
-                try:
-                    return self._writer.write(
-                        own, stream_id, expected_version, events, known_head, own_transaction=True
-                    )
-                except DRIVER_ERRORS:
-                    failed = True  # the connection may be broken: replace it, as the pool would
-                    raise
-                finally:
-                    self._connections.give_back(own, failed=failed)
-        if self.projections is None:
-            raw = self.engine.raw_connection()
-            try:
-                return self._writer.write(
-                    raw.driver_connection,
-                    stream_id,
-                    expected_version,
-                    events,
-                    known_head,
-                    own_transaction=True,
-                )
-            finally:
-                raw.close()
-        assert self.projections is not None
-        kept = self._transactions.take()
-        if kept is None:
-            with self.engine.connect() as conn:
-                conn = conn.execution_options(**{BEGIN_IMMEDIATE: True})
-                return self._write_projected(
-                    conn, self.projections, stream_id, expected_version, events, known_head
-                )
-        failed = True
-        try:
-            outcome = self._write_projected(
-                kept, self.projections, stream_id, expected_version, events, known_head
-            )
-            failed = False
-            return outcome
-        finally:
-            # After any error, in the projection too, the connection is closed, not kept.
-            self._transactions.give_back(kept, failed=failed)
+            with self._driver_writers.connection() as driver:
+                return self._writer.write(driver, request, own_transaction=True)
+        with self._sqlalchemy_writers.connection() as conn:
+            return self._write_with_read_models(conn, self.projections, request)
 
-    def _write_projected(
-        self,
-        conn: Connection,
-        projections: InlineProjection,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        known_head: Head | None,
-    ) -> Inserted | Mismatch | Collision:
+    def _write_with_read_models(
+        self, conn: Connection, projections: InlineProjection, request: AppendRequest
+    ) -> WriteOutcome:
         """The append and its read-model update in one transaction on `conn`."""
         with conn.begin() as transaction:
-            outcome = self._writer.write(
-                driver_connection(conn),
-                stream_id,
-                expected_version,
-                events,
-                known_head,
-                own_transaction=False,
-            )
+            outcome = self._writer.write(driver_connection(conn), request, own_transaction=False)
             if not isinstance(outcome, Inserted):
                 transaction.rollback()
                 return outcome
+            # The read models fold the events as a reader of the log would get them.
             stored = [
-                self._upcast(_known(self._stored_from_prepared(stream_id, row, position)))
+                self._upcast(_known(self._stored_from_prepared(request.stream_id, row, position)))
                 for row, position in zip(outcome.rows, outcome.positions, strict=True)
             ]
-            projections.apply(conn, stream_id, stored)
-        # Committed: a projection that keeps state between appends may keep this one's.
-        committed = getattr(projections, "committed", None)
-        if committed is not None:
-            committed(stream_id, stored)
+            projections.apply(conn, request.stream_id, stored)
+        projections.committed(request.stream_id, stored)
         return outcome
+
+    def _recorded(self, stream_id: str, inserted: Inserted) -> AppendResult:
+        """The result of an append whose rows went in; their head is remembered."""
+        last = inserted.rows[-1]
+        self._remember(stream_id, Head(last.stream_version, last.hash))
+        return AppendResult(
+            stream_id=stream_id,
+            version=last.stream_version,
+            events=tuple(
+                self._stored_from_prepared(stream_id, row, position)
+                for row, position in zip(inserted.rows, inserted.positions, strict=True)
+            ),
+        )
 
     @staticmethod
     def _validate(stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> None:
@@ -255,13 +196,12 @@ class EventStore:
         if len(set(ids)) != len(ids):
             raise InvalidAppend(f"the same event id appears twice in one append to {stream_id!r}")
 
-    def _resolve(
-        self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
-    ) -> AppendResult | None:
+    def _resolve(self, request: AppendRequest) -> AppendResult | None:
         """After a refused write: the original result of a retried append, or None.
 
         Raises EventIdConflict when an id is recorded with other content or at another place.
         """
+        stream_id, events = request.stream_id, request.events
         ids = [e.event_id for e in events]
         with self.engine.connect() as conn:
             found = {
@@ -294,6 +234,10 @@ class EventStore:
             stream_id=stream_id, version=stored[-1].stream_version, events=stored, duplicate=True
         )
 
+    # The head cache: heads this process wrote or read, most recently used last. A stale entry
+    # costs a unique violation and a retry on the slow path, never a wrong chain: rows are
+    # immutable and versions unique.
+
     def _cached_head(self, stream_id: str) -> Head | None:
         with self._heads_lock:
             return self._heads.get(stream_id)
@@ -313,34 +257,42 @@ class EventStore:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def read_stream(self, stream_id: str, from_version: int = 1) -> list[StoredEvent]:
-        """The events of one stream from `from_version` on, in order, upcast to current."""
+    def read_stream(
+        self, stream_id: str, from_version: int = 1, *, conn: Connection | None = None
+    ) -> list[StoredEvent]:
+        """The events of one stream from `from_version` on, in order, upcast to current.
+
+        Read on `conn`, inside the caller's transaction, when given.
+        """
         query = (
             sa.select(events_table)
             .where(events_table.c.stream_id == stream_id)
             .where(events_table.c.stream_version >= from_version)
             .order_by(events_table.c.stream_version)
         )
-        with self.engine.connect() as conn:
-            return [self._upcast(_known(self._stored_from_row(row))) for row in conn.execute(query)]
+        return self._read(query, conn)
 
-    def read_all(self, from_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
+    def read_all(
+        self, from_position: int = 0, limit: int = 1000, *, conn: Connection | None = None
+    ) -> list[StoredEvent]:
         """One page of the global log: up to `limit` events with position > `from_position`.
 
         Pass the last position of a page to get the next; a checkpoint is such a position.
+        Read on `conn`, inside the caller's transaction, when given.
         """
-        with self.engine.connect() as conn:
-            return self.read_all_on(conn, from_position, limit)
-
-    def read_all_on(self, conn: Connection, from_position: int, limit: int) -> list[StoredEvent]:
-        """read_all on a caller's connection, inside the caller's transaction."""
         query = (
             sa.select(events_table)
             .where(events_table.c.position > from_position)
             .order_by(events_table.c.position)
             .limit(limit)
         )
-        return [self._upcast(_known(self._stored_from_row(row))) for row in conn.execute(query)]
+        return self._read(query, conn)
+
+    def _read(self, query: sa.Select[Any], conn: Connection | None) -> list[StoredEvent]:
+        if conn is None:
+            with self.engine.connect() as own:
+                return self._read(query, own)
+        return [self.event_from_row(row) for row in conn.execute(query)]
 
     def iter_all(self, from_position: int = 0, page_size: int = 1000) -> Iterator[StoredEvent]:
         """Every event after `from_position`, in position order, fetched a page at a time."""
@@ -348,18 +300,6 @@ class EventStore:
         while page := self.read_all(position, page_size):
             yield from page
             position = page[-1].position
-
-    def read_stream_on(
-        self, conn: Connection, stream_id: str, from_version: int = 1
-    ) -> list[StoredEvent]:
-        """read_stream on a caller's connection, inside the caller's transaction."""
-        query = (
-            sa.select(events_table)
-            .where(events_table.c.stream_id == stream_id)
-            .where(events_table.c.stream_version >= from_version)
-            .order_by(events_table.c.stream_version)
-        )
-        return [self._upcast(_known(self._stored_from_row(row))) for row in conn.execute(query)]
 
     def stream_version(self, stream_id: str) -> int:
         """The stream's current version: the number of events in it, 0 when it has none."""
@@ -389,64 +329,10 @@ class EventStore:
     def verify(self, stream_id: str | None = None) -> VerifyReport:
         """Recompute every hash chain (or one stream's) and report the first break in each.
 
-        Finds changed events (hash mismatch), deleted or inserted ones (broken links, missing
-        versions, a head that disagrees with the log) and reordered ones (links, or positions
-        out of version order). Reads the stored rows as they are, without upcasting.
+        See activities/verification.py; the rows are read as stored, without upcasting.
         """
         with self.engine.connect() as conn:
-            ids_query = sa.union(
-                sa.select(events_table.c.stream_id), sa.select(streams_table.c.stream_id)
-            )
-            stream_ids = sorted(
-                [stream_id] if stream_id is not None else conn.execute(ids_query).scalars()
-            )
-            breaks: list[ChainBreak] = []
-            total = 0
-            for sid in stream_ids:
-                checked, problem = self._verify_stream(conn, sid)
-                total += checked
-                if problem is not None:
-                    breaks.append(problem)
-        return VerifyReport(
-            streams_checked=len(stream_ids), events_checked=total, breaks=tuple(breaks)
-        )
-
-    def _verify_stream(self, conn: Connection, stream_id: str) -> tuple[int, ChainBreak | None]:
-        rows = conn.execute(
-            sa.select(events_table)
-            .where(events_table.c.stream_id == stream_id)
-            .order_by(events_table.c.stream_version)
-        )
-        prev_hash, version, last_position, checked = GENESIS_HASH, 0, 0, 0
-        for row in rows:
-            checked += 1
-            version += 1
-
-            reason = _link_problem(row, version, prev_hash, last_position)
-            if reason is not None:
-                return checked, ChainBreak(stream_id, version, reason)
-            prev_hash, last_position = row.hash, row.position
-        head = conn.execute(
-            sa.select(streams_table.c.version, streams_table.c.head_hash).where(
-                streams_table.c.stream_id == stream_id
-            )
-        ).first()
-        if head is None:
-            return checked, ChainBreak(stream_id, version, "the stream has no recorded head")
-        if head.version != version or head.head_hash != prev_hash:
-            at = min(head.version, version + 1) if head.version > version else version
-            return checked, ChainBreak(
-                stream_id,
-                at,
-                f"the recorded head is version {head.version}, but the log ends at {version}",
-            )
-        return checked, None
-
-    # -- maintenance -----------------------------------------------------------------------
-
-    def write_transaction(self) -> Any:
-        """A transaction that excludes appends, for rebuilding what derives from the log."""
-        return begin_write(self.engine)
+            return verify_chains(conn, stream_id)
 
     # -- conversions -----------------------------------------------------------------------
 
@@ -464,7 +350,7 @@ class EventStore:
         version, payload = self.upcasters.upcast(event.type, event.schema_version, event.payload)
         if version == event.schema_version:
             return event
-        return _replace(event, schema_version=version, payload=payload)
+        return dataclasses.replace(event, schema_version=version, payload=payload)
 
     @staticmethod
     def _stored_from_prepared(stream_id: str, row: PreparedRow, position: int) -> StoredEvent:
@@ -515,62 +401,8 @@ def _known(event: StoredEvent) -> StoredEvent:
     return event
 
 
-def kept_transactions(engine: Engine, limit: int) -> KeptConnections[Connection]:
-    """SQLAlchemy connections a store keeps for its appends with read models (see kept.py).
-
-    With BEGIN IMMEDIATE on SQLite; one that saw any error is closed instead of kept.
-    """
-
-    def open_detached() -> Connection:
-        conn = engine.connect()
-        conn.detach()  # the pool forgets it: the keeper closes it
-        return conn.execution_options(**{BEGIN_IMMEDIATE: True})
-
-    def reusable(conn: Connection) -> bool:
-        return not (conn.closed or conn.invalidated or conn.in_transaction())
-
-    return KeptConnections(limit, open=open_detached, reusable=reusable)
-
-
-def driver_connection(conn: Connection) -> Any:
-    """The driver's connection under `conn`, also once `conn` is detached from its pool.
-
-    A detached connection no longer reports its driver connection; for the synchronous
-    drivers used here (sqlite3, psycopg) the DB-API connection is that driver connection.
-    """
-    fairy = conn.connection
-    return fairy.driver_connection or fairy.dbapi_connection
-
-
-def _link_problem(row: Row[Any], version: int, prev_hash: str, last_position: int) -> str | None:
-    """Why `row` cannot be the stream's event at `version` after `prev_hash`, or None."""
-    if row.stream_version != version:
-        return f"version {version} is missing (the next is {row.stream_version})"
-    if row.prev_hash != prev_hash:
-        return "it does not link to its predecessor's hash"
-    if _row_hash(row) != row.hash:
-        return "its content does not match its hash"
-    if row.position <= last_position:
-        return "its global position is out of version order"
-    return None
-
-
-def _row_hash(row: Row[Any]) -> str:
-    header = canonical_header(
-        stream_id=row.stream_id,
-        stream_version=row.stream_version,
-        event_id=row.event_id,
-        type=row.type,
-        schema_version=row.schema_version,
-        occurred_on=row.occurred_on,
-        recorded_at=read_utc(row.recorded_at),
-    )
-    return chain_hash(
-        row.prev_hash, header, canonical_json(row.payload), canonical_json(row.metadata)
-    )
-
-
 def _content(row: Row[Any]) -> tuple[Any, ...]:
+    """What a recorded event says, compared with a retried append's event (`_new_content`)."""
     return (
         row.type,
         row.schema_version,
@@ -582,6 +414,7 @@ def _content(row: Row[Any]) -> tuple[Any, ...]:
 
 
 def _new_content(event: NewEvent) -> tuple[Any, ...]:
+    """What an event to append says, in the form `_content` reads it back."""
     return (
         event.type,
         event.schema_version,
@@ -590,14 +423,3 @@ def _new_content(event: NewEvent) -> tuple[Any, ...]:
         event.occurred_on,
         event.recorded_at.astimezone(datetime.UTC),
     )
-
-
-def _replace(event: StoredEvent, **changes: Any) -> StoredEvent:
-    from dataclasses import replace
-
-    return replace(event, **changes)
-
-
-def new_event_id() -> uuid.UUID:
-    """A fresh random event id (workflows use workflow.uuid4() instead, for replay safety)."""
-    return uuid.uuid4()

@@ -14,7 +14,8 @@ from typing import Protocol
 from temporalio import activity
 
 from activities.codec import to_domain_all, to_new_event
-from activities.contract import (
+from activities.failures import classified_failures
+from activities.messages import (
     AppendInput,
     AppendOutput,
     MilestoneInput,
@@ -22,7 +23,6 @@ from activities.contract import (
     OpenStreamInput,
     OpenStreamResult,
 )
-from activities.failures import classified_failures
 from activities.outbox import OutboxMilestone
 from activities.records import AppendResult, NewEvent, StoredEvent
 from domain.deadlines import DEFAULT_CONSULTATION_PERIOD

@@ -29,8 +29,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from activities.connections import driver_connection
 from activities.database import BEGIN_IMMEDIATE, begin_write
-from activities.eventstore import EventStore, driver_connection
+from activities.eventstore import EventStore
 from activities.read_models import EMPTY_FOLD, Fold, StreamRows, fold_onto, fold_stream
 from activities.records import StoredEvent
 from activities.schema import (
@@ -317,7 +318,7 @@ class Projections:
         self._pending.folded = None
         if not new_events:
             write_stream_rows(
-                conn, fold_stream(stream_id, self._store.read_stream_on(conn, stream_id))
+                conn, fold_stream(stream_id, self._store.read_stream(stream_id, conn=conn))
             )
             return
         after = min(e.position for e in new_events) - 1
@@ -328,7 +329,7 @@ class Projections:
             stored = (
                 [self._store.upcast(e) for e in new_events]
                 if new_stream
-                else self._store.read_stream_on(conn, stream_id)
+                else self._store.read_stream(stream_id, conn=conn)
             )
             fold, rows = fold_onto(EMPTY_FOLD, stream_id, stored, milestones_after=after)
             write_stream_rows(conn, rows)
@@ -469,7 +470,7 @@ class CatchUpProjector:
     def run_once(self) -> int:
         """Handle the next batch after the checkpoint; return its size (0 when caught up)."""
         with self._locked_checkpoint() as (conn, position):
-            batch = self.store.read_all_on(conn, position, self.batch_size)
+            batch = self.store.read_all(position, self.batch_size, conn=conn)
             if batch:
                 self.handle(conn, batch)
                 set_checkpoint(conn, self.name, batch[-1].position)

@@ -39,7 +39,7 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 # SQLite only autoincrements a column declared exactly INTEGER PRIMARY KEY (a rowid alias).
-Position = BigInteger().with_variant(Integer(), "sqlite")
+LogPosition = BigInteger().with_variant(Integer(), "sqlite")
 # JSONB on PostgreSQL so payloads can be indexed and queried; JSON text elsewhere.
 Document = JSON().with_variant(JSONB(), "postgresql")
 Hash = String(64)
@@ -50,7 +50,7 @@ events = Table(
     metadata,
     # Assigned while appends are serialised (see activities/eventstore.py), so position order
     # is commit order and a catch-up reader never passes a position that is still in flight.
-    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("position", LogPosition, primary_key=True, autoincrement=True),
     Column("stream_id", StreamId, nullable=False),
     Column("stream_version", Integer, nullable=False),
     Column("event_id", Uuid(), nullable=False),

@@ -1,6 +1,6 @@
 """Starting partnerships and sending their steps through Temporal, as the contract names them.
 
-Every Temporal failure a caller can cause or meet becomes one of `app.errors`: the domain's own
+Every Temporal failure a caller can cause or meet becomes one of `app.exceptions`: the domain's own
 reason for a rejection, a missing worker, an unreachable server.
 """
 
@@ -26,7 +26,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, FailureError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from app.errors import (
+from app.exceptions import (
     AlreadyOpen,
     AppError,
     Ended,

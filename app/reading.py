@@ -14,7 +14,7 @@ from activities.eventstore import EventStore
 from activities.records import StoredEvent
 from activities.schema import status_board
 from activities.store_errors import StoreError
-from app.errors import NotAccepted, NotFound, Unavailable
+from app.exceptions import NotAccepted, NotFound, Unavailable
 from app.partnerships import connected
 from domain.events import Event
 from domain.evolve import replay

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from temporalio.client import Client
 
-from app.errors import TemporalUnreachable
+from app.exceptions import TemporalUnreachable
 from settings import Settings
 from workflows.converter import DATA_CONVERTER
 

@@ -38,7 +38,7 @@ from settings import Settings  # noqa: E402
 from worker import build_worker, wire  # noqa: E402
 from workflows.contract import SEARCH_ATTRIBUTE_KEYS  # noqa: E402
 from workflows.converter import DATA_CONVERTER  # noqa: E402
-from workflows.partnership import PilotPartnershipWorkflow  # noqa: E402
+from workflows.lifecycle import PilotPartnershipWorkflow  # noqa: E402
 
 COMMISSION = {"id": "alice", "role": "commission"}
 PRESIDENCY = {"id": "joao", "role": "presidency"}

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from activities.store_errors import StoreError
-from app.errors import (
+from app.exceptions import (
     AlreadyOpen,
     AppError,
     Ended,

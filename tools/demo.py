@@ -16,7 +16,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from app.errors import AppError
+from app.exceptions import AppError
 from app.partnerships import Partnerships, connected
 from domain.actors import Actor, Role
 from domain.commands import Outcome, Position, Recommendation

@@ -14,10 +14,10 @@ from sqlalchemy.engine import Connection, Engine
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.contract import AppendInput, RecordedEvent
 from activities.database import create_engine_from_url
 from activities.eventstore import EventStore
 from activities.failures import GAVE_UP, UNKNOWN_FAILURE_ATTEMPTS
+from activities.messages import AppendInput, RecordedEvent
 from activities.outbox import Outbox
 from activities.partnership import PartnershipActivities
 from activities.projections import Projections

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
-from activities.appenders import DRIVER_ERRORS
+from activities.connections import DRIVER_ERRORS
 from activities.eventstore import (
     ConcurrencyError,
     EventIdConflict,
@@ -246,7 +246,7 @@ class StoreContract:
         for t in workers:
             t.join(timeout=60)
         assert not errors
-        assert len(store._connections._idle) <= store._connections.limit
+        assert len(store._driver_writers._idle) <= store._driver_writers.limit
         assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
         assert len(store.read_all(limit=1000)) == threads * appends
         assert store.verify().ok
@@ -256,7 +256,7 @@ class StoreContract:
     ) -> None:
         store = EventStore(engine)
         store.append(STREAM, 0, events(1))
-        for own in store._connections._idle:
+        for own in store._driver_writers._idle:
             own.close()  # as if the server had gone away meanwhile
         with pytest.raises(DRIVER_ERRORS):
             store.append(STREAM, 1, events(1))
@@ -502,7 +502,7 @@ class TestSQLiteEventStore(StoreContract):
     ) -> None:
         store = EventStore(engine)
         store.append(STREAM, 0, events(1))
-        (own,) = store._connections._idle
+        (own,) = store._driver_writers._idle
         assert own.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
         assert own.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 

@@ -353,6 +353,9 @@ class TestPostgresProjections(ProjectionContract):
                 self.inside.set()
                 assert self.release.wait(timeout=30)
 
+            def committed(self, stream_id: str, new: Sequence[StoredEvent]) -> None:
+                """Nothing is kept between appends."""
+
         stalling = Stalling()
         seen: list[int] = []
         projector = CatchUpProjector(

@@ -26,8 +26,8 @@ from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
 from activities.codec import to_domain_all
-from activities.contract import AppendInput, RecordedEvent
 from activities.eventstore import EventStore
+from activities.messages import AppendInput, RecordedEvent
 from activities.outbox import Outbox
 from activities.partnership import PartnershipActivities
 from activities.projections import Projections

@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import ActivityEnvironment
 
-from activities.contract import AppendInput, MilestoneInput, OpenStreamInput, RecordedEvent
 from activities.failures import (
     GAVE_UP,
     UNKNOWN_FAILURE_ATTEMPTS,
@@ -27,6 +26,7 @@ from activities.failures import (
     as_activity_failure,
     classify,
 )
+from activities.messages import AppendInput, MilestoneInput, OpenStreamInput, RecordedEvent
 from activities.partnership import PartnershipActivities
 from activities.store_errors import (
     ConcurrencyError,

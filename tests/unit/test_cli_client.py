@@ -11,7 +11,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateS
 from temporalio.exceptions import ApplicationError
 
 from app import partnerships as client_module
-from app.errors import AppError
+from app.exceptions import AppError
 from app.partnerships import Partnerships
 from domain.actors import Actor, Role
 from domain.requests import WithdrawRequest

@@ -23,6 +23,7 @@ from domain import (
     Command,
     Component,
     ConcludeTalks,
+    DeadlineNotReached,
     DomainError,
     Event,
     ExtendDecisionDeadline,
@@ -34,8 +35,11 @@ from domain import (
     NotAThirdCountry,
     Outcome,
     Partnership,
+    ProposePartnership,
     Recommendation,
     RecordCouncilDecision,
+    RecordTalksRound,
+    RespondToConsultation,
     SubmitReport,
     Withdraw,
     decide,
@@ -61,6 +65,7 @@ from tests.unit.strategies import (
     at_exploratory_talks,
     at_launch_preparation,
     at_report_due,
+    check_says_what_is_allowed,
     propose,
     rep,
     talks_round,
@@ -368,6 +373,33 @@ def _utc_can_hold(now: datetime) -> bool:
     return True
 
 
+# What a command with any dates may be refused for where its role and stage fit (the tests
+# below draw only such steps): a business date outside its bounds, a deadline passed, out of
+# order or beyond the horizon, a deadline-driven step before its moment, and a proposed country
+# that is a Member State on its date or today. Nothing else.
+DATE_REFUSALS: dict[type[Command], set[type[DomainError]]] = {
+    ProposePartnership: {InvalidDate, InvalidDeadline, NotAThirdCountry},
+    RespondToConsultation: {InvalidDate, InvalidDeadline},
+    CloseConsultation: {InvalidDate, DeadlineNotReached},
+    AuthoriseTalks: {InvalidDate},
+    RecordTalksRound: {InvalidDate},
+    ConcludeTalks: {InvalidDate},
+    SubmitReport: {InvalidDate},
+    ExtendDecisionDeadline: {InvalidDeadline},
+    RecordCouncilDecision: {InvalidDate, InvalidDeadline},
+    LaunchPartnership: {InvalidDate},
+    Withdraw: {InvalidDate},
+    IssueDeadlineReminder: {DeadlineNotReached, InvalidDeadline},
+    LapseDecisionDeadline: {DeadlineNotReached},
+}
+
+
+def _check_refused_for_its_dates(command: Command, error: DomainError, now: datetime) -> None:
+    assert type(error) in DATE_REFUSALS[type(command)], f"{type(error).__name__}: {error}"
+    check_says_what_is_allowed(error, now.astimezone(UTC).date())
+    event(f"refused: {type(error).__name__}")
+
+
 def _decide_or_refuse(
     state: Partnership,
     command: Command,
@@ -375,12 +407,13 @@ def _decide_or_refuse(
     now: datetime,
     consultation_period: timedelta = DEFAULT_CONSULTATION_PERIOD,
 ) -> list[Event] | None:
-    """The events `decide` records, or None when it refuses as it may: with a DomainError, or
-    with a ValueError for a `now` that UTC cannot hold. Anything else fails the test."""
+    """The events `decide` records, or None when it refuses as it may: with one of the
+    command's DATE_REFUSALS, saying what is allowed, or with a ValueError for a `now` that UTC
+    cannot hold. Anything else fails the test."""
     try:
         events = decide(state, command, actor, now, consultation_period=consultation_period)
-    except DomainError:
-        event("refused")
+    except DomainError as error:
+        _check_refused_for_its_dates(command, error, now)
         return None
     except ValueError:
         if _utc_can_hold(now):

@@ -12,7 +12,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.contract import MilestoneInput, MilestoneOutput
+from activities.messages import MilestoneInput, MilestoneOutput
 from activities.outbox import OutboxMilestone
 from activities.partnership import PartnershipActivities
 from activities.store_errors import UnrecordedEvent

@@ -21,7 +21,7 @@ from domain.events import Event
 from domain.requests import REQUEST_FOR, StartPartnership
 from domain.view import StatusView
 from workflows.contract import workflow_id_for
-from workflows.partnership import PilotPartnershipWorkflow
+from workflows.lifecycle import PilotPartnershipWorkflow
 
 COMMISSION = {"id": "alice", "role": "commission"}
 PRESIDENCY = {"id": "joao", "role": "presidency"}

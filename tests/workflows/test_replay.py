@@ -17,7 +17,7 @@ from temporalio.worker import Replayer
 
 from workflows.contract import workflow_id_for
 from workflows.converter import DATA_CONVERTER
-from workflows.partnership import PilotPartnershipWorkflow
+from workflows.lifecycle import PilotPartnershipWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
 TEXTS = {path.stem: path.read_text() for path in HISTORIES}

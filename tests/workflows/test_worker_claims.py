@@ -23,7 +23,7 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
-from activities.contract import MilestoneOutput
+from activities.messages import MilestoneOutput
 from domain.requests import REQUEST_FOR
 from settings import Settings
 from tests.workflows.harness import (

@@ -17,7 +17,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contract import (
+    from activities.messages import (
         AppendInput,
         MilestoneInput,
         MilestoneOutput,
