@@ -1,4 +1,4 @@
-"""The pure domain of a pilot mobility partnership: rules, decisions, events and views.
+"""The pure domain of a pilot mobility partnership: rules, decisions, events, views and words.
 
 It imports only the standard library, pydantic and pycountry: no clock, no randomness, no I/O.
 """

@@ -32,7 +32,9 @@ from domain.state import Partnership
 from domain.text import markdown_inert
 from domain.view import next_actions
 
-LATEST_SHOWN = 8  # timeline lines in the workflow's current details
+# The current details show only the latest steps: they are set on every step, and the whole
+# timeline is in the store.
+LATEST_SHOWN = 8
 # How much of what someone wrote a line of the current details quotes: a reason may run to
 # pages, the details are set on every step, and the whole text is in the store.
 QUOTED_CHARS = 160

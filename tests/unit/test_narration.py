@@ -1,4 +1,5 @@
-"""The Temporal UI's words (`domain/narration.py`): what people wrote is shown, never obeyed."""
+"""How events read (`domain/narration.py`): in the Temporal UI and the terminal, what people wrote
+is shown, never obeyed."""
 
 from __future__ import annotations
 
