@@ -1,7 +1,7 @@
-"""The append hot path: one writer per backend, on a driver connection the store keeps.
+"""The append hot path: one writer per backend, writing one AppendRequest on a driver connection.
 
 An append is the one write the whole system waits on, so it skips SQLAlchemy's statement layer
-and, through the connections a store keeps (activities/kept.py), its pool's checkout:
+and, on the connections a store keeps (activities/connections.py), its pool's checkout:
 on PostgreSQL the lock, insert, head update and commit go out as one psycopg pipeline (one round
 trip when the stream's head is already known); on SQLite the statements run on the sqlite3
 connection inside BEGIN IMMEDIATE. Values are written in the formats SQLAlchemy's types read back
@@ -25,7 +25,6 @@ from activities.hashing import (
     header_text,
     utc_timestamp,
 )
-from activities.kept import KeptConnections
 from activities.records import NewEvent
 from activities.store_errors import InvalidAppend
 
@@ -39,13 +38,28 @@ class Head:
 
 
 EMPTY_HEAD = Head(0, GENESIS_HASH)
+"""The head before a stream's first event."""
+
+
+class AppendRequest(NamedTuple):
+    """One attempt at an append: the events, the stream and version they follow, and the
+    head the store believes the stream has (None when it knows none), which lets a writer
+    skip reading the head.
+
+    A named tuple, like PreparedRow, because one is made for every attempt.
+    """
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[NewEvent]
+    known_head: Head | None
 
 
 class PreparedRow(NamedTuple):
     """An event with its stream place and chain links, encoded once for both storage and hash.
 
-    A named tuple rather than a frozen dataclass: it is made once per appended event, and a
-    frozen dataclass's __init__ costs several times a tuple's.
+    A named tuple rather than a frozen dataclass: one is made for every appended event, and a
+    tuple is much cheaper to build than a frozen dataclass.
     """
 
     event: NewEvent
@@ -130,7 +144,8 @@ class Collision:
     """A unique constraint refused the rows (stale head, or an event id already recorded)."""
 
 
-Outcome = Inserted | Mismatch | Collision
+WriteOutcome = Inserted | Mismatch | Collision
+"""What one attempt at an append did."""
 
 
 class Writer(Protocol):
@@ -140,17 +155,8 @@ class Writer(Protocol):
     transaction on the same connection, and rolls it back on any outcome but Inserted.
     """
 
-    def write(
-        self,
-        driver: Any,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        known_head: Head | None,
-        *,
-        own_transaction: bool,
-    ) -> Outcome:
-        """Append `events` after `expected_version`; `known_head` skips reading the head."""
+    def write(self, driver: Any, request: AppendRequest, *, own_transaction: bool) -> WriteOutcome:
+        """Append the request's events after its expected version."""
         ...
 
 
@@ -190,22 +196,15 @@ class SQLiteWriter:
     select_head_sql = _SELECT_HEAD.format(p="?")
 
     def write(
-        self,
-        driver: sqlite3.Connection,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        known_head: Head | None,
-        *,
-        own_transaction: bool,
-    ) -> Outcome:
+        self, driver: sqlite3.Connection, request: AppendRequest, *, own_transaction: bool
+    ) -> WriteOutcome:
         """See Writer.write."""
         cursor = driver.cursor()
         try:
             if own_transaction:
                 cursor.execute("BEGIN IMMEDIATE")
             try:
-                outcome = self._write(cursor, stream_id, expected_version, events, known_head)
+                outcome = self._write(cursor, request)
             except sqlite3.IntegrityError:
                 outcome = Collision()
             if own_transaction:
@@ -218,15 +217,10 @@ class SQLiteWriter:
         finally:
             cursor.close()
 
-    def _write(
-        self,
-        cursor: sqlite3.Cursor,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        known_head: Head | None,
-    ) -> Outcome:
-        head = known_head
+    def _write(self, cursor: sqlite3.Cursor, request: AppendRequest) -> WriteOutcome:
+        stream_id, expected_version, events, head = request
+        # Without a known head at the expected version, read it: inside BEGIN IMMEDIATE, so no
+        # other writer can move it before this append's rows go in.
         if head is None or head.version != expected_version:
             found = cursor.execute(self.select_head_sql, (stream_id,)).fetchone()
             head = Head(found[0], found[1]) if found else EMPTY_HEAD
@@ -272,21 +266,15 @@ class PostgresWriter:
     upsert_head_sql = _UPSERT_HEAD.format(p="%s")
     select_head_sql = _SELECT_HEAD.format(p="%s")
 
-    def write(
-        self,
-        driver: Any,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        known_head: Head | None,
-        *,
-        own_transaction: bool,
-    ) -> Outcome:
+    def write(self, driver: Any, request: AppendRequest, *, own_transaction: bool) -> WriteOutcome:
         """See Writer.write."""
-        import psycopg
+        import psycopg  # imported here: the SQLite writer runs where psycopg is not installed
 
+        stream_id, expected_version, events, known_head = request
         try:
             if known_head is not None and known_head.version == expected_version:
+                # The lock goes out in the same pipeline as the insert: one round trip. A
+                # stale head then fails on the unique constraints, and the store retries.
                 head = known_head
                 lock_pending = True
             else:
@@ -351,39 +339,3 @@ def writer_for(dialect_name: str) -> Writer:
     if dialect_name == "postgresql":
         return PostgresWriter()
     raise ValueError(f"no event store writer for the {dialect_name!r} backend")
-
-
-def writer_connections(engine: Any, limit: int) -> KeptConnections[Any]:
-    """Driver connections a store keeps for its appends without read models (see kept.py)."""
-
-    def open_detached() -> Any:
-        pooled = engine.raw_connection()
-        connection = pooled.driver_connection
-        pooled.detach()  # the pool forgets it: the keeper closes it
-        return connection
-
-    return KeptConnections(limit, open=open_detached, reusable=_idle)
-
-
-def _idle(connection: Any) -> bool:
-    """True when the driver connection is open and outside any transaction."""
-    try:
-        if isinstance(connection, sqlite3.Connection):
-            return not connection.in_transaction
-        from psycopg.pq import TransactionStatus
-
-        return bool(
-            not connection.closed and connection.info.transaction_status == TransactionStatus.IDLE
-        )
-    except Exception:  # a closed sqlite3 connection raises on any question
-        return False
-
-
-DRIVER_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error,)
-"""Errors that mean a driver connection may be unusable (psycopg's added when installed)."""
-try:
-    import psycopg as _psycopg
-
-    DRIVER_ERRORS = (sqlite3.Error, _psycopg.Error)
-except ImportError:  # pragma: no cover - SQLite-only installs
-    pass

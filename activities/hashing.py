@@ -28,7 +28,7 @@ def _make_encode() -> Callable[[Any], str]:
     """The canonical encoder as one call into the C scanner, built once.
 
     JSONEncoder.encode builds a new C encoder (and a circular-reference memo) on every call,
-    which cost a third of each encode. Without the memo a self-containing value ends in a
+    a large share of each encode's cost. Without the memo a self-containing value ends in a
     RecursionError, which canonical_json reports as the ValueError the memo would have raised.
     """
     make = getattr(json.encoder, "c_make_encoder", None)
@@ -65,7 +65,7 @@ def canonical_json(value: Any) -> str:
     # Walking the value in Python costs more than the C encoder itself, so only do it when the
     # text shows it may be needed: an escaped NUL, or an integral float. Python writes an
     # integral float as "N.0" below 1e16 and with "e+" from there on, so a text with neither
-    # substring has none; two substring searches cost a tenth of a regular expression.
+    # substring has none; two substring searches are far cheaper than a regular expression.
     maybe_float = ".0" in text or "e+" in text
     if "\\u0000" in text or (maybe_float and _has_integral_float(text)):
         text = _encode(_normalise(value))
