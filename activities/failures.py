@@ -90,6 +90,14 @@ class Classified:
     """What an operator can do about it."""
 
 
+def final_failure(message: str, kind: str, *details: object) -> ApplicationError:
+    """A failure Temporal must not retry (a refusal, or an error retrying cannot mend).
+
+    `kind` is the type callers branch on: the domain error's or the store error's class name.
+    """
+    return ApplicationError(message, *details, type=kind, non_retryable=True)
+
+
 def classify(error: BaseException) -> Classified:
     """Sort `error`, raised by an activity's work, into transient, permanent or unknown."""
     name = type(error).__name__
@@ -185,14 +193,14 @@ def as_activity_failure(error: Exception, what: str, *, attempt: int | None = No
             f"Retrying cannot help: {found.advice}."
         )
         activity.logger.warning("%s (attempt %s, final)", message, attempt)
-        return ApplicationError(message, found.type, type=found.type, non_retryable=True)
+        return final_failure(message, found.type, found.type)
     if attempt >= UNKNOWN_FAILURE_ATTEMPTS:
         message = (
             f"{what} gave up after {attempt} attempts; the last failed with {found.reason}. "
             f"{_NOTHING_WRITTEN} {_capitalised(found.advice)}."
         )
         activity.logger.error("%s", message, exc_info=error)
-        final = ApplicationError(message, found.type, attempt, type=GAVE_UP, non_retryable=True)
+        final = final_failure(message, GAVE_UP, found.type, attempt)
         final.__cause__ = error
         return final
     message = (

@@ -18,6 +18,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverter, PayloadConverter
 from temporalio.exceptions import ApplicationError
 
+from activities.failures import final_failure
+
 # A hostile payload can carry thousands of bad fields; the first few say enough.
 MAX_FIELD_ERRORS_SHOWN: Final = 10
 
@@ -51,9 +53,7 @@ def describe_validation_error(error: pydantic.ValidationError) -> str:
 
 def final_refusal(error: pydantic.ValidationError) -> ApplicationError:
     """The non-retryable failure a caller receives for a payload that fails validation."""
-    return ApplicationError(
-        describe_validation_error(error), type="ValidationError", non_retryable=True
-    )
+    return final_failure(describe_validation_error(error), "ValidationError")
 
 
 class RefusalFailureConverter(DefaultFailureConverter):

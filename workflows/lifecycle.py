@@ -17,6 +17,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.failures import final_failure
     from activities.messages import (
         AppendInput,
         MilestoneInput,
@@ -82,12 +83,11 @@ def _rejection(error: Exception) -> ApplicationError:
     kind. Anything else is a bug in a rule: refused too, never left to fail the workflow task.
     """
     if isinstance(error, DomainError):
-        return ApplicationError(error.message, type=type(error).__name__, non_retryable=True)
-    return ApplicationError(
+        return final_failure(error.message, type(error).__name__)
+    return final_failure(
         f"the engine could not decide this step ({type(error).__name__}: {error}); nothing was "
         "recorded. Report it to the operators with the partnership's workflow id",
-        type="InternalError",
-        non_retryable=True,
+        "InternalError",
     )
 
 
@@ -96,7 +96,7 @@ def _not_recorded(error: ActivityError, what: str) -> ApplicationError:
     cause = error.cause
     kind = cause.type if isinstance(cause, ApplicationError) and cause.type else "NotRecorded"
     reason = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
-    return ApplicationError(f"{what} was not recorded: {reason}", type=kind, non_retryable=True)
+    return final_failure(f"{what} was not recorded: {reason}", kind)
 
 
 def _milestone_activity() -> str:
@@ -233,11 +233,10 @@ class PilotPartnershipWorkflow:
             raise _rejection(error) from None
         actual = workflow.info().workflow_id
         if actual != expected:
-            raise ApplicationError(
+            raise final_failure(
                 f"a partnership with {expected.removeprefix('partnership-')} runs as workflow "
                 f"id {expected}, not {actual}; start it again with that id",
-                type="WrongWorkflowId",
-                non_retryable=True,
+                "WrongWorkflowId",
             )
 
     def _ended(self) -> bool:
@@ -402,12 +401,11 @@ class PilotPartnershipWorkflow:
         try:
             return status_view(self._state, workflow.now())
         except Exception as error:
-            raise ApplicationError(
+            raise final_failure(
                 f"the partnership is at version {self._state.version}, but its status view "
                 f"could not be built ({type(error).__name__}: {error}); its record is "
-                "intact: read it with `partnerships events`",
-                type="ViewUnavailable",
-                non_retryable=True,
+                "intact in the event store",
+                "ViewUnavailable",
             ) from None
 
     def _validate(self, request: UserRequest) -> None:
