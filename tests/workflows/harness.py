@@ -76,12 +76,14 @@ class Harness:
 
     async def recorded(self, handle: WorkflowHandle[Any, Any], version: int = 1) -> StatusView:
         """Wait until the partnership has recorded `version` events, as a client would poll."""
-        for _ in range(500):
+        # 30 s: a loaded 2-core machine can take seconds to run a worker's first task.
+        deadline = asyncio.get_running_loop().time() + 30
+        while asyncio.get_running_loop().time() < deadline:
             status = await self.status(handle)
             if status.version >= version:
                 return status
-            await asyncio.sleep(0.01)
-        raise AssertionError(f"{handle.id} did not record version {version}")
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{handle.id} did not record version {version} within 30 s")
 
     async def update(
         self, handle: WorkflowHandle[Any, Any], name: str, actor: dict[str, Any], **fields: Any
