@@ -7,8 +7,9 @@ A malformed value is reported by the CLI option the user typed (`--position`, no
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from pydantic import BaseModel, ValidationError
 
 from domain.actors import Actor
@@ -61,6 +62,12 @@ def _validated(model: type[BaseModel], fields: dict[str, Any]) -> Any:
         return model.model_validate(given)
     except ValidationError as error:
         raise CliError(explain_validation_error(error, labels=OPTION_FOR)) from None
+
+
+Country = Annotated[
+    str, typer.Argument(metavar="CC", help="The third country's ISO 3166-1 alpha-2 code, e.g. CV")
+]
+"""A command's country argument: the third country's code."""
 
 
 def country_code(text: str) -> str:

@@ -13,14 +13,10 @@ from app.reading import show as shown
 from domain.regions import Region
 from domain.stages import Stage
 from domain.state import MilestoneKind
-from interfaces.cli.arguments import country_code
+from interfaces.cli.arguments import Country, country_code
 from interfaces.cli.render import board_table, status_panel
 from interfaces.terminal import out, reported
 from settings import load_settings
-
-Country = Annotated[
-    str, typer.Argument(metavar="CC", help="The third country's ISO 3166-1 alpha-2 code, e.g. CV")
-]
 
 
 def register(app: typer.Typer) -> None:

@@ -27,14 +27,11 @@ from domain.requests import (
 )
 from domain.view import StatusView
 from interfaces.cli.actor import ACTOR_ENV, ACTOR_FORMAT, parse_actor
-from interfaces.cli.arguments import country_code, start_request, update_request
+from interfaces.cli.arguments import Country, country_code, start_request, update_request
 from interfaces.cli.render import confirmation, next_steps
 from interfaces.terminal import out, reported
 from settings import Settings, load_settings
 
-Country = Annotated[
-    str, typer.Argument(metavar="CC", help="The third country's ISO 3166-1 alpha-2 code, e.g. CV")
-]
 As = Annotated[
     str | None,
     typer.Option("--as", envvar=ACTOR_ENV, show_envvar=True, help=f"Who is acting: {ACTOR_FORMAT}"),
