@@ -1,31 +1,49 @@
-"""Shared builders for the domain's unit tests: actors, a story driver, and a partnership at
-each stage of DESIGN.md §2 on one fixed timeline."""
+"""Shared builders for the domain's unit tests: actors, a story driver, a partnership at each
+stage of DESIGN.md §2 on one fixed timeline, the design's tables of who may do what and when,
+and hypothesis strategies, among them the steps of a random walk through the lifecycle."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 from hypothesis import strategies as st
 
 from domain import (
+    EARLIEST_BUSINESS_DATE,
     EVENT_TYPES,
     SYSTEM_ACTOR,
+    THIRD_COUNTRY_COMPONENTS,
     Actor,
+    AlreadyStarted,
     AuthoriseTalks,
     CloseConsultation,
     Command,
     Component,
     ConcludeTalks,
+    DeadlineNotReached,
     DomainError,
     Event,
     EventBase,
     ExtendDecisionDeadline,
+    ForeignMemberState,
+    InvalidCountry,
+    InvalidDate,
+    InvalidDeadline,
+    InvalidInput,
     IssueDeadlineReminder,
     LapseDecisionDeadline,
     LaunchPartnership,
+    LimitReached,
+    NotAMemberState,
+    NotAThirdCountry,
+    NotInterested,
+    NotPermitted,
     Outcome,
     Partnership,
     Position,
@@ -39,9 +57,14 @@ from domain import (
     Stage,
     SubmitReport,
     Withdraw,
+    WrongStage,
+    deadline_instant,
     decide,
+    reminder_instant,
     replay,
 )
+
+_T = TypeVar("_T")
 
 COMMISSION = Actor(id="alice", role=Role.COMMISSION)
 PRESIDENCY = Actor(id="pedro", role=Role.PRESIDENCY)
@@ -328,6 +351,112 @@ ACTOR_OF_ROLE: dict[Role, Actor] = {
 }
 
 
+# -- what a refusal says is allowed ---------------------------------------------------------
+
+# What each kind of refusal says is allowed: at least one of these, verbatim.
+SAYS_WHAT_IS_ALLOWED: dict[type[DomainError], tuple[str, ...]] = {
+    NotPermitted: (" may",),
+    WrongStage: ("is possible at: ", "nothing more can be done", "must propose it first"),
+    AlreadyStarted: (
+        "a country may be proposed again only after an end",
+        "propose the country again as a new partnership",
+    ),
+    InvalidCountry: ("give two ASCII letters naming a country",),
+    NotAThirdCountry: ("propose a country outside the Union",),
+    NotAMemberState: ("the Member States then were: ",),
+    ForeignMemberState: ("may answer only for ",),
+    NotInterested: ("Member States that declared interest: ",),
+    LimitReached: ("the most",),
+    DeadlineNotReached: ("has not passed", "is due from"),
+    InvalidDate: ("give a date between",),
+    InvalidDeadline: ("give a date between", "has passed"),
+    InvalidInput: (
+        "Member States may offer: ",
+        "answer `interested` to offer components",
+        "the third country may commit to: ",
+        "record at least one talks round",
+        "leave commitments empty",
+        "was already issued",
+    ),
+}
+
+_RANGE = re.compile(r"give a date between (\d{4}-\d\d-\d\d) and (\d{4}-\d\d-\d\d)$")
+_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+
+
+def check_says_what_is_allowed(error: DomainError, today: date) -> None:
+    """`error`, raised on `today` (UTC), says what is allowed; a date or deadline it refuses
+    lies outside the range it offers instead, which ends today for a business date and starts
+    no earlier than today for a deadline."""
+    message = str(error)
+    assert any(says in message for says in SAYS_WHAT_IS_ALLOWED[type(error)]), message
+    if not isinstance(error, (InvalidDate, InvalidDeadline)):
+        return
+    allowed = _RANGE.search(message)
+    if allowed is None:
+        # A deadline that has passed: nothing can be chosen instead.
+        assert isinstance(error, InvalidDeadline), message
+        assert "has passed" in message, message
+        return
+    refused = date.fromisoformat(_DATE.findall(message)[0])
+    earliest, latest = (date.fromisoformat(day) for day in allowed.groups())
+    assert not earliest <= refused <= latest, message
+    if isinstance(error, InvalidDate):
+        assert earliest >= EARLIEST_BUSINESS_DATE, message
+        assert latest == today, message
+    else:
+        assert earliest >= today, message
+
+
+# -- the design's tables, written out independently of domain/policy.py ---------------------
+
+_C, _P, _M, _S = Role.COMMISSION, Role.PRESIDENCY, Role.MEMBER_STATE, Role.SYSTEM
+
+# DESIGN.md §1's table of users: who may issue each command.
+EXPECTED_ROLES: dict[type[Command], frozenset[Role]] = {
+    ProposePartnership: frozenset({_C}),
+    RespondToConsultation: frozenset({_M}),
+    CloseConsultation: frozenset({_C, _S}),
+    AuthoriseTalks: frozenset({_P}),
+    RecordTalksRound: frozenset({_C}),
+    ConcludeTalks: frozenset({_C}),
+    SubmitReport: frozenset({_C}),
+    ExtendDecisionDeadline: frozenset({_P}),
+    RecordCouncilDecision: frozenset({_P}),
+    LaunchPartnership: frozenset({_C}),
+    Withdraw: frozenset({_C}),
+    IssueDeadlineReminder: frozenset({_S}),
+    LapseDecisionDeadline: frozenset({_S}),
+}
+
+BEFORE_DECISION = frozenset(
+    {
+        Stage.CONSULTATION,
+        Stage.AWAITING_TALKS_AUTHORISATION,
+        Stage.EXPLORATORY_TALKS,
+        Stage.REPORT_DUE,
+        Stage.COUNCIL_DECISION,
+    }
+)
+OPEN = BEFORE_DECISION | {Stage.LAUNCH_PREPARATION}
+
+# DESIGN.md §2's diagram: the stages each command leaves from (a proposal leaves from none).
+EXPECTED_STAGES: dict[type[Command], frozenset[Stage]] = {
+    RespondToConsultation: frozenset({Stage.CONSULTATION}),
+    CloseConsultation: frozenset({Stage.CONSULTATION}),
+    AuthoriseTalks: frozenset({Stage.AWAITING_TALKS_AUTHORISATION}),
+    RecordTalksRound: frozenset({Stage.EXPLORATORY_TALKS}),
+    ConcludeTalks: frozenset({Stage.EXPLORATORY_TALKS}),
+    SubmitReport: frozenset({Stage.REPORT_DUE}),
+    ExtendDecisionDeadline: BEFORE_DECISION,
+    RecordCouncilDecision: frozenset({Stage.COUNCIL_DECISION}),
+    LaunchPartnership: frozenset({Stage.LAUNCH_PREPARATION}),
+    Withdraw: OPEN,
+    IssueDeadlineReminder: BEFORE_DECISION,
+    LapseDecisionDeadline: BEFORE_DECISION,
+}
+
+
 # -- hypothesis strategies ------------------------------------------------------------------
 
 OFFSETS = st.sampled_from([0, 60, 120, -300, 330, 540, -720]).map(
@@ -409,3 +538,396 @@ def events_of(event_type: type[EventBase]) -> st.SearchStrategy[Event]:
 
 
 any_event = st.sampled_from(EVENT_TYPES).flatmap(events_of)
+
+
+# -- a random walk through the lifecycle ------------------------------------------------------
+#
+# Every choice is a hypothesis draw, so a failing walk shrinks: steps it does not need are
+# dropped and each remaining choice falls back to its first option. The first option is always
+# the usual one (the step forward, its usual actor, no gap, no date given), so a shrunk walk
+# reads as the plain story that breaks. The weights keep most walks on the lifecycle's usual
+# path, where hypothesis's own preference for simple values would leave them in the
+# consultation.
+#
+# A walk draws thousands of values, so the strategies are built once, here, and each weighted
+# choice is one draw from a table of at most 200 rows (a strategy built afresh for each draw
+# costs more than the step it draws for; hypothesis draws an index below 300 about evenly, a
+# larger one mostly small).
+
+
+class Draw(Protocol):
+    """What draws a value from a strategy: a composite's `draw`, or `st.data()`'s `.draw`."""
+
+    def __call__(self, strategy: st.SearchStrategy[_T], /) -> _T: ...
+
+
+def weighted(*parts: tuple[int, Sequence[_T]]) -> st.SearchStrategy[_T]:
+    """One of the values of the parts in a single draw: a part with `weight` out of the total
+    weight of the parts, one of its values evenly within it. It shrinks to the first value of
+    the first part (the usual one). Each unit of weight is a row of one table, so a part has
+    no more values than its weight (a part of weight 0 is left out), and the table no more
+    than 256 rows."""
+    rows: list[_T] = []
+    for weight, values in parts:
+        if weight == 0:
+            continue
+        assert 0 < len(values) <= weight, (weight, values)
+        rows.extend(values[i * len(values) // weight] for i in range(weight))
+    assert len(rows) <= 256, len(rows)
+    return st.sampled_from(rows)
+
+
+@functools.cache
+def _indices(size: int) -> st.SearchStrategy[int]:
+    return st.integers(0, size - 1)
+
+
+def _pick(draw: Draw, options: Sequence[_T]) -> _T:
+    """One of `options`, shrinking to the first (options computed from the state may change
+    with every step, so they are indexed rather than turned into a new strategy each time)."""
+    return options[draw(_indices(len(options)))]
+
+
+START_TIMES = st.datetimes(min_value=datetime(2005, 1, 1), max_value=datetime(2030, 1, 1)).map(
+    lambda d: d.replace(tzinfo=UTC)
+)
+"""Where a walk starts: recorded time around the years of the pilots (some before 2005-12-15,
+when nothing can be proposed yet)."""
+
+# Mostly third countries; some that were or became Member States, some no country at all.
+PROPOSED_COUNTRIES = (
+    *("CV", "MD", "SN", "GE", "MA", "cv") * 3,
+    *("HR", "GB", "UK", "BG", "FR", "EL", "XX"),
+)
+
+KINDS: tuple[type[Command], ...] = (ProposePartnership, *EXPECTED_STAGES)
+
+# The steps that move a partnership forward from each open stage, preferred when drawing.
+FORWARD: dict[Stage, tuple[type[Command], ...]] = {
+    Stage.CONSULTATION: (*[RespondToConsultation] * 8, CloseConsultation),
+    Stage.AWAITING_TALKS_AUTHORISATION: (AuthoriseTalks,),
+    Stage.EXPLORATORY_TALKS: (RecordTalksRound, RecordTalksRound, ConcludeTalks),
+    Stage.REPORT_DUE: (SubmitReport,),
+    Stage.COUNCIL_DECISION: (RecordCouncilDecision,),
+    Stage.LAUNCH_PREPARATION: (LaunchPartnership,),
+}
+
+
+class _Any:
+    """Stands in a table for "any one of many", drawn with a second draw."""
+
+
+ANY = _Any()
+
+
+class _Due:
+    """Stands in a table for the engine's step that is due, if any (else the step forward)."""
+
+
+DUE = _Due()
+
+# The steps about the decision deadline, possible at every stage before the Council decides.
+_DEADLINE_STEPS = (ExtendDecisionDeadline, IssueDeadlineReminder, LapseDecisionDeadline)
+
+# Out of 200, at each open stage: the step forward, a step about the decision deadline,
+# withdrawal, the engine's step that is due (as the workflow takes it when a deadline passes),
+# and any step at all. Where one step moves the partnership on, the others get room, so that
+# walks also extend, remind, lapse and withdraw there; where ending is a step forward, they get
+# little, so that walks from nothing still reach a launch.
+_STEERING: dict[Stage, tuple[int, int, int, int, int]] = {
+    Stage.CONSULTATION: (161, 20, 5, 10, 4),
+    Stage.AWAITING_TALKS_AUTHORISATION: (80, 50, 12, 40, 18),
+    Stage.EXPLORATORY_TALKS: (157, 20, 5, 14, 4),
+    Stage.REPORT_DUE: (80, 50, 12, 40, 18),
+    Stage.COUNCIL_DECISION: (80, 50, 12, 40, 18),
+    Stage.LAUNCH_PREPARATION: (140, 0, 40, 0, 20),
+}
+
+
+def _kinds_at(stage: Stage) -> st.SearchStrategy[type[Command] | _Any | _Due]:
+    """Mostly the step forward, sometimes a step about the deadline, withdrawal or the step
+    that is due, rarely any step."""
+    forward, deadline, withdraw, due, anything = _STEERING[stage]
+    return weighted(
+        (forward, FORWARD[stage]),
+        (deadline, _DEADLINE_STEPS),
+        (withdraw, (Withdraw,)),
+        (due, (DUE,)),
+        (anything, (ANY,)),
+    )
+
+
+_KINDS_AT: dict[Stage | None, st.SearchStrategy[type[Command] | _Any | _Due]] = {
+    None: weighted((9, (ProposePartnership,)), (1, (ANY,))),
+    **{stage: _kinds_at(stage) for stage in OPEN},
+}
+
+
+def _due(state: Partnership, at: datetime) -> type[Command] | None:
+    """The engine's step due at `at`: closing the consultation at its deadline, the lapse once
+    the decision deadline has passed, or the reminder before it."""
+    consultation, decision = state.consultation_deadline, state.decision_deadline
+    if state.stage is Stage.CONSULTATION and consultation and at >= deadline_instant(consultation):
+        return CloseConsultation
+    if state.stage in BEFORE_DECISION and decision:
+        if at >= deadline_instant(decision):
+            return LapseDecisionDeadline
+        if at >= reminder_instant(decision) and decision not in state.reminded_deadlines:
+            return IssueDeadlineReminder
+    return None
+
+
+USUAL_ACTOR: dict[type[Command], Actor] = {
+    ProposePartnership: COMMISSION,
+    CloseConsultation: COMMISSION,
+    AuthoriseTalks: PRESIDENCY,
+    RecordTalksRound: COMMISSION,
+    ConcludeTalks: COMMISSION,
+    SubmitReport: COMMISSION,
+    ExtendDecisionDeadline: PRESIDENCY,
+    RecordCouncilDecision: PRESIDENCY,
+    LaunchPartnership: COMMISSION,
+    Withdraw: COMMISSION,
+    IssueDeadlineReminder: SYSTEM,
+    LapseDecisionDeadline: SYSTEM,
+}
+
+WALK_ACTORS = (COMMISSION, PRESIDENCY, OPERATOR, SYSTEM, *(rep(code) for code in MEMBER_CODES))
+# Mostly the usual actor, sometimes anyone; the consultation is closed by the Commission or,
+# at its deadline, by the engine.
+_USUAL, _BY_THE_ENGINE = "usual", "engine"
+_ACTORS = weighted((9, (_USUAL,)), (1, (ANY,)))
+_CLOSERS = weighted((63, (_USUAL,)), (27, (_BY_THE_ENGINE,)), (10, (ANY,)))
+
+# Mostly Member States, sometimes codes in the other forms users type, or not members at all.
+ANSWERING = (*MEMBER_CODES * 3, "GR", "GB", "fr", " pt ", "NO", "CH", "XX")
+EU_OFFERS = tuple(sorted(c for c in Component if c not in THIRD_COUNTRY_COMPONENTS))
+THIRD_COMMITMENTS = tuple(sorted(THIRD_COUNTRY_COMPONENTS))
+EVERY_COMPONENT = tuple(Component)
+
+# How recorded time moves on: no gap, minutes, days, rarely months, or onto a deadline.
+_NONE, _MINUTES, _DAYS, _MONTHS, _DEADLINE = "none", "minutes", "days", "months", "deadline"
+_GAPS = weighted(
+    (22, (_NONE,)), (22, (_MINUTES,)), (44, (_DAYS,)), (6, (_MONTHS,)), (6, (_DEADLINE,))
+)
+_GAP_MINUTES = st.integers(1, 600)
+_GAP_DAYS = st.integers(1, 10)
+_GAP_MONTHS = st.builds(
+    lambda days, seconds: timedelta(days=days, seconds=seconds),
+    st.integers(10, 300),
+    st.integers(0, 86399),
+)
+_OFFSETS = st.sampled_from([0, 0, 60, 120, -300, 330, 540, -720]).map(
+    lambda minutes: timezone(timedelta(minutes=minutes))
+)
+
+# A business date: none given, or mostly today or lately, sometimes long ago or tomorrow.
+_TODAY, _YESTERDAY, _LATELY, _LONG_AGO, _TOMORROW = 0, -1, "lately", "long ago", 1
+_NEAR = ((3, _TODAY), (1, _YESTERDAY), (1, _LATELY), (1, _LONG_AGO), (1, _TOMORROW))
+_NEAR_DAYS = weighted(*((weight, (days,)) for weight, days in _NEAR))
+_BUSINESS_DAYS = weighted((7, (None,)), *((weight, (days,)) for weight, days in _NEAR))
+_DAYS_LATELY = st.integers(0, 30)
+_DAYS_LONG_AGO = st.integers(0, 800)
+_DEADLINE_DAYS = st.none() | st.integers(-5, 500)
+
+# An answer: interested with the Member States' offers, sometimes the third country's too;
+# or not interested, rarely with offers all the same.
+_INTERESTED = (Position.INTERESTED, EU_OFFERS)
+_POSITIONS = weighted(
+    (135, (_INTERESTED,)),
+    (15, ((Position.INTERESTED, EVERY_COMPONENT),)),
+    (45, ((Position.NOT_INTERESTED, ()),)),
+    (5, ((Position.NOT_INTERESTED, EU_OFFERS), (Position.NOT_INTERESTED, EVERY_COMPONENT))),
+)
+# The talks' outcome: willing with the third country's commitments, sometimes with the EU's
+# components too; or unwilling, rarely with commitments all the same.
+_OUTCOMES = weighted(
+    (72, ((True, THIRD_COMMITMENTS),)),
+    (8, ((True, EVERY_COMPONENT),)),
+    (18, ((False, ()),)),
+    (2, ((False, THIRD_COMMITMENTS), (False, EVERY_COMPONENT))),
+)
+_HOW_MANY = st.integers(0, 4)
+_INTERESTED_ONES = weighted((9, (True,)), (1, (False,)))
+_REGIONS = st.sampled_from([None, None, *Region])
+_COMMENTS = st.sampled_from([None, "A comment"])
+_RECOMMENDATIONS = st.sampled_from(Recommendation)
+_COUNCIL = weighted((7, (Outcome.INVITE_LAUNCH,)), (3, (Outcome.DECLINE,)))
+_EXTENSION_DAYS = st.integers(-30, 400)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a walk: `actor` issues `command` at recorded time `at`."""
+
+    at: datetime
+    command: Command
+    actor: Actor
+
+
+def _recorded_time(draw: Draw, now: datetime, state: Partnership) -> datetime:
+    """Recorded time moves forward by a random gap, sometimes onto a deadline's moment."""
+    gap = draw(_GAPS)
+    later = now
+    if gap == _MINUTES:
+        later = now + timedelta(minutes=draw(_GAP_MINUTES))
+    elif gap == _DAYS:
+        later = now + timedelta(days=draw(_GAP_DAYS))
+    elif gap == _MONTHS:
+        later = now + draw(_GAP_MONTHS)
+    elif gap == _DEADLINE:
+        moments = [
+            instant(deadline)
+            for deadline, instant in (
+                (state.consultation_deadline, deadline_instant),
+                (state.decision_deadline, reminder_instant),
+                (state.decision_deadline, deadline_instant),
+            )
+            if deadline is not None and instant(deadline) > now
+        ]
+        if moments:
+            later = _pick(draw, moments)
+    return later.astimezone(draw(_OFFSETS))
+
+
+def _kind(draw: Draw, state: Partnership, at: datetime) -> type[Command]:
+    kind = draw(_KINDS_AT[state.stage]) if state.stage in _KINDS_AT else ANY
+    if isinstance(kind, _Due):
+        assert state.stage is not None
+        return _due(state, at) or FORWARD[state.stage][0]
+    return _pick(draw, KINDS) if isinstance(kind, _Any) else kind
+
+
+def _actor(draw: Draw, command: Command) -> Actor:
+    """Mostly someone whose role may issue `command`, sometimes anyone."""
+    who = draw(_CLOSERS if isinstance(command, CloseConsultation) else _ACTORS)
+    if who is ANY:
+        return _pick(draw, WALK_ACTORS)
+    if who == _BY_THE_ENGINE:
+        return SYSTEM
+    if isinstance(command, RespondToConsultation):
+        try:
+            return rep(command.member_state.strip())
+        except ValueError:  # no Member State's code: someone answers for it anyway
+            return rep("FR")
+    return USUAL_ACTOR[type(command)]
+
+
+def _days(draw: Draw, days: int | str) -> int:
+    if days == _LATELY:
+        return -draw(_DAYS_LATELY)
+    if days == _LONG_AGO:
+        return -draw(_DAYS_LONG_AGO)
+    assert isinstance(days, int)
+    return days
+
+
+def _near(draw: Draw, today: date) -> date:
+    """A business date: mostly today or lately, sometimes long ago or tomorrow."""
+    return today + timedelta(days=_days(draw, draw(_NEAR_DAYS)))
+
+
+def _business_date(draw: Draw, today: date) -> date | None:
+    """None (the recorded day), or a date near `today`."""
+    days = draw(_BUSINESS_DAYS)
+    return None if days is None else today + timedelta(days=_days(draw, days))
+
+
+def _deadline(draw: Draw, today: date) -> date | None:
+    days = draw(_DEADLINE_DAYS)
+    return None if days is None else today + timedelta(days=days)
+
+
+def _member_states(draw: Draw, state: Partnership) -> list[str]:
+    """One to five codes, mostly of Member States that declared interest."""
+    interested = state.interested_member_states
+    codes: list[str] = []
+    for _ in range(1 + draw(_HOW_MANY)):
+        chosen = bool(interested) and draw(_INTERESTED_ONES)
+        codes.append(_pick(draw, interested if chosen else ANSWERING))
+    return codes
+
+
+def _components(draw: Draw, pool: Sequence[Component]) -> list[Component]:
+    return [_pick(draw, pool) for _ in range(draw(_HOW_MANY))] if pool else []
+
+
+def _command(draw: Draw, kind: type[Command], state: Partnership, now: datetime) -> Command:
+    """A command of `kind` with plausible, sometimes wrong, fields."""
+    today = now.astimezone(UTC).date()
+    if kind is ProposePartnership:
+        return ProposePartnership(
+            country=_pick(draw, PROPOSED_COUNTRIES),
+            rationale="Why",
+            terms_of_reference="What",
+            region=draw(_REGIONS),
+            occurred_on=_business_date(draw, today),
+            consultation_deadline=_deadline(draw, today),
+            decision_deadline=_deadline(draw, today),
+        )
+    if kind is RespondToConsultation:
+        position, offers = draw(_POSITIONS)
+        return RespondToConsultation(
+            member_state=_pick(draw, ANSWERING),
+            position=position,
+            offers=_components(draw, offers),
+            comments=draw(_COMMENTS),
+            occurred_on=_business_date(draw, today),
+        )
+    if kind is CloseConsultation:
+        return CloseConsultation(occurred_on=_business_date(draw, today))
+    if kind is AuthoriseTalks:
+        return AuthoriseTalks(occurred_on=_business_date(draw, today))
+    if kind is RecordTalksRound:
+        return RecordTalksRound(
+            held_on=_near(draw, today), member_states=_member_states(draw, state), summary="R"
+        )
+    if kind is ConcludeTalks:
+        willing, commitments = draw(_OUTCOMES)
+        return ConcludeTalks(
+            third_country_willing=willing,
+            commitments=_components(draw, commitments),
+            occurred_on=_business_date(draw, today),
+        )
+    if kind is SubmitReport:
+        return SubmitReport(
+            recommendation=draw(_RECOMMENDATIONS),
+            summary="Report",
+            occurred_on=_business_date(draw, today),
+        )
+    if kind is ExtendDecisionDeadline:
+        current = state.decision_deadline or today
+        return ExtendDecisionDeadline(
+            new_deadline=current + timedelta(days=draw(_EXTENSION_DAYS)), reason="More time"
+        )
+    if kind is RecordCouncilDecision:
+        return RecordCouncilDecision(outcome=draw(_COUNCIL), decided_on=_near(draw, today))
+    if kind is LaunchPartnership:
+        return LaunchPartnership(
+            member_states=_member_states(draw, state),
+            components=[_pick(draw, EVERY_COMPONENT), *_components(draw, EVERY_COMPONENT)],
+            signed_on=_near(draw, today),
+        )
+    if kind is Withdraw:
+        return Withdraw(reason="Stop", occurred_on=_business_date(draw, today))
+    if kind is IssueDeadlineReminder:
+        return IssueDeadlineReminder()
+    assert kind is LapseDecisionDeadline
+    return LapseDecisionDeadline()
+
+
+@st.composite
+def walk_commands(
+    draw: st.DrawFn, kind: type[Command], state: Partnership, now: datetime
+) -> Command:
+    """A command of `kind`, for a partnership at `state`, with plausible, sometimes wrong,
+    fields dated around `now`."""
+    return _command(draw, kind, state, now)
+
+
+@st.composite
+def walk_steps(draw: st.DrawFn, state: Partnership, now: datetime) -> Step:
+    """The next step of a walk that has reached `state` at recorded time `now`."""
+    later = _recorded_time(draw, now, state)
+    command = _command(draw, _kind(draw, state, later), state, later)
+    return Step(at=later, command=command, actor=_actor(draw, command))

@@ -39,7 +39,7 @@ from tests.unit.strategies import (
     propose,
     rep,
 )
-from tests.unit.test_domain_properties import SEEDS, _Drawer, _run
+from tests.unit.test_domain_properties import walk
 
 TICK = timedelta(microseconds=1)
 
@@ -95,13 +95,13 @@ def _drain(state: Partnership, now: datetime) -> Partnership:
     raise AssertionError("due commands kept coming")
 
 
-@settings(max_examples=150, deadline=None)
-@given(seed=SEEDS, steps=st.integers(0, 40), wait=st.integers(0, 800))
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), wait=st.integers(0, 800))
 def test_whatever_is_due_is_accepted_and_nothing_is_due_before_the_wake_up(
-    seed: int, steps: int, wait: int
+    data: st.DataObject, wait: int
 ) -> None:
-    start = datetime(2005 + seed % 25, 1 + seed % 12, 1 + seed % 28, tzinfo=UTC)
-    state, _, now = _run(_Drawer(seed), start, steps=steps)
+    walked = walk(data.draw, lengths=st.integers(0, 40))
+    state, now = walked.state, walked.now
     wake = next_wakeup(state)
     if wake is not None and wake > now:
         assert due_command(state, max(now, wake - TICK)) is None
