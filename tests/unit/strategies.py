@@ -342,6 +342,16 @@ SAMPLES: dict[type[Command], tuple[Command, Actor]] = {
     LapseDecisionDeadline: (LapseDecisionDeadline(), SYSTEM),
 }
 
+# What else refuses a sample above at LATER (2025-12-01), at a stage where its role and stage
+# fit, worked out from the stories' dates: the consultation's default deadline (2025-04-14) has
+# passed, and the decision deadline (2025-12-31) has neither passed nor its reminder fallen due
+# (from 2025-12-18, 14 days before it passes). Every other sample is accepted there.
+REFUSED_AT_LATER: dict[type[Command], tuple[type[DomainError], str]] = {
+    RespondToConsultation: (InvalidDeadline, "the consultation deadline 2025-04-14 has passed"),
+    IssueDeadlineReminder: (DeadlineNotReached, "is due from 2025-12-18T00:00:00+00:00"),
+    LapseDecisionDeadline: (DeadlineNotReached, "the decision deadline 2025-12-31 has not passed"),
+}
+
 ACTOR_OF_ROLE: dict[Role, Actor] = {
     Role.COMMISSION: COMMISSION,
     Role.PRESIDENCY: PRESIDENCY,

@@ -12,13 +12,7 @@ from domain import (
     STAGES_FOR,
     USER_COMMANDS,
     Command,
-    DeadlineNotReached,
-    DomainError,
-    InvalidDeadline,
-    IssueDeadlineReminder,
-    LapseDecisionDeadline,
     NotPermitted,
-    RespondToConsultation,
     Role,
     Stage,
     Withdraw,
@@ -32,6 +26,7 @@ from tests.unit.strategies import (
     LATER,
     OPEN_STAGES,
     OPERATOR,
+    REFUSED_AT_LATER,
     SAMPLES,
     SYSTEM,
     Story,
@@ -148,17 +143,6 @@ def test_a_step_at_a_stage_where_it_is_not_possible_is_refused(
 
 
 _ALLOWED = [(command, stage) for command in STAGES_FOR for stage in STAGES_FOR[command]]
-
-# What else refuses a sample of tests/unit/strategies.py at LATER (2025-12-01), where its role
-# and stage fit, worked out from the stories' dates: the consultation's default deadline
-# (2025-04-14) has passed, and the decision deadline (2025-12-31) has neither passed nor its
-# reminder fallen due (from 2025-12-18, 14 days before it passes). Every other sample is
-# accepted.
-REFUSED_AT_LATER: dict[type[Command], tuple[type[DomainError], str]] = {
-    RespondToConsultation: (InvalidDeadline, "the consultation deadline 2025-04-14 has passed"),
-    IssueDeadlineReminder: (DeadlineNotReached, "is due from 2025-12-18T00:00:00+00:00"),
-    LapseDecisionDeadline: (DeadlineNotReached, "the decision deadline 2025-12-31 has not passed"),
-}
 
 
 @pytest.mark.parametrize(
