@@ -573,17 +573,29 @@ class Draw(Protocol):
 
 def weighted(*parts: tuple[int, Sequence[_T]]) -> st.SearchStrategy[_T]:
     """One of the values of the parts in a single draw: a part with `weight` out of the total
-    weight of the parts, one of its values evenly within it. It shrinks to the first value of
-    the first part (the usual one). Each unit of weight is a row of one table, so a part has
-    no more values than its weight (a part of weight 0 is left out), and the table no more
-    than 256 rows."""
+    weight of the parts, its values in turn within it. It shrinks to the first value of the
+    first part (the usual one).
+
+    Each unit of weight is a row of one table (at most 256; a part of weight 0 is left out).
+    Hypothesis draws low rows more often than high ones, so the parts' rows are interleaved
+    (each part spread evenly over the table, as in a smooth weighted round robin) rather than
+    laid end to end, where the last parts would be drawn far less often than their weight.
+    """
+    kept = [(weight, values) for weight, values in parts if weight]
+    assert all(0 < len(values) <= weight for weight, values in kept), kept
+    total = sum(weight for weight, _ in kept)
+    assert total <= 256, total
+    credit = [0] * len(kept)
+    used = [0] * len(kept)
     rows: list[_T] = []
-    for weight, values in parts:
-        if weight == 0:
-            continue
-        assert 0 < len(values) <= weight, (weight, values)
-        rows.extend(values[i * len(values) // weight] for i in range(weight))
-    assert len(rows) <= 256, len(rows)
+    for row in range(total):
+        credit = [c + weight for c, (weight, _) in zip(credit, kept, strict=True)]
+        # The first row is the first part's; then the part furthest behind its share.
+        part = 0 if row == 0 else max(range(len(kept)), key=lambda i: (credit[i], -i))
+        credit[part] -= total
+        values = kept[part][1]
+        rows.append(values[used[part] % len(values)])
+        used[part] += 1
     return st.sampled_from(rows)
 
 

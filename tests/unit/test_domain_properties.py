@@ -6,8 +6,11 @@ Whatever the walk, the events `decide` accepts replay to the state built step by
 survive JSON, and never take a partnership outside the diagram of DESIGN.md §2; and every step
 it refuses is refused for the reason that fits it, worked out here from the design's tables.
 
-Every step is drawn by hypothesis (tests/unit/strategies.py, `walk_steps`), so a failing walk
-shrinks to the few steps that break it, each printed as a `Step(at=..., command=..., actor=...)`.
+Every step is drawn by hypothesis (tests/unit/strategies.py, `walk_steps`), from nothing or from
+the story at an open stage, so a failing walk shrinks to the few steps that break it, each
+printed as a `Step(at=..., command=..., actor=...)`. Two guards keep the walks strong enough to
+matter: each edge of DESIGN.md §2 is taken by some drawn walk, and walks from nothing leave the
+consultation.
 """
 
 from __future__ import annotations
@@ -576,20 +579,17 @@ def test_some_drawn_step_takes_each_edge_of_the_lifecycle(edge: Edge) -> None:
     assert edge in found.edges
 
 
-def test_some_drawn_walk_from_nothing_goes_all_the_way_to_a_launch() -> None:
-    # Guards the property above against steps too weak to leave the consultation.
+def test_some_drawn_walk_from_nothing_leaves_the_consultation_and_holds_talks() -> None:
+    # Guards the property above against steps too weak to leave the consultation: answers
+    # drawn from nothing make Member States interested, the consultation closes, the talks are
+    # authorised and a round is held with those Member States. (Every later edge is taken from
+    # its story, above.)
     found = find(
-        walks(starts=st.none(), lengths=st.just(60)),
-        lambda w: w.state.stage is Stage.LAUNCHED,
+        walks(starts=st.none(), lengths=st.just(40)),
+        lambda w: (Stage.EXPLORATORY_TALKS, Stage.EXPLORATORY_TALKS) in w.edges,
         settings=FINDING,
     )
 
-    assert {
-        (None, Stage.CONSULTATION),
-        (Stage.CONSULTATION, Stage.AWAITING_TALKS_AUTHORISATION),
-        (Stage.AWAITING_TALKS_AUTHORISATION, Stage.EXPLORATORY_TALKS),
-        (Stage.EXPLORATORY_TALKS, Stage.REPORT_DUE),
-        (Stage.REPORT_DUE, Stage.COUNCIL_DECISION),
-        (Stage.COUNCIL_DECISION, Stage.LAUNCH_PREPARATION),
-        (Stage.LAUNCH_PREPARATION, Stage.LAUNCHED),
-    } <= found.edges
+    interested = set(found.state.interested_member_states)
+    assert found.state.rounds
+    assert all(set(held.member_states) <= interested for held in found.state.rounds)
