@@ -6,13 +6,14 @@ import datetime
 import threading
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from activities.connections import DRIVER_ERRORS
 from activities.eventstore import (
@@ -22,6 +23,7 @@ from activities.eventstore import (
     InvalidAppend,
 )
 from activities.hashing import canonical_header, canonical_json, chain_hash
+from activities.records import StoredEvent
 from activities.upcasting import Upcasters
 from tests.integration.helpers import events, new_event
 from tests.unit.test_golden_hash import GOLDEN_DIGEST, GOLDEN_EVENT, GOLDEN_STREAM
@@ -262,6 +264,34 @@ class StoreContract:
             store.append(STREAM, 1, events(1))
         assert store.append(STREAM, 1, events(1)).version == 2
         assert store.verify().ok
+
+    def test_a_connection_whose_read_models_failed_is_closed_and_the_next_append_gets_another(
+        self, engine: Engine
+    ) -> None:
+        class FailingOnce:
+            def __init__(self) -> None:
+                self.fail = True
+                self.committed_streams: list[str] = []
+
+            def apply(self, conn: Connection, stream_id: str, new: Sequence[StoredEvent]) -> None:
+                if self.fail:
+                    self.fail = False
+                    raise RuntimeError("the read models failed")
+
+            def committed(self, stream_id: str, new: Sequence[StoredEvent]) -> None:
+                self.committed_streams.append(stream_id)
+
+        projections = FailingOnce()
+        store = EventStore(engine, projections=projections)
+        with pytest.raises(RuntimeError, match="read models failed"):
+            store.append(STREAM, 0, events(1))
+        assert store._sqlalchemy_writers.limit >= 1
+        assert store._sqlalchemy_writers._idle == []  # closed, not kept
+        assert store.read_all() == []
+        assert projections.committed_streams == []
+        assert store.append(STREAM, 0, events(1)).version == 1
+        assert projections.committed_streams == [STREAM]
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
     # -- idempotency -----------------------------------------------------------------------
 
