@@ -70,13 +70,11 @@ class UnrecordedEvent(StoreError, LookupError):
         super().__init__(f"{stream_id} has no event at version {version}")
 
 
-def _event_at(event_type: str, where: str | None) -> str:
-    return f"The {event_type} event at {where}" if where else f"A {event_type} event"
+class _UnreadableVersion(StoreError):
+    """A stored event this software cannot read as the newest version of its type.
 
-
-class UnknownSchemaVersion(StoreError):
-    """A stored event is of a schema version newer than this software knows: it was written by
-    a newer release, and reading it as the current version could misread it."""
+    Each subclass says why, and what to do, in `_explain`; the record itself is intact.
+    """
 
     def __init__(
         self, event_type: str, schema_version: int, newest: int, *, where: str | None = None
@@ -85,29 +83,41 @@ class UnknownSchemaVersion(StoreError):
         self.schema_version = schema_version
         self.newest = newest
         self.where = where
-        super().__init__(
-            f"{_event_at(event_type, where)} is recorded at schema version {schema_version}, "
-            f"but this software reads {event_type} only up to version {newest}: a newer "
+        super().__init__(self._explain())
+
+    def _event_at(self) -> str:
+        if self.where:
+            return f"The {self.event_type} event at {self.where}"
+        return f"A {self.event_type} event"
+
+    def _explain(self) -> str:
+        raise NotImplementedError
+
+
+class UnknownSchemaVersion(_UnreadableVersion):
+    """A stored event is of a schema version newer than this software knows: it was written by
+    a newer release, and reading it as the current version could misread it."""
+
+    def _explain(self) -> str:
+        kind, version = self.event_type, self.schema_version
+        return (
+            f"{self._event_at()} is recorded at schema version {version}, "
+            f"but this software reads {kind} only up to version {self.newest}: a newer "
             f"release wrote it. Upgrade the worker and the CLI to a release that knows "
-            f"{event_type} v{schema_version}, then read the log again; the record itself is "
+            f"{kind} v{version}, then read the log again; the record itself is "
             f"intact and was not read."
         )
 
 
-class MissingUpcaster(StoreError):
+class MissingUpcaster(_UnreadableVersion):
     """A stored event is of an older schema version that no registered upcaster brings to the
     newest: a gap in activities/upcasting.py, which is a bug in the engine."""
 
-    def __init__(
-        self, event_type: str, schema_version: int, newest: int, *, where: str | None = None
-    ) -> None:
-        self.event_type = event_type
-        self.schema_version = schema_version
-        self.newest = newest
-        self.where = where
-        super().__init__(
-            f"{_event_at(event_type, where)} is recorded at schema version {schema_version}, "
-            f"and no upcaster brings it to version {newest}, the one this software reads. "
-            f"Register the {event_type} v{schema_version} step in activities/upcasting.py "
+    def _explain(self) -> str:
+        kind, version = self.event_type, self.schema_version
+        return (
+            f"{self._event_at()} is recorded at schema version {version}, "
+            f"and no upcaster brings it to version {self.newest}, the one this software reads. "
+            f"Register the {kind} v{version} step in activities/upcasting.py "
             f"(UPCASTERS) and deploy again; the record itself is intact and was not read."
         )
