@@ -559,10 +559,12 @@ any_event = st.sampled_from(EVENT_TYPES).flatmap(events_of)
 # path, where hypothesis's own preference for simple values would leave them in the
 # consultation.
 #
-# A walk draws thousands of values, so the strategies are built once, here, and each weighted
-# choice is one draw from a table of at most 200 rows (a strategy built afresh for each draw
-# costs more than the step it draws for; hypothesis draws an index below 300 about evenly, a
-# larger one mostly small).
+# A walk draws thousands of values, so the strategies are built once, here (a strategy built
+# afresh for each draw costs more than the step it draws for), and each weighted choice is a
+# single draw from a table (see `weighted`). Hypothesis honours the weights only roughly: it
+# favours the first rows and repeats parts of earlier walks, so a rare step comes up less often
+# than its weight says. The guards in test_domain_properties.py check that every edge of
+# DESIGN.md §2 is still taken.
 
 
 class Draw(Protocol):
@@ -654,8 +656,8 @@ _DEADLINE_STEPS = (ExtendDecisionDeadline, IssueDeadlineReminder, LapseDecisionD
 # Out of 200, at each open stage: the step forward, a step about the decision deadline,
 # withdrawal, the engine's step that is due (as the workflow takes it when a deadline passes),
 # and any step at all. Where one step moves the partnership on, the others get room, so that
-# walks also extend, remind, lapse and withdraw there; where ending is a step forward, they get
-# little, so that walks from nothing still reach a launch.
+# walks also extend, remind, lapse and withdraw there; in the consultation and the talks, which
+# take many steps, they get little, so that walks from nothing still get through them.
 _STEERING: dict[Stage, tuple[int, int, int, int, int]] = {
     Stage.CONSULTATION: (161, 20, 5, 10, 4),
     Stage.AWAITING_TALKS_AUTHORISATION: (80, 50, 12, 40, 18),
