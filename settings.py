@@ -6,6 +6,8 @@ runs the embedded stack: the Temporal dev server on localhost and SQLite in `.da
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,6 +36,23 @@ class Settings(BaseSettings):
     )
     activity_threads: int = Field(
         default=16, ge=1, le=256, description="Threads for the worker's database activities"
+    )
+    partnerships_env: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses the development issuer and requires attested actors",
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="The token issuer (`iss`), e.g. EU Login; unset: the development issuer",
+    )
+    oidc_audience: str = Field(
+        default="pilot-partnerships", description="The audience (`aud`) tokens must name"
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None, description="Where the issuer publishes its keys (JWKS)"
+    )
+    data_dir: str = Field(
+        default=".data", description="Local state: the development issuer's key, SQLite files"
     )
 
 
