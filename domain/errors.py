@@ -69,5 +69,9 @@ class AlreadyStarted(DomainError):
     """A partnership was proposed twice in one stream."""
 
 
+class VersionMismatch(DomainError):
+    """A step sent against a version of the partnership that is no longer the current one."""
+
+
 class LimitReached(DomainError):
     """A step that would exceed one of a partnership's count caps (domain/bounds.py)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from domain.actors import Actor, RequestActor, Role
 from domain.commands import (
@@ -26,6 +26,7 @@ from domain.commands import (
     SubmitReport,
     Withdraw,
 )
+from domain.errors import VersionMismatch
 
 
 class UserRequest(BaseModel):
@@ -41,7 +42,9 @@ class UserRequest(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        cls.command_type = next(base for base in cls.__bases__ if issubclass(base, Command))
+        command = next((base for base in cls.__bases__ if issubclass(base, Command)), None)
+        if command is not None:  # StepRequest, a mixin itself, carries no command
+            cls.command_type = command
 
     @field_validator("actor")
     @classmethod
@@ -59,54 +62,76 @@ class UserRequest(BaseModel):
         return self.command_type.model_validate(fields)
 
 
+class StepRequest(UserRequest):
+    """Mixin of every update's payload: optionally, the version the caller last read.
+
+    Given, the step is refused as `VersionMismatch` when the partnership has moved on since:
+    the check runs in the workflow, under its lock, so two people acting on the same reading
+    cannot both be recorded (an HTTP client sends it as `If-Match`).
+    """
+
+    expected_version: int | None = Field(default=None, ge=0)
+
+    def version_refusal(self, version: int) -> VersionMismatch | None:
+        """The refusal when the partnership is at `version` but the caller read another."""
+        if self.expected_version is None or self.expected_version == version:
+            return None
+        return VersionMismatch(
+            f"the partnership is at version {version}, not at version {self.expected_version} "
+            f"that was read; read it again (version {version}) and decide anew"
+        )
+
+
 class StartPartnership(ProposePartnership, UserRequest):
     """Start input of `PilotPartnershipWorkflow`."""
 
 
-class RespondToConsultationRequest(RespondToConsultation, UserRequest):
+class RespondToConsultationRequest(RespondToConsultation, StepRequest):
     """Payload of the `respond_to_consultation` update."""
 
 
-class CloseConsultationRequest(CloseConsultation, UserRequest):
+class CloseConsultationRequest(CloseConsultation, StepRequest):
     """Payload of the `close_consultation` update."""
 
 
-class AuthoriseTalksRequest(AuthoriseTalks, UserRequest):
+class AuthoriseTalksRequest(AuthoriseTalks, StepRequest):
     """Payload of the `authorise_talks` update."""
 
 
-class RecordTalksRoundRequest(RecordTalksRound, UserRequest):
+class RecordTalksRoundRequest(RecordTalksRound, StepRequest):
     """Payload of the `record_talks_round` update."""
 
 
-class ConcludeTalksRequest(ConcludeTalks, UserRequest):
+class ConcludeTalksRequest(ConcludeTalks, StepRequest):
     """Payload of the `conclude_talks` update."""
 
 
-class SubmitReportRequest(SubmitReport, UserRequest):
+class SubmitReportRequest(SubmitReport, StepRequest):
     """Payload of the `submit_report` update."""
 
 
-class ExtendDecisionDeadlineRequest(ExtendDecisionDeadline, UserRequest):
+class ExtendDecisionDeadlineRequest(ExtendDecisionDeadline, StepRequest):
     """Payload of the `extend_decision_deadline` update."""
 
 
-class RecordCouncilDecisionRequest(RecordCouncilDecision, UserRequest):
+class RecordCouncilDecisionRequest(RecordCouncilDecision, StepRequest):
     """Payload of the `record_council_decision` update."""
 
 
-class LaunchPartnershipRequest(LaunchPartnership, UserRequest):
+class LaunchPartnershipRequest(LaunchPartnership, StepRequest):
     """Payload of the `launch_partnership` update."""
 
 
-class WithdrawRequest(Withdraw, UserRequest):
+class WithdrawRequest(Withdraw, StepRequest):
     """Payload of the `withdraw` update."""
 
 
 # Each command's request is the subclass that extends it, found rather than listed again; a
 # user command without one fails here, at import, instead of at its first update.
 _REQUEST_OF: dict[type[Command], type[UserRequest]] = {
-    request.command_type: request for request in UserRequest.__subclasses__()
+    request.command_type: request
+    for request in (*UserRequest.__subclasses__(), *StepRequest.__subclasses__())
+    if request is not StepRequest
 }
 REQUEST_FOR: dict[str, type[UserRequest]] = {
     command.name: _REQUEST_OF[command] for command in USER_COMMANDS

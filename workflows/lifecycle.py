@@ -45,8 +45,8 @@ with workflow.unsafe.imports_passed_through():
         RecordTalksRoundRequest,
         RespondToConsultationRequest,
         StartPartnership,
+        StepRequest,
         SubmitReportRequest,
-        UserRequest,
         WithdrawRequest,
     )
     from domain.state import MilestoneKind, Partnership
@@ -408,22 +408,26 @@ class PilotPartnershipWorkflow:
                 "ViewUnavailable",
             ) from None
 
-    def _validate(self, request: UserRequest) -> None:
-        basis = self._state if self._state.version else self._provisional
+    def _decide_step(self, request: StepRequest, state: Partnership) -> list[Event]:
+        """The events of a person's step against `state`, or the refusal to raise."""
         try:
-            self._decide(request.command(), request.actor, basis)
+            mismatch = request.version_refusal(state.version)
+            if mismatch is not None:
+                raise mismatch
+            return self._decide(request.command(), request.actor, state)
         except Exception as error:
             raise _rejection(error) from None
 
-    async def _apply(self, request: UserRequest) -> StatusView:
+    def _validate(self, request: StepRequest) -> None:
+        self._decide_step(request, self._state if self._state.version else self._provisional)
+
+    async def _apply(self, request: StepRequest) -> StatusView:
         # The proposal is recorded first, whatever order the activation delivered things in.
         await workflow.wait_condition(lambda: self._state.version > 0)
         async with self._lock:
-            # The state may have moved since validation; decide again under the lock.
-            try:
-                events = self._decide(request.command(), request.actor)
-            except Exception as error:
-                raise _rejection(error) from None
+            # The state may have moved since validation (and since the caller read it): decide
+            # again under the lock.
+            events = self._decide_step(request, self._state)
             try:
                 await self._record(events)
             except ActivityError as error:

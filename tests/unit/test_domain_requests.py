@@ -12,8 +12,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from domain import Actor, ProposePartnership, RespondToConsultation, Role
 from domain.actors import ACTOR_ID_MAX_BYTES, RequestActor
+from domain.errors import VersionMismatch
 from domain.events import PartnershipWithdrawn, event_payload, parse_event
-from domain.requests import REQUEST_FOR, StartPartnership
+from domain.requests import REQUEST_FOR, StartPartnership, StepRequest
 from domain.stages import Stage
 
 
@@ -137,4 +138,28 @@ def test_a_request_whose_actor_id_hides_a_bidirectional_override_is_refused() ->
     with pytest.raises(ValidationError, match="U\\+202E"):
         REQUEST_FOR["withdraw"].model_validate(
             {"actor": {"id": "ali\u202ece", "role": "commission"}, "reason": "x"}
+        )
+
+
+def test_every_update_may_name_the_version_its_sender_read_and_the_start_may_not() -> None:
+    for request in REQUEST_FOR.values():
+        assert request.model_fields["expected_version"].default is None, request.__name__
+    assert "expected_version" not in StartPartnership.model_fields
+
+
+def test_a_step_naming_another_version_is_refused_with_both_versions() -> None:
+    request = REQUEST_FOR["withdraw"].model_validate(
+        {"actor": {"id": "alice", "role": "commission"}, "reason": "x", "expected_version": 3}
+    )
+    assert isinstance(request, StepRequest)
+    assert request.version_refusal(3) is None
+    refusal = request.version_refusal(5)
+    assert isinstance(refusal, VersionMismatch)
+    assert refusal.message == (
+        "the partnership is at version 5, not at version 3 that was read; read it again "
+        "(version 5) and decide anew"
+    )
+    with pytest.raises(ValidationError):
+        REQUEST_FOR["withdraw"].model_validate(
+            {"actor": {"id": "a", "role": "commission"}, "reason": "x", "expected_version": -1}
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpda
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from domain.stages import Stage
+from domain.view import StatusView
 from tests.workflows.harness import (
     COMMISSION,
     OPERATOR,
@@ -215,3 +217,45 @@ async def test_a_start_under_another_id_than_the_countrys_is_refused(
     assert cause.type == "WrongWorkflowId"
     assert "runs as workflow id partnership-CV" in cause.message
     assert harness.store().streams() == []
+
+
+async def test_a_step_sent_against_a_version_no_longer_current_is_refused_under_the_lock(
+    harness: Harness,
+) -> None:
+    handle = await harness.propose("CV")
+    read = (await harness.status(handle)).version
+    assert read == 1
+    # Two representatives act on the same reading; the one recorded first moves the version.
+    first, second = await asyncio.gather(
+        handle.execute_update(
+            "respond_to_consultation",
+            {**_answer("PT"), "expected_version": read},
+            result_type=StatusView,
+        ),
+        handle.execute_update(
+            "respond_to_consultation",
+            {**_answer("ES"), "expected_version": read},
+            result_type=StatusView,
+        ),
+        return_exceptions=True,
+    )
+    outcomes = [first, second]
+    recorded = [o for o in outcomes if isinstance(o, StatusView)]
+    refused = [o for o in outcomes if isinstance(o, WorkflowUpdateFailedError)]
+    assert len(recorded) == 1
+    assert len(refused) == 1
+    cause = refused[0].cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "VersionMismatch"
+    assert cause.message == (
+        "the partnership is at version 2, not at version 1 that was read; read it again "
+        "(version 2) and decide anew"
+    )
+    assert harness.event_types("CV") == ["PartnershipProposed", "ConsultationAnswered"]
+    # Read again, and the step goes through.
+    status = await harness.update(handle, "withdraw", COMMISSION, reason="x", expected_version=2)
+    assert status.version == 3
+
+
+def _answer(ms: str) -> dict[str, Any]:
+    return {"actor": member(ms), "member_state": ms, "position": "interested"}
