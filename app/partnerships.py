@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -38,7 +38,10 @@ from app.exceptions import (
     Unavailable,
 )
 from app.temporal import connect, unreachable
+from domain.decide import decide
+from domain.errors import DomainError
 from domain.requests import StartPartnership, UserRequest
+from domain.state import Partnership
 from domain.view import StatusView
 from settings import Settings
 from workflows.contract import STAGE, WORKFLOW_TYPE, workflow_id_for
@@ -81,12 +84,37 @@ def update_name(request: UserRequest) -> str:
     return type(request).command_type.name
 
 
+def check_proposal(
+    request: StartPartnership, *, consultation_period_days: int, now: datetime
+) -> None:
+    """Raise Rejected (its kind the domain error's type) when the domain refuses the proposal.
+
+    A proposal is the workflow's first step, so a refusal there would fail the new workflow
+    instead of answering the caller: a front door checks it here first. The worker decides
+    again with its own consultation period; this one serves only the check.
+    """
+    try:
+        decide(
+            Partnership(),
+            request.command(),
+            request.actor,
+            now,
+            consultation_period=timedelta(days=consultation_period_days),
+        )
+    except DomainError as error:
+        raise Rejected(error.message, kind=type(error).__name__) from None
+
+
 class Partnerships:
     """A connected client for partnership workflows, speaking the contract's names."""
 
-    def __init__(self, client: Client, settings: Settings) -> None:
+    def __init__(
+        self, client: Client, settings: Settings, *, worker_patience: timedelta = WORKER_PATIENCE
+    ) -> None:
         self._client = client
         self._settings = settings
+        # How long a step or proposal waits for a worker; an HTTP front door waits less.
+        self._patience = worker_patience
 
     @property
     def temporal(self) -> Client:
@@ -122,7 +150,7 @@ class Partnerships:
         # before that, so ask until the status shows it (or the run fails and says why).
         delay = 0.05
         waited = 0.0
-        while waited < WORKER_PATIENCE.total_seconds():
+        while waited < self._patience.total_seconds():
             description = await handle.describe()
             if description.status == WorkflowExecutionStatus.FAILED:
                 try:
@@ -137,12 +165,17 @@ class Partnerships:
             delay = min(delay * 2, 1.0)
         raise self._not_accepted()
 
-    async def step(self, country: str, request: UserRequest) -> StatusView:
+    async def step(
+        self, country: str, request: UserRequest, *, update_id: str | None = None
+    ) -> StatusView:
         """Send `request` to the country's partnership as its update; return the new view.
 
         Two waits, told apart: until a worker accepts the update (its validator passed; none
         in time means no worker answered and nothing was recorded), then until it has been
         recorded (too long means it was accepted and will finish on its own).
+
+        `update_id` names the update: Temporal runs one update per id in a run, so a request
+        retried with the same id records once and answers with the first one's outcome.
         """
         code = country.strip().upper()
         name = update_name(request)
@@ -152,10 +185,13 @@ class Partnerships:
                 handle.start_update(
                     name,
                     request,
+                    id=update_id,
                     wait_for_stage=WorkflowUpdateStage.ACCEPTED,
                     result_type=StatusView,
+                    # The server stops waiting for a worker too, so no call outlives the wait.
+                    rpc_timeout=self._patience,
                 ),
-                timeout=WORKER_PATIENCE.total_seconds(),
+                timeout=self._patience.total_seconds(),
             )
         except WorkflowUpdateFailedError as error:
             raise _refusal(error) from None
@@ -191,7 +227,7 @@ class Partnerships:
         try:
             result = await asyncio.wait_for(
                 handle.query("status", result_type=StatusView, rpc_timeout=QUERY_TIMEOUT),
-                timeout=WORKER_PATIENCE.total_seconds(),
+                timeout=self._patience.total_seconds(),
             )
         except TimeoutError:
             raise self._not_accepted() from None
@@ -216,7 +252,7 @@ class Partnerships:
         return description.typed_search_attributes.get(STAGE)
 
     def _not_accepted(self, update: str | None = None) -> NotAccepted:
-        return NotAccepted(self._settings.task_queue, int(WORKER_PATIENCE.total_seconds()), update)
+        return NotAccepted(self._settings.task_queue, int(self._patience.total_seconds()), update)
 
     async def _explain_rpc(self, country: str, error: RPCError) -> AppError:
         code = country.strip().upper()
