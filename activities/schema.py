@@ -126,6 +126,29 @@ milestones = Table(
     Index(None, "delivery_state", "position"),
 )
 
+# Read model: the directory's role bindings (domain/directory.py), one row per binding, kept
+# by activities/directory_store.py in the transaction of each append to the `directory`
+# stream. Not among READ_MODEL_TABLES: the partnerships' projections neither fold nor empty it.
+role_bindings = Table(
+    "role_bindings",
+    metadata,
+    Column("binding_id", String(64), primary_key=True),
+    Column("issuer", String(300), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("member_state", String(2), nullable=True),
+    Column("valid_from", Date, nullable=False),
+    Column("granted_by", String(200), nullable=False),
+    Column("granted_on", Date, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("revoked_by", String(200), nullable=True),
+    Column("revoked_on", Date, nullable=True),
+    Column("revocation_reason", Text, nullable=True),
+    # The directory stream's version whose event last changed the row.
+    Column("directory_version", Integer, nullable=False),
+    Index(None, "issuer", "subject"),
+)
+
 # How far each catch-up projector has read the log.
 projector_checkpoints = Table(
     "projector_checkpoints",
