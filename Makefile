@@ -47,8 +47,8 @@ unit: $(DEV_STAMP)
 # machine sets PYTHONDONTWRITEBYTECODE) it recompiles their source each time.
 bench: $(DEV_STAMP)
 	$(BIN)/python -m compileall -q domain activities workflows app interfaces tools worker.py settings.py bench
-	$(BIN)/python bench/eventstore.py
-	$(BIN)/python bench/lifecycle.py
+	$(BIN)/python bench/store_appends.py
+	$(BIN)/python bench/lifecycles.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

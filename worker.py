@@ -18,7 +18,7 @@ import pydantic
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.database import create_engine_from_url, redacted
+from activities.database import redacted
 from activities.eventstore import EventStore
 from activities.outbox import Outbox
 from activities.partnership import PartnershipActivities
@@ -26,7 +26,7 @@ from activities.projections import Projections
 from activities.store_errors import StoreError
 from app.exceptions import TemporalUnreachable, Unavailable
 from app.temporal import connect
-from migrations.readiness import check_ready
+from migrations.readiness import open_ready_engine
 from settings import TEMPORAL_HINT, Settings, SettingsError, load_settings
 from workflows.lifecycle import PilotPartnershipWorkflow
 from workflows.registration import ensure_search_attributes
@@ -46,8 +46,7 @@ class Wiring:
 
 def wire(settings: Settings) -> Wiring:
     """Build the store, read models and activities from `settings`; check the schema first."""
-    engine = create_engine_from_url(settings.database_url)
-    check_ready(engine)
+    engine = open_ready_engine(settings.database_url)
     projections = Projections(engine)
     store = EventStore(engine, projections=projections)
     activities = PartnershipActivities(

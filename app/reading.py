@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -9,20 +10,24 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from activities.codec import to_domain_all
-from activities.database import create_engine_from_url
 from activities.eventstore import EventStore
 from activities.records import StoredEvent
+from activities.schema import events as events_table
 from activities.schema import status_board
 from activities.store_errors import StoreError
 from app.exceptions import NotAccepted, NotFound, Unavailable
-from app.partnerships import connected
+from app.partnerships import Partnerships, connected
+from domain.actors import Actor
+from domain.commands import USER_COMMANDS, CloseConsultation, LapseDecisionDeadline
 from domain.events import Event
 from domain.evolve import replay
 from domain.identifiers import incarnation, latest_stream, stream_prefix
+from domain.policy import allowed_at
 from domain.report import render_report
-from domain.state import MilestoneKind
-from domain.view import StatusView, status_view
-from migrations.readiness import check_ready
+from domain.stages import END_STAGES
+from domain.state import MilestoneKind, Partnership
+from domain.view import StatusView, next_actions, status_view
+from migrations.readiness import open_ready_engine
 from settings import Settings
 
 
@@ -55,8 +60,7 @@ class BoardRow:
 def open_engine(settings: Settings) -> Engine:
     """An engine on DATABASE_URL whose schema is at the migrations' head, or Unavailable."""
     try:
-        engine = create_engine_from_url(settings.database_url)
-        check_ready(engine)
+        engine = open_ready_engine(settings.database_url)
     except StoreError as error:
         raise Unavailable(str(error)) from None
     return engine
@@ -125,3 +129,160 @@ def report(settings: Settings, country: str, milestone: MilestoneKind | None) ->
     if record is None:
         raise NotFound(f"no partnership with {country} is on record", country=country)
     return render_report(record.events, milestone)
+
+
+@dataclass(frozen=True)
+class ListedPartnership:
+    """A line of the board as the API lists it: the read model's row and when it was proposed.
+
+    `proposal_position` is the proposal's global position in the log: it orders the board,
+    newest first, and a page continues strictly below the last one it showed.
+    """
+
+    row: BoardRow
+    proposed_on: date
+    proposal_position: int
+
+
+def board_page(
+    engine: Engine,
+    *,
+    stage: str | None = None,
+    region: str | None = None,
+    country: str | None = None,
+    year: int | None = None,
+    limit: int = 50,
+    before: int | None = None,
+) -> tuple[list[ListedPartnership], int | None]:
+    """One page of the board, the newest proposals first, and where the next page starts.
+
+    `year` is the year of the proposal's business date. The proposal is the first event of
+    its stream, so its position is fixed once recorded: paging by it never skips or repeats a
+    partnership whose stage changes meanwhile. The second value is the position to pass as
+    `before` for the next page, None after the last.
+    """
+    proposal = events_table.alias("proposal")
+    query = sa.select(status_board, proposal.c.occurred_on, proposal.c.position).join(
+        proposal,
+        sa.and_(proposal.c.stream_id == status_board.c.stream_id, proposal.c.stream_version == 1),
+    )
+    if stage is not None:
+        query = query.where(status_board.c.stage == stage)
+    if region is not None:
+        query = query.where(status_board.c.region == region)
+    if country is not None:
+        query = query.where(status_board.c.country == country)
+    if year is not None:
+        query = query.where(proposal.c.occurred_on.between(date(year, 1, 1), date(year, 12, 31)))
+    if before is not None:
+        query = query.where(proposal.c.position < before)
+    # One more than asked tells whether another page follows, without counting them all.
+    query = query.order_by(proposal.c.position.desc()).limit(limit + 1)
+    with engine.connect() as conn:
+        found = [
+            ListedPartnership(
+                row=BoardRow(
+                    **{name: row._mapping[name] for name in BoardRow.__dataclass_fields__}
+                ),
+                proposed_on=row._mapping["occurred_on"],
+                proposal_position=row._mapping["position"],
+            )
+            for row in conn.execute(query)
+        ]
+    page = found[:limit]
+    more = len(found) > limit
+    return page, (page[-1].proposal_position if more and page else None)
+
+
+async def current_view(partnerships: Partnerships, engine: Engine | None, country: str) -> Shown:
+    """The partnership's live status from Temporal, or folded from its record when it cannot.
+
+    Like `show`, with a client and an engine the caller keeps (a server holds them for its
+    lifetime), and the record read only when Temporal does not answer. The record is the
+    permanent one: a workflow Temporal no longer keeps still has its view.
+    """
+    try:
+        return Shown(view=await partnerships.status(country), record=None, notes=[])
+    except (Unavailable, NotAccepted, NotFound) as error:
+        record = latest_record(engine, country) if engine is not None else None
+        if record is None:
+            raise
+        view = status_view(replay(record.events), datetime.now(UTC))
+        return Shown(view=view, record=record, notes=[f"shown from the event store; {error}"])
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One step an actor may take now, on one open partnership, and the deadline it races."""
+
+    country: str
+    stream_id: str
+    stage: str
+    update: str
+    actor: Actor
+    deadline: date | None
+
+
+def stage_deadline(state: Partnership) -> date | None:
+    """The earliest deadline that ends the partnership's stage unless someone acts first.
+
+    The consultation's deadline closes it, and the decision deadline lapses a partnership
+    still awaiting the Council: the policy's tables say at which stages each of these
+    deadline-driven commands is armed, as they do for the workflow's timers.
+    """
+    stage = state.stage
+    if stage is None or stage.is_end:
+        return None
+    live: list[date | None] = []
+    if allowed_at(stage, CloseConsultation):
+        live.append(state.consultation_deadline)
+    if allowed_at(stage, LapseDecisionDeadline):
+        live.append(state.decision_deadline)
+    return min((deadline for deadline in live if deadline is not None), default=None)
+
+
+def inbox(engine: Engine, actors: Sequence[Actor], now: datetime) -> list[InboxItem]:
+    """Every step one of `actors` may take now across open partnerships, most urgent first.
+
+    How it is worked out, with the domain's own functions only:
+    1. the status board (read model) names the open partnerships: those not at an end stage;
+    2. each one's latest stream is read from the store and folded with `replay`, so the state
+       is the record's, even when Temporal is not reachable;
+    3. the domain's `next_actions(state, now)` lists the updates each role may send now: the
+       policy's roles and stages, without the steps a passed deadline or a count cap rules out;
+    4. each actor takes the updates listed for its role; an item names the actor it is for,
+       so a representative bound to PT is offered the consultation's answer for PT;
+    5. each step carries its stage's deadline (`stage_deadline`); the earliest comes first, steps
+       that race no deadline last, then by country and update in the lifecycle's order.
+    """
+    ended = {stage.value for stage in END_STAGES}
+    open_rows = [row for row in board(engine) if row.stage not in ended]
+    order = {command.name: number for number, command in enumerate(USER_COMMANDS)}
+    items: list[InboxItem] = []
+    for row in open_rows:
+        record = latest_record(engine, row.country)
+        if record is None or record.stream_id != row.stream_id:
+            continue  # a later incarnation superseded this row; its own row lists it
+        state = replay(record.events)
+        offered = next_actions(state, now)
+        for actor in dict.fromkeys(actors):  # the same actor twice is offered each step once
+            for update in offered.get(actor.role.value, []):
+                items.append(
+                    InboxItem(
+                        country=row.country,
+                        stream_id=row.stream_id,
+                        stage=row.stage,
+                        update=update,
+                        actor=actor,
+                        deadline=stage_deadline(state),
+                    )
+                )
+    return sorted(
+        items,
+        key=lambda item: (
+            item.deadline is None,
+            item.deadline or date.max,
+            item.country,
+            order.get(item.update, len(order)),
+        ),
+    )

@@ -23,7 +23,7 @@ from activities.store_errors import DatabaseUnreachable
 from domain.errors import DomainError
 from domain.identifiers import resolve_stream
 from interfaces.terminal import CliError, ExitCode, out, reported
-from migrations.readiness import check_ready
+from migrations.readiness import open_ready_engine
 from settings import load_settings
 
 PANEL = "The permanent record"
@@ -33,10 +33,8 @@ projections_app = typer.Typer(no_args_is_help=True, help="Look after the read mo
 
 
 def _store(*, ready: bool = True) -> EventStore:
-    engine = create_engine_from_url(load_settings().database_url)
-    if ready:
-        check_ready(engine)
-    return EventStore(engine)
+    url = load_settings().database_url
+    return EventStore(open_ready_engine(url) if ready else create_engine_from_url(url))
 
 
 @db_app.command("upgrade")

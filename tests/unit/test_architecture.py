@@ -158,7 +158,7 @@ def test_an_import_that_runs_back_up_is_caught(
 
 def test_no_two_modules_in_the_project_share_a_name() -> None:
     names: dict[str, list[str]] = {}
-    for path in project_sources():
+    for path in [*project_sources(), *sorted((ROOT / "bench").glob("*.py"))]:
         if path.name != "__init__.py" and "versions" not in path.parts:
             names.setdefault(path.stem, []).append(str(path.relative_to(ROOT)))
     shared = {name: paths for name, paths in names.items() if len(paths) > 1}

@@ -5,7 +5,7 @@ process, it drives N full lifecycles concurrently through the real worker (SQLit
 by default), and in the same run N baseline workflows with the same number of updates and
 activities that do nothing. Rounds alternate so drift in the machine's load hits both alike.
 
-    .venv/bin/python bench/lifecycle.py [--n 40] [--rounds 5] [--database-url URL]
+    .venv/bin/python bench/lifecycles.py [--n 40] [--rounds 5] [--database-url URL]
 """
 
 from __future__ import annotations
