@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     data_dir: str = Field(
         default=".data", description="Local state: the development issuer's key, SQLite files"
     )
+    dev_issuer_url: str = Field(
+        default="http://127.0.0.1:8000/dev/", description="`iss` of the development issuer"
+    )
 
 
 TEMPORAL_HINT = (

@@ -43,6 +43,7 @@ from activities.schema import (
     status_board,
 )
 from activities.upcasting import UPCASTERS, Upcasters
+from domain.identifiers import WORKFLOW_ID_PREFIX
 
 READ_MODELS = "read_models"
 """The checkpoint name of the read models' catch-up projector."""
@@ -316,6 +317,8 @@ class Projections:
         rendered again; without (catch-up), every milestone is offered to the outbox.
         """
         self._pending.folded = None
+        if not stream_id.startswith(WORKFLOW_ID_PREFIX):
+            return  # not a partnership: the directory's stream keeps its own read model
         if not new_events:
             write_stream_rows(
                 conn, fold_stream(stream_id, self._store.read_stream(stream_id, conn=conn))
@@ -414,7 +417,8 @@ class Projections:
         return RebuildReport(streams=streams, events=total, checkpoint=last_position)
 
     def _streams_in_order(self, conn: Connection) -> Iterator[tuple[str, list[StoredEvent]]]:
-        query = sa.select(events).order_by(events.c.stream_id, events.c.stream_version)
+        query = sa.select(events).where(events.c.stream_id.startswith(WORKFLOW_ID_PREFIX))
+        query = query.order_by(events.c.stream_id, events.c.stream_version)
         rows = conn.execute(query, execution_options={"yield_per": 2000})
         for stream_id, group in groupby(rows, key=lambda r: r.stream_id):
             yield stream_id, [self._store.event_from_row(r) for r in group]

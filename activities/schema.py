@@ -144,8 +144,10 @@ role_bindings = Table(
     Column("revoked_by", String(200), nullable=True),
     Column("revoked_on", Date, nullable=True),
     Column("revocation_reason", Text, nullable=True),
-    # The directory stream's version whose event last changed the row.
-    Column("directory_version", Integer, nullable=False),
+    # The directory stream's versions of the binding's grant and revocation: the grant's
+    # orders the listing, and the highest of all is how far the table has folded the stream.
+    Column("granted_version", Integer, nullable=False),
+    Column("revoked_version", Integer, nullable=True),
     Index(None, "issuer", "subject"),
 )
 

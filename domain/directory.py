@@ -86,12 +86,14 @@ class AlreadyRevoked(DirectoryError):
 # --- Inputs ----------------------------------------------------------------------------------
 
 
-def _at_most_actor_id_bytes(value: str) -> str:
+def _a_name(value: str) -> str:
     size = utf8_size(value)
     if size > ACTOR_ID_MAX_BYTES:
         raise ValueError(
             f"is {size:,} bytes in UTF-8; at most {ACTOR_ID_MAX_BYTES:,} bytes are allowed"
         )
+    if value != value.strip() or any(c in value for c in "\n\r"):
+        raise ValueError("must be one line without spaces at either end, e.g. maria.silva")
     return value
 
 
@@ -99,8 +101,8 @@ def _at_most_actor_id_bytes(value: str) -> str:
 # follows the id's rules. Never stripped: a token's `sub` is compared exactly.
 Name = Annotated[
     str,
-    StringConstraints(min_length=1, pattern=r"^\S(.*\S)?$"),
-    AfterValidator(_at_most_actor_id_bytes),
+    StringConstraints(min_length=1),
+    AfterValidator(_a_name),
     AfterValidator(printable),
     AfterValidator(no_format_characters),
 ]

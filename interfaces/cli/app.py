@@ -13,7 +13,7 @@ import sys
 import typer
 
 from app.process import exit_without_teardown
-from interfaces.cli import read_commands, step_commands, store_commands
+from interfaces.cli import access_commands, read_commands, step_commands, store_commands
 from interfaces.terminal import reported
 from settings import load_settings
 from tools import demo, dev
@@ -28,6 +28,7 @@ app = typer.Typer(
 step_commands.register(app)
 read_commands.register(app)
 store_commands.register(app)
+access_commands.register(app)
 # The tooling for developers and demos sits apart, in tools/; the CLI only offers it.
 app.command(name="dev", rich_help_panel="Running the system")(reported(dev.dev))
 app.command(name="demo", rich_help_panel="Running the system")(reported(demo.demo))

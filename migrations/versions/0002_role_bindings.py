@@ -37,7 +37,8 @@ def upgrade() -> None:
         sa.Column("revoked_by", sa.String(length=200), nullable=True),
         sa.Column("revoked_on", sa.Date(), nullable=True),
         sa.Column("revocation_reason", sa.Text(), nullable=True),
-        sa.Column("directory_version", sa.Integer(), nullable=False),
+        sa.Column("granted_version", sa.Integer(), nullable=False),
+        sa.Column("revoked_version", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("binding_id", name=op.f("pk_role_bindings")),
     )
     op.create_index(op.f("ix_role_bindings_issuer_subject"), "role_bindings", ["issuer", "subject"])
