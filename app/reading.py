@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -16,7 +17,7 @@ from activities.schema import events as events_table
 from activities.schema import status_board
 from activities.store_errors import StoreError
 from app.exceptions import NotAccepted, NotFound, Unavailable
-from app.partnerships import Partnerships, connected
+from app.partnerships import connected
 from domain.actors import Actor
 from domain.commands import USER_COMMANDS, CloseConsultation, LapseDecisionDeadline
 from domain.events import Event
@@ -125,7 +126,12 @@ async def show(settings: Settings, country: str) -> Shown:
 
 def report(settings: Settings, country: str, milestone: MilestoneKind | None) -> str:
     """The report-back document (Markdown) of the country's latest partnership, from its events."""
-    record = latest_record(open_engine(settings), country)
+    return report_from(open_engine(settings), country, milestone)
+
+
+def report_from(engine: Engine, country: str, milestone: MilestoneKind | None) -> str:
+    """`report`, from the store behind an engine the caller keeps (a server, for its lifetime)."""
+    record = latest_record(engine, country)
     if record is None:
         raise NotFound(f"no partnership with {country} is on record", country=country)
     return render_report(record.events, milestone)
@@ -194,17 +200,22 @@ def board_page(
     return page, (page[-1].proposal_position if more and page else None)
 
 
-async def current_view(partnerships: Partnerships, engine: Engine | None, country: str) -> Shown:
+async def current_view(
+    status: Callable[[], Awaitable[StatusView]], engine: Engine | None, country: str
+) -> Shown:
     """The partnership's live status from Temporal, or folded from its record when it cannot.
 
-    Like `show`, with a client and an engine the caller keeps (a server holds them for its
-    lifetime), and the record read only when Temporal does not answer. The record is the
-    permanent one: a workflow Temporal no longer keeps still has its view.
+    `status` asks Temporal (connecting first if need be). Like `show`, but with an engine the
+    caller keeps (a server holds it for its lifetime), and the record read only when Temporal
+    does not answer. The record is the permanent one: a workflow Temporal no longer keeps
+    still has its view.
     """
     try:
-        return Shown(view=await partnerships.status(country), record=None, notes=[])
+        return Shown(view=await status(), record=None, notes=[])
     except (Unavailable, NotAccepted, NotFound) as error:
-        record = latest_record(engine, country) if engine is not None else None
+        record = (
+            await asyncio.to_thread(latest_record, engine, country) if engine is not None else None
+        )
         if record is None:
             raise
         view = status_view(replay(record.events), datetime.now(UTC))

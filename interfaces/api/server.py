@@ -1,0 +1,103 @@
+"""The API's app factory: `create_app(settings)` wires the routes, the problem mapping, the size
+limit and what the app holds for its lifetime (DESIGN.md §3b).
+
+The Temporal client is connected in the app's lifespan; if Temporal is down then, the app
+starts anyway, `/readyz` says so, and the first request that needs Temporal connects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.exceptions import Unavailable
+from app.identity import Authenticator
+from interfaces.api import caller_routes, health_routes, partnership_routes, record_routes
+from interfaces.api.dev_routes import install_dev_issuer
+from interfaces.api.models import PROPOSAL_BODY, STEP_BODIES
+from interfaces.api.problems import PROBLEM_JSON_SCHEMA, PROBLEM_SCHEMA, install
+from interfaces.api.resources import API_WORKER_PATIENCE, Authenticates, Resources, Store
+from interfaces.api.size_limit import MAX_BODY_BYTES, BodySizeLimit
+from settings import Settings
+
+log = logging.getLogger("pilot-partnerships.api")
+
+TITLE = "Pilot Partnerships API"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    authenticator: Authenticates | None = None,
+    worker_patience: timedelta = API_WORKER_PATIENCE,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
+    """The API for `settings`.
+
+    Tokens are verified by `app.identity.Authenticator` against the trusted issuer, and
+    bindings read from the event store, unless another `authenticator` is given. Raises
+    DevIssuerRefused (production without OIDC_ISSUER) or SettingsError at once, so a server
+    that cannot verify tokens never starts.
+    """
+    store = Store(settings)
+    held = Resources(
+        settings=settings,
+        store=store,
+        authenticator=authenticator or Authenticator(settings, store),
+        worker_patience=worker_patience,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            await held.partnerships()
+        except Unavailable as error:
+            log.warning("Temporal is not reachable yet (%s); connecting on first use", error)
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title=TITLE,
+        version="1",
+        description=(
+            "Pilot mobility partnerships of the EU with third countries (DESIGN.md §3b). "
+            "Every route but health, readiness and the development issuer's keys needs "
+            "`Authorization: Bearer <JWT>`; errors are `application/problem+json`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.resources = held
+    install(app)
+    app.add_middleware(BodySizeLimit, limit=max_body_bytes)
+    for module in (health_routes, caller_routes, partnership_routes, record_routes):
+        app.include_router(module.router)
+    install_dev_issuer(app, settings)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with the bodies each step reads (parsed strictly by the routes)."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas[PROBLEM_SCHEMA] = PROBLEM_JSON_SCHEMA
+        for model in (PROPOSAL_BODY, *STEP_BODIES.values()):
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(schema.pop("$defs", {}))
+            schemas[model.__name__] = schema
+        app.openapi_schema = document
+    return app.openapi_schema
