@@ -47,7 +47,12 @@ from domain.directory import (
     revoked_binding,
 )
 
-__all__ = ["DirectoryStore", "RoleBindingsProjection", "to_directory_event"]
+__all__ = [
+    "DirectoryStore",
+    "RoleBindingsProjection",
+    "to_directory_event",
+    "to_new_directory_event",
+]
 
 _MAX_ATTEMPTS: Final = 5
 """How often a grant or revocation folds and decides again after another writer's append."""
@@ -82,7 +87,9 @@ def to_directory_event(stored: StoredEvent) -> DirectoryEvent:
     )
 
 
-def _new_event(event: DirectoryEvent, by: str, provenance: Mapping[str, Any]) -> NewEvent:
+def to_new_directory_event(
+    event: DirectoryEvent, by: str, provenance: Mapping[str, Any]
+) -> NewEvent:
     """The row to append for a directory event; its metadata names who made the change."""
     return NewEvent(
         event_id=uuid.uuid4(),
@@ -243,7 +250,7 @@ class DirectoryStore:
             event = decide(directory)
             try:
                 self._log.append(
-                    DIRECTORY_STREAM, version, [_new_event(event, by, provenance or {})]
+                    DIRECTORY_STREAM, version, [to_new_directory_event(event, by, provenance or {})]
                 )
             except ConcurrencyError:
                 if attempt == _MAX_ATTEMPTS - 1:
