@@ -51,12 +51,30 @@ class Settings(BaseSettings):
     oidc_jwks_url: str | None = Field(
         default=None, description="Where the issuer publishes its keys (JWKS)"
     )
+    attestation_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Keys the API and the workers share to attest actors: JSON, key id → secret",
+    )
+    attestation_key_id: str | None = Field(
+        default=None, description="The key the API signs with (one of ATTESTATION_KEYS)"
+    )
+    require_attested_actors: bool | None = Field(
+        default=None,
+        description="Refuse unattested starts and steps; default: true in production only",
+    )
     data_dir: str = Field(
         default=".data", description="Local state: the development issuer's key, SQLite files"
     )
     dev_issuer_url: str = Field(
         default="http://127.0.0.1:8000/dev/", description="`iss` of the development issuer"
     )
+
+    @property
+    def attestation_required(self) -> bool:
+        """Whether workers refuse starts and steps the API has not attested."""
+        if self.require_attested_actors is not None:
+            return self.require_attested_actors
+        return self.partnerships_env == "production"
 
 
 TEMPORAL_HINT = (

@@ -28,6 +28,7 @@ from app.exceptions import TemporalUnreachable, Unavailable
 from app.temporal import connect
 from migrations.readiness import open_ready_engine
 from settings import TEMPORAL_HINT, Settings, SettingsError, load_settings
+from workflows.attestation import AttestationChecks, worker_keys
 from workflows.lifecycle import PilotPartnershipWorkflow
 from workflows.registration import ensure_search_attributes
 
@@ -42,6 +43,7 @@ class Wiring:
 
     activities: PartnershipActivities
     executor: ThreadPoolExecutor
+    attestation: AttestationChecks
 
 
 def wire(settings: Settings) -> Wiring:
@@ -49,10 +51,20 @@ def wire(settings: Settings) -> Wiring:
     engine = open_ready_engine(settings.database_url)
     projections = Projections(engine)
     store = EventStore(engine, projections=projections)
+    keys = worker_keys(settings.attestation_keys)
+    required = settings.attestation_required
     activities = PartnershipActivities(
-        store, Outbox(engine), consultation_period_days=settings.consultation_period_days
+        store,
+        Outbox(engine),
+        consultation_period_days=settings.consultation_period_days,
+        attestation_keys=keys,
+        require_attestation=required,
     )
-    return Wiring(activities, ThreadPoolExecutor(max_workers=settings.activity_threads))
+    return Wiring(
+        activities,
+        ThreadPoolExecutor(max_workers=settings.activity_threads),
+        AttestationChecks(keys, required=required),
+    )
 
 
 def build_worker(client: Client, wiring: Wiring, task_queue: str) -> Worker:
@@ -70,6 +82,8 @@ def build_worker(client: Client, wiring: Wiring, task_queue: str) -> Worker:
             acts.deliver_milestone,
         ],
         activity_executor=wiring.executor,
+        # Steps are checked for the API's attestation before their validators run.
+        interceptors=[wiring.attestation],
         # On SIGTERM, in-flight activities get this long to finish before they are cancelled:
         # an append waits at most 10 s for the database, and compose allows 30 s to stop.
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

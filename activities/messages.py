@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from domain.events import Event
+from domain.provenance import Attestation, Provenance
 from domain.state import MilestoneKind
 
 
@@ -15,9 +17,17 @@ class _Message(BaseModel):
 
 
 class OpenStreamInput(_Message):
-    """Open the event stream of a new incarnation of a country's partnership."""
+    """Open the event stream of a new incarnation of a country's partnership.
+
+    With the start's attestation (and what it attests: the workflow id and the start input),
+    the activity checks it: its outcome, recorded in the history, never depends on the keys a
+    later replay would have.
+    """
 
     country: str
+    workflow_id: str | None = None
+    start: dict[str, Any] | None = None
+    attestation: Attestation | None = None
 
 
 class OpenStreamResult(_Message):
@@ -25,6 +35,8 @@ class OpenStreamResult(_Message):
 
     stream_id: str
     consultation_period_days: int
+    provenance: Provenance | None = None
+    unattested: str | None = None  # why the start is refused, when attestation is required
 
 
 class RecordedEvent(_Message):
@@ -42,6 +54,7 @@ class AppendInput(_Message):
     events: list[RecordedEvent]
     workflow_id: str
     run_id: str
+    provenance: Provenance | None = None
 
 
 class AppendOutput(_Message):

@@ -8,7 +8,7 @@ attempts, so no step retries for ever in silence while the workflow holds its lo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from temporalio import activity
@@ -27,6 +27,7 @@ from activities.outbox import OutboxMilestone
 from activities.records import AppendResult, NewEvent, StoredEvent
 from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
 from domain.identifiers import next_stream, stream_prefix
+from domain.provenance import START, UNATTESTED, Provenance, Unattested, verified
 from domain.report import render_report
 from domain.state import MilestoneKind
 
@@ -60,10 +61,14 @@ class PartnershipActivities:
         outbox: MilestoneOutbox,
         *,
         consultation_period_days: int = DEFAULT_CONSULTATION_PERIOD.days,
+        attestation_keys: Mapping[str, bytes] | None = None,
+        require_attestation: bool = False,
     ) -> None:
         self._log = log
         self._outbox = outbox
         self._consultation_period_days = consultation_period_days
+        self._attestation_keys = dict(attestation_keys or {})
+        self._require_attestation = require_attestation
 
     @activity.defn(name="open_stream")
     def open_stream(self, request: OpenStreamInput) -> OpenStreamResult:
@@ -74,10 +79,33 @@ class PartnershipActivities:
         with classified_failures(f"opening the record of {request.country!r}"):
             prefix = stream_prefix(request.country)
             stream = next_stream(request.country, self._log.streams(prefix))
+        provenance, unattested = self._start_provenance(request)
         return OpenStreamResult(
             stream_id=stream,
             consultation_period_days=self._consultation_period_days,
+            provenance=provenance,
+            unattested=unattested,
         )
+
+    def _start_provenance(self, request: OpenStreamInput) -> tuple[Provenance, str | None]:
+        """Who the start's attestation vouches for, and why it is refused when it must hold."""
+        if request.attestation is None:
+            why = "the start carries no attestation"
+        else:
+            try:
+                provenance = verified(
+                    self._attestation_keys,
+                    request.attestation,
+                    workflow_id=request.workflow_id or "",
+                    name=START,
+                    update_id=None,
+                    request=request.start,
+                )
+            except Unattested as error:
+                why = str(error)
+            else:
+                return provenance, None
+        return UNATTESTED, (why if self._require_attestation else None)
 
     @activity.defn(name="append_events")
     def append_events(self, request: AppendInput) -> AppendOutput:
@@ -86,6 +114,8 @@ class PartnershipActivities:
             "workflow_id": request.workflow_id,
             "run_id": request.run_id,
             "correlation_id": f"{request.workflow_id}/{request.run_id}",
+            # How the actor was established; hash-chained with the event like all metadata.
+            **(request.provenance or UNATTESTED).metadata(),
         }
         what = f"the append to {request.stream_id} after version {request.expected_version}"
         with classified_failures(what):

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.evolve import evolve, replay
     from domain.milestones import milestone_kind
     from domain.narration import LATEST_SHOWN, current_details, describe
+    from domain.provenance import START, SYSTEM, UNATTESTED, Attestation, Provenance
     from domain.requests import (
         AuthoriseTalksRequest,
         CloseConsultationRequest,
@@ -52,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.state import MilestoneKind, Partnership
     from domain.timers import due_command, next_wakeup
     from domain.view import StatusView, status_view
+    from workflows.attestation import provenance_of_update, unattested_refusal
     from workflows.continuation import Continuation
     from workflows.contract import WORKFLOW_TYPE, workflow_id_for
     from workflows.search import search_attribute_updates
@@ -140,6 +142,8 @@ class PilotPartnershipWorkflow:
             except Exception:  # the run refuses the start itself, with the reason
                 self._provisional = Partnership()
         self._lock = asyncio.Lock()
+        # What the attestation interceptor found: the start's header, each step's provenance.
+        self.attested: dict[str, Any] = {}
         self._stream_id = carried.stream_id if carried is not None else ""
         self._consultation_period = (
             timedelta(days=carried.consultation_period_days)
@@ -182,13 +186,20 @@ class PilotPartnershipWorkflow:
             try:
                 opened = await workflow.execute_activity_method(
                     PartnershipActivities.open_stream,
-                    OpenStreamInput(country=start.country),
+                    OpenStreamInput(
+                        country=start.country,
+                        workflow_id=workflow.info().workflow_id,
+                        start=start.model_dump(mode="json"),
+                        attestation=self._start_attestation(),
+                    ),
                     start_to_close_timeout=_ACTIVITY_TIMEOUT,
                     retry_policy=_STORE_RETRY,
                     summary=f"open the record of {start.country.upper()}",
                 )
             except ActivityError as error:
                 raise _not_recorded(error, "the proposal") from None
+            if opened.unattested is not None:
+                raise unattested_refusal(opened.unattested)
             self._stream_id = opened.stream_id
             self._consultation_period = timedelta(days=opened.consultation_period_days)
             try:
@@ -196,13 +207,17 @@ class PilotPartnershipWorkflow:
             except Exception as error:
                 raise _rejection(error) from None
             try:
-                await self._record(events)
+                await self._record(events, opened.provenance or UNATTESTED)
             except ActivityError as error:
                 # Operators see this as the workflow's failure: what failed, and that the
                 # country's id is free again once this run has closed.
                 raise _not_recorded(
                     error, f"the proposal of {start.country.upper()} ({self._stream_id})"
                 ) from None
+
+    def _start_attestation(self) -> Attestation | None:
+        found = self.attested.get(START)
+        return found if isinstance(found, Attestation) else None
 
     async def _continue_as_new(self, start: StartPartnership) -> None:
         # Running steps finish first; no await follows the wait, so no step starts between
@@ -288,7 +303,7 @@ class PilotPartnershipWorkflow:
                     self._stalled(f"{command.name} was refused: {error}")
                     return False
                 try:
-                    await self._record(events)
+                    await self._record(events, SYSTEM)
                 except ActivityError as error:
                     self._stalled(_not_recorded(error, command.name).message)
                     return False
@@ -311,7 +326,7 @@ class PilotPartnershipWorkflow:
             consultation_period=self._consultation_period,
         )
 
-    async def _record(self, events: list[Event]) -> None:
+    async def _record(self, events: list[Event], provenance: Provenance) -> None:
         """Append `events`, then bring the workflow up to what was recorded.
 
         Raises ActivityError only when the store recorded nothing. Once the append returns,
@@ -329,6 +344,7 @@ class PilotPartnershipWorkflow:
                 events=recorded,
                 workflow_id=info.workflow_id,
                 run_id=info.run_id,
+                provenance=provenance,
             ),
             start_to_close_timeout=_ACTIVITY_TIMEOUT,
             retry_policy=_STORE_RETRY,
@@ -428,8 +444,10 @@ class PilotPartnershipWorkflow:
             # The state may have moved since validation (and since the caller read it): decide
             # again under the lock.
             events = self._decide_step(request, self._state)
+            update = workflow.current_update_info()
+            provenance = provenance_of_update(self.attested, update.id if update else "")
             try:
-                await self._record(events)
+                await self._record(events, provenance)
             except ActivityError as error:
                 raise _not_recorded(error, f"{request.command_type.name}") from None
             return self._view()

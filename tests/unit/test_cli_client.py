@@ -67,7 +67,9 @@ def _short_patience(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _send(handle: _Handle) -> Any:
     fake = _Client(handle)
-    partnerships = Partnerships(cast(Client, fake), Settings(task_queue=TASK_QUEUE))
+    partnerships = Partnerships(
+        cast(Client, fake), Settings(task_queue=TASK_QUEUE), worker_patience=timedelta(seconds=0.05)
+    )
     request = update_request(WithdrawRequest, COMMISSION, {"reason": "talks stalled"})
     try:
         view = asyncio.run(partnerships.step("cv", request))
