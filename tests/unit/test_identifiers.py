@@ -63,3 +63,7 @@ def test_a_name_that_is_no_country_is_refused(name: str) -> None:
 def test_a_stream_id_reads_back_its_incarnation(country: str, number: int) -> None:
     assert incarnation(stream_id(country, number)) == number
     assert resolve_stream(stream_id(country, number), streams_of) == stream_id(country, number)
+
+
+def test_the_directory_of_role_bindings_is_named_as_its_stream() -> None:
+    assert resolve_stream("directory", streams_of) == "directory"
