@@ -3,7 +3,9 @@
     domain ← activities ← workflows ← settings ← migrations ← app ← worker, the front doors
 
 `interfaces/terminal.py` (the exit codes and the one error mapping) serves both the CLI and the
-developers' tools; the CLI offers the tools (`partnerships dev`, `demo`) and wraps the worker.
+developers' tools; the HTTP API (`interfaces/api/`) stands on the core alone; the local stack in
+`tools/` serves it; the CLI offers the tools (`partnerships dev`, `demo`), the API
+(`partnerships api`) and wraps the worker.
 Every import counts, at module level or inside a function, and so does `import x.y`.
 """
 
@@ -27,6 +29,7 @@ BELOW: dict[str, set[str]] = {
     "app": {"domain", "activities", "workflows", "settings", "migrations"},
     "worker": {"domain", "activities", "workflows", "settings", "migrations", "app"},
     "terminal": {"domain", "activities", "workflows", "settings", "migrations", "app"},
+    "api": {"domain", "activities", "workflows", "settings", "migrations", "app"},
     "tools": {
         "domain",
         "activities",
@@ -36,6 +39,7 @@ BELOW: dict[str, set[str]] = {
         "app",
         "worker",
         "terminal",
+        "api",
     },
     "cli": {
         "domain",
@@ -46,6 +50,7 @@ BELOW: dict[str, set[str]] = {
         "app",
         "worker",
         "terminal",
+        "api",
         "tools",
     },
 }
@@ -55,8 +60,8 @@ def layer_of(module: str) -> str | None:
     """The layer a dotted module name belongs to, or None outside the project."""
     parts = module.split(".")
     if parts[0] == "interfaces":
-        if parts[1:2] == ["terminal"]:
-            return "terminal"
+        if parts[1:2] in (["terminal"], ["api"]):
+            return parts[1]
         return "cli"
     return parts[0] if parts[0] in BELOW else None
 
