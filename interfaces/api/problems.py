@@ -53,8 +53,9 @@ STATUS_OF_KIND: Final[Mapping[str, int]] = {
 }
 """The status of a refusal by its type, where it is not 409 (DESIGN.md §3b).
 
-A caller's binding that does not allow the step is 403; a step sent against a version that
-is no longer current is 412; a field that fails validation is 422. Every other refusal by the
+A caller's binding that does not allow the step is 403 (and so is a start or step the workers
+refuse as unattested); a step sent against a version that is no longer current is 412; a
+field that fails validation is 422. Every other refusal by the
 domain's rules (a wrong stage, an unknown Member State, a past deadline…) is a conflict with
 the partnership's state: 409.
 """
@@ -123,19 +124,6 @@ class ProblemError(Exception):
         self.problem = Problem(status, type, detail, dict(extra or {}), dict(headers or {}))
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problems a route may answer with."""
-    return {
-        status: {
-            "description": "A problem (RFC 9457)",
-            "content": {
-                PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA}"}}
-            },
-        }
-        for status in statuses
-    }
-
-
 PROBLEM_SCHEMA: Final = "Problem"
 """The name of the problem document's schema among the OpenAPI components."""
 
@@ -159,6 +147,19 @@ PROBLEM_JSON_SCHEMA: Final[dict[str, Any]] = {
     },
     "required": ["type", "title", "status", "detail"],
 }
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problems a route may answer with."""
+    return {
+        status: {
+            "description": "A problem (RFC 9457)",
+            "content": {
+                PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA}"}}
+            },
+        }
+        for status in statuses
+    }
 
 
 def status_of_kind(kind: str) -> int:

@@ -553,7 +553,10 @@ def test_a_body_over_the_size_limit_is_413(api: Api) -> None:
     assert_problem(response, 413, "ContentTooLarge")
 
 
-def test_steps_without_a_worker_are_504_and_without_temporal_503(api: Api) -> None:
+def test_steps_without_a_worker_are_504_and_without_temporal_503_while_reads_use_the_record(
+    api: Api,
+) -> None:
+    assert propose(api, "OM").status_code == 201
     idle = api.settings.model_copy(update={"task_queue": unique_task_queue()})
     app = create_app(idle, worker_patience=timedelta(seconds=1))
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -571,6 +574,10 @@ def test_steps_without_a_worker_are_504_and_without_temporal_503(api: Api) -> No
         problem = assert_problem(response, 503, "TemporalUnreachable")
         assert "127.0.0.1" not in problem["detail"]
         assert response.headers["retry-after"]
+        from_the_record = client.get("/partnerships/OM", headers=api.as_("operator:olga"))
+        assert from_the_record.status_code == 200, from_the_record.text
+        assert from_the_record.json()["stage"] == "consultation"
+        assert from_the_record.headers["etag"] == '"1"'
         ready = client.get("/readyz")
         assert_problem(ready, 503, "NotReady")
         assert ready.json()["checks"]["temporal"] == "unreachable"
