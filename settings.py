@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
@@ -67,6 +67,36 @@ class Settings(BaseSettings):
     )
     dev_issuer_url: str = Field(
         default="http://127.0.0.1:8000/dev/", description="`iss` of the development issuer"
+    )
+    temporal_tls: bool | None = Field(
+        default=None,
+        description="TLS to the Temporal frontend; unset: on when another TEMPORAL_TLS_* "
+        "setting or TEMPORAL_API_KEY is set",
+    )
+    temporal_tls_ca_file: str | None = Field(
+        default=None,
+        description="PEM file of the CA that signed the frontend's certificate; unset: the "
+        "system's trusted roots",
+    )
+    temporal_tls_cert_file: str | None = Field(
+        default=None,
+        description="PEM client certificate for mutual TLS (with TEMPORAL_TLS_KEY_FILE)",
+    )
+    temporal_tls_key_file: str | None = Field(
+        default=None, description="PEM private key of TEMPORAL_TLS_CERT_FILE"
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None,
+        description="The name the frontend's certificate carries, when it is not the host of "
+        "TEMPORAL_ADDRESS",
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None, description="API key sent to the Temporal frontend (e.g. Temporal Cloud)"
+    )
+    attestation_keys_file: str | None = Field(
+        default=None,
+        description="JSON file of the attestation keys (key id → secret), e.g. a compose "
+        "secret; instead of ATTESTATION_KEYS",
     )
 
     @property
