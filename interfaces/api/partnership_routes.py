@@ -23,6 +23,7 @@ from domain.regions import Region
 from domain.requests import REQUEST_FOR, StartPartnership
 from domain.stages import Stage
 from domain.view import StatusView
+from interfaces.api.attesting import acting_for
 from interfaces.api.inputs import (
     CountryCode,
     body_of,
@@ -82,7 +83,9 @@ async def propose(request: Request, response: Response, caller: Authenticated, h
         consultation_period_days=held.settings.consultation_period_days,
         now=datetime.now(UTC),
     )
-    view = await (await held.partnerships()).propose(start)
+    core = await held.partnerships()
+    with acting_for(caller):
+        view = await core.propose(start)
     response.headers["Location"] = f"/partnerships/{view.country}"
     response.headers["ETag"] = etag(view.version)
     return view
@@ -233,7 +236,9 @@ def _step_endpoint(update: str) -> Callable[..., Awaitable[Any]]:
         actor = caller.actor_for(request_model.command_type, member_state=_member_state(body))
         sent = request_of(request_model, body, actor, **extra)
         key = update_id_for(caller, code, update, idempotency_key)
-        view = await (await held.partnerships()).step(code, sent, update_id=key)
+        core = await held.partnerships()
+        with acting_for(caller):
+            view = await core.step(code, sent, update_id=key)
         response.headers["ETag"] = etag(view.version)
         return view
 

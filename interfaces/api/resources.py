@@ -25,6 +25,7 @@ from app.identity import Caller
 from app.partnerships import Partnerships
 from app.temporal import connect
 from domain.directory import Binding
+from interfaces.api.attesting import attesting
 from migrations.readiness import check_ready
 from settings import Settings
 
@@ -112,7 +113,7 @@ class Resources:
         """The connected core, connecting first if the lifespan could not (TemporalUnreachable)."""
         async with self._connecting:
             if self._partnerships is None:
-                client = await connect(self.settings)
+                client = attesting(await connect(self.settings), self.settings)
                 self._partnerships = Partnerships(
                     client, self.settings, worker_patience=self.worker_patience
                 )

@@ -19,6 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from app.exceptions import Unavailable
 from app.identity import Authenticator
 from interfaces.api import caller_routes, health_routes, partnership_routes, record_routes
+from interfaces.api.attesting import check_attestation_settings
 from interfaces.api.dev_routes import install_dev_issuer
 from interfaces.api.models import PROPOSAL_BODY, STEP_BODIES
 from interfaces.api.problems import PROBLEM_JSON_SCHEMA, PROBLEM_SCHEMA, install
@@ -41,10 +42,12 @@ def create_app(
     """The API for `settings`.
 
     Tokens are verified by `app.identity.Authenticator` against the trusted issuer, and
-    bindings read from the event store, unless another `authenticator` is given. Raises
-    DevIssuerRefused (production without OIDC_ISSUER) or SettingsError at once, so a server
-    that cannot verify tokens never starts.
+    bindings read from the event store, unless another `authenticator` is given; each start
+    and step is attested with ATTESTATION_KEY_ID. Raises DevIssuerRefused (production without
+    OIDC_ISSUER) or SettingsError at once, so a server that cannot verify tokens, or cannot
+    attest what the workers require attested, never starts.
     """
+    check_attestation_settings(settings)
     store = Store(settings)
     held = Resources(
         settings=settings,

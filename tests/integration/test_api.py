@@ -149,7 +149,15 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     """The API on a real Temporal dev server and worker, over SQLite or PostgreSQL."""
     tmp = tmp_path_factory.mktemp("api")
     for url in _database(request.param, tmp):
-        settings = Settings(database_url=url, task_queue=unique_task_queue(), data_dir=str(tmp))
+        settings = Settings(
+            database_url=url,
+            task_queue=unique_task_queue(),
+            data_dir=str(tmp),
+            # The workers refuse what the API has not attested: every step below is attested.
+            attestation_keys={"k-test": "a secret the API and the workers share"},
+            attestation_key_id="k-test",
+            require_attested_actors=True,
+        )
         with TemporalThread(settings) as temporal:
             served = settings.model_copy(update={"temporal_address": temporal.address})
             engine = create_engine_from_url(url)
@@ -277,7 +285,7 @@ def test_a_partnership_is_walked_from_proposal_to_launch_through_the_api(api: Ap
     assert shown.headers["etag"] == f'"{shown.json()["version"]}"'
 
 
-def test_the_record_shows_each_event_with_its_actor_and_an_unbroken_hash_chain(api: Api) -> None:
+def test_the_record_shows_each_event_s_provenance_and_an_unbroken_hash_chain(api: Api) -> None:
     answered(api, "MD", "RO")
     record = api.client.get("/partnerships/MD/events", headers=api.as_("operator:olga"))
     assert record.status_code == 200, record.text
@@ -290,6 +298,11 @@ def test_the_record_shows_each_event_with_its_actor_and_an_unbroken_hash_chain(a
     answer = next(e for e in events if e["type"] == "ConsultationAnswered")
     assert answer["provenance"]["actor"]["id"] == "rep-ro"
     assert answer["provenance"]["actor"]["member_state"] == "RO"
+    assert answer["provenance"]["channel"] == "api"
+    assert answer["provenance"]["subject"] == "rep-ro"
+    assert answer["provenance"]["issuer"] == api.settings.dev_issuer_url
+    assert answer["provenance"]["token_id"]
+    assert events[0]["provenance"]["subject"] == "alice"
     tail = api.client.get(
         "/partnerships/MD/events", params={"from": 2}, headers=api.as_("operator:olga")
     )

@@ -18,7 +18,7 @@ from app.identity import Caller, Unauthenticated
 from domain.directory import Binding, BindingRole
 from domain.requests import REQUEST_FOR
 from interfaces.api.server import create_app
-from settings import Settings
+from settings import Settings, SettingsError
 
 PROBLEM = "application/problem+json"
 TOKEN = "stand-in-token"
@@ -174,3 +174,18 @@ def test_the_openapi_document_gives_each_step_its_own_strict_body_and_bearer_aut
     assert "Component" in schemas
     assert "Problem" in schemas
     assert "security" not in document["paths"]["/healthz"]["get"]
+
+
+def test_an_api_that_could_not_attest_what_the_workers_require_does_not_start() -> None:
+    production_like = Settings(
+        database_url="sqlite:///nowhere/never-opened.db", require_attested_actors=True
+    )
+    with pytest.raises(SettingsError, match="ATTESTATION_KEY_ID"):
+        create_app(production_like, authenticator=StandInAuthenticator())
+    unknown_key = Settings(
+        database_url="sqlite:///nowhere/never-opened.db",
+        attestation_keys={"k1": "secret"},
+        attestation_key_id="k2",
+    )
+    with pytest.raises(SettingsError, match="not one of ATTESTATION_KEYS"):
+        create_app(unknown_key, authenticator=StandInAuthenticator())
