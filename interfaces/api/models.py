@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import copy
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from domain.actors import Actor
 from domain.requests import REQUEST_FOR, StartPartnership, UserRequest
+
+R = TypeVar("R", bound=UserRequest)
 
 STRICT_BODY: Final = ConfigDict(extra="forbid", strict=True, frozen=True)
 """Bodies refuse unknown fields and do no lax coercion."""
@@ -77,16 +79,13 @@ def is_malformed_json(error: ValidationError) -> bool:
     return any(problem.get("type") == "json_invalid" for problem in error.errors())
 
 
-def request_of(
-    request: type[UserRequest], body: BaseModel, actor: Actor, **extra: Any
-) -> UserRequest:
+def request_of(request: type[R], body: BaseModel, actor: Actor, **extra: Any) -> R:
     """The contract's request: the body's fields given, the actor, and `extra` fields.
 
     Validated again by the request model itself, so every rule of the contract applies.
     """
     given = body.model_dump(exclude_unset=True)
-    built: UserRequest = request.model_validate({**given, **extra, "actor": actor})
-    return built
+    return request.model_validate({**given, **extra, "actor": actor})
 
 
 # --- Replies --------------------------------------------------------------------------------

@@ -77,7 +77,6 @@ async def propose(request: Request, response: Response, caller: Authenticated, h
     """Start a country's partnership: the start input of §3 without `actor`."""
     body = await body_of(request, PROPOSAL_BODY)
     start = request_of(StartPartnership, body, caller.actor_for(ProposePartnership))
-    assert isinstance(start, StartPartnership)
     check_proposal(
         start,
         consultation_period_days=held.settings.consultation_period_days,
@@ -205,10 +204,7 @@ def _step_endpoint(update: str) -> Callable[..., Awaitable[Any]]:
         held: Held,
         idempotency_key: Annotated[
             str | None,
-            Header(
-                description="Names this step: a retry with the same key records it once",
-                max_length=200,
-            ),
+            Header(description="Names this step: a retry with the same key records it once"),
         ] = None,
         if_match: Annotated[
             str | None,

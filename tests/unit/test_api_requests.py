@@ -189,3 +189,12 @@ def test_an_api_that_could_not_attest_what_the_workers_require_does_not_start() 
     )
     with pytest.raises(SettingsError, match="not one of ATTESTATION_KEYS"):
         create_app(unknown_key, authenticator=StandInAuthenticator())
+
+
+def test_an_idempotency_key_too_long_is_400_before_anything_is_sent(client: TestClient) -> None:
+    response = client.post(
+        "/partnerships/CV/close_consultation",
+        json={},
+        headers={**SIGNED_IN, "Idempotency-Key": "k" * 201},
+    )
+    problem_of(response, 400, "InvalidIdempotencyKey")
