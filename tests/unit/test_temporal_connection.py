@@ -38,6 +38,27 @@ SERVER_NAME = "temporal.internal"
 API_KEY = "tk-9f2c41d0-very-secret"
 
 
+TLS_VARIABLES = (
+    "TEMPORAL_TLS",
+    "TEMPORAL_TLS_CA_FILE",
+    "TEMPORAL_TLS_CERT_FILE",
+    "TEMPORAL_TLS_KEY_FILE",
+    "TEMPORAL_TLS_SERVER_NAME",
+    "TEMPORAL_API_KEY",
+)
+
+
+@pytest.fixture(autouse=True)
+def no_tls_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (*TLS_VARIABLES, "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def settings_of(**given: Any) -> Settings:
+    """Settings from `given` and the defaults only (no `.env`)."""
+    return Settings(_env_file=None, **given)
+
+
 # --- certificates made here ------------------------------------------------------------------
 
 
@@ -193,7 +214,7 @@ def tls_config(call: dict[str, Any]) -> TLSConfig:
 
 
 async def test_without_tls_settings_the_connection_is_plain_as_the_dev_server_speaks() -> None:
-    call = await connected_with(Settings(temporal_address="localhost:7233"))
+    call = await connected_with(settings_of(temporal_address="localhost:7233"))
     assert call["target_host"] == "localhost:7233"
     assert call["tls"] is False
     assert call["api_key"] is None
@@ -207,18 +228,18 @@ async def test_interceptors_given_to_connect_reach_the_client() -> None:
         pass
 
     marker = Marker()
-    call = await connected_with(Settings(), interceptors=[marker])
+    call = await connected_with(settings_of(), interceptors=[marker])
     assert list(call["interceptors"]) == [marker]
 
 
 async def test_temporal_tls_true_alone_verifies_the_frontend_against_the_system_roots() -> None:
-    call = await connected_with(Settings(temporal_tls=True))
+    call = await connected_with(settings_of(temporal_tls=True))
     assert call["tls"] is True
     assert call["api_key"] is None
 
 
 async def test_an_api_key_is_sent_and_turns_tls_on() -> None:
-    call = await connected_with(Settings(temporal_api_key=API_KEY))
+    call = await connected_with(settings_of(temporal_api_key=API_KEY))
     assert call["api_key"] == API_KEY
     assert call["tls"] is True
 
@@ -226,7 +247,7 @@ async def test_an_api_key_is_sent_and_turns_tls_on() -> None:
 async def test_a_ca_file_and_a_server_name_verify_the_frontend_with_that_ca_and_name(
     pki: Pki,
 ) -> None:
-    settings = Settings(temporal_tls_ca_file=str(pki.ca), temporal_tls_server_name=SERVER_NAME)
+    settings = settings_of(temporal_tls_ca_file=str(pki.ca), temporal_tls_server_name=SERVER_NAME)
     tls = tls_config(await connected_with(settings))
     assert tls.server_root_ca_cert == pki.ca.read_bytes()
     assert tls.domain == SERVER_NAME
@@ -235,7 +256,7 @@ async def test_a_ca_file_and_a_server_name_verify_the_frontend_with_that_ca_and_
 
 
 async def test_a_client_certificate_and_its_key_make_mutual_tls(pki: Pki) -> None:
-    settings = Settings(
+    settings = settings_of(
         temporal_tls_cert_file=str(pki.client_cert),
         temporal_tls_key_file=str(pki.client_key),
         temporal_api_key=API_KEY,
@@ -249,8 +270,9 @@ async def test_a_client_certificate_and_its_key_make_mutual_tls(pki: Pki) -> Non
 
 
 async def test_the_settings_are_read_from_their_environment_variables(
-    pki: Pki, monkeypatch: pytest.MonkeyPatch
+    pki: Pki, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # no `.env` but these variables
     for name, value in {
         "TEMPORAL_TLS": "true",
         "TEMPORAL_TLS_CA_FILE": str(pki.ca),
@@ -279,11 +301,11 @@ async def test_the_settings_are_read_from_their_environment_variables(
 )
 def test_a_setting_given_as_nothing_counts_as_unset(blank: dict[str, str]) -> None:
     # compose passes `${VAR:-}` through as an empty value
-    assert connection_security(Settings.model_validate(blank)) == ConnectionSecurity(tls=False)
+    assert connection_security(settings_of(**blank)) == ConnectionSecurity(tls=False)
 
 
 def test_the_api_key_is_never_shown_with_the_settings() -> None:
-    settings = Settings(temporal_api_key=API_KEY)
+    settings = settings_of(temporal_api_key=API_KEY)
     assert API_KEY not in repr(settings)
     assert API_KEY not in str(settings.model_dump())
 
@@ -298,20 +320,20 @@ def refusal(settings: Settings) -> str:
 
 
 def test_a_client_certificate_without_its_key_is_refused_with_what_is_allowed(pki: Pki) -> None:
-    message = refusal(Settings(temporal_tls_cert_file=str(pki.client_cert)))
+    message = refusal(settings_of(temporal_tls_cert_file=str(pki.client_cert)))
     assert "TEMPORAL_TLS_CERT_FILE is set but TEMPORAL_TLS_KEY_FILE is not" in message
     assert "Set both, or neither" in message
 
 
 def test_a_key_without_its_client_certificate_is_refused_with_what_is_allowed(pki: Pki) -> None:
-    message = refusal(Settings(temporal_tls_key_file=str(pki.client_key)))
+    message = refusal(settings_of(temporal_tls_key_file=str(pki.client_key)))
     assert "TEMPORAL_TLS_KEY_FILE is set but TEMPORAL_TLS_CERT_FILE is not" in message
     assert "Set both, or neither" in message
 
 
 def test_tls_files_with_tls_turned_off_are_refused_naming_each(pki: Pki) -> None:
     message = refusal(
-        Settings(
+        settings_of(
             temporal_tls=False,
             temporal_tls_ca_file=str(pki.ca),
             temporal_tls_server_name=SERVER_NAME,
@@ -322,7 +344,7 @@ def test_tls_files_with_tls_turned_off_are_refused_naming_each(pki: Pki) -> None
 
 
 def test_an_api_key_over_a_plain_connection_is_refused_without_showing_the_key() -> None:
-    message = refusal(Settings(temporal_tls=False, temporal_api_key=API_KEY))
+    message = refusal(settings_of(temporal_tls=False, temporal_api_key=API_KEY))
     assert "TEMPORAL_API_KEY is set but TEMPORAL_TLS is false" in message
     assert "only over TLS" in message
     assert API_KEY not in message
@@ -330,14 +352,14 @@ def test_an_api_key_over_a_plain_connection_is_refused_without_showing_the_key()
 
 def test_a_missing_file_is_refused_naming_the_variable_and_the_path(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "ca.pem"
-    message = refusal(Settings(temporal_tls_ca_file=str(missing)))
+    message = refusal(settings_of(temporal_tls_ca_file=str(missing)))
     assert f"TEMPORAL_TLS_CA_FILE={missing} cannot be read (no such file)" in message
     assert "a readable PEM file" in message
 
 
 def test_a_directory_given_for_a_file_is_refused(tmp_path: Path, pki: Pki) -> None:
     message = refusal(
-        Settings(temporal_tls_cert_file=str(tmp_path), temporal_tls_key_file=str(pki.client_key))
+        settings_of(temporal_tls_cert_file=str(tmp_path), temporal_tls_key_file=str(pki.client_key))
     )
     assert f"TEMPORAL_TLS_CERT_FILE={tmp_path} cannot be read (it is a directory)" in message
 
@@ -345,14 +367,14 @@ def test_a_directory_given_for_a_file_is_refused(tmp_path: Path, pki: Pki) -> No
 def test_a_file_that_is_not_pem_is_refused_with_the_block_it_must_hold(tmp_path: Path) -> None:
     der = tmp_path / "ca.der"
     der.write_bytes(b"\x30\x82\x01\x0a not PEM")
-    message = refusal(Settings(temporal_tls_ca_file=str(der)))
+    message = refusal(settings_of(temporal_tls_ca_file=str(der)))
     assert f"TEMPORAL_TLS_CA_FILE={der} is not a certificate in PEM" in message
     assert "-----BEGIN CERTIFICATE-----" in message
 
 
 def test_a_certificate_given_as_the_key_is_refused(pki: Pki) -> None:
     message = refusal(
-        Settings(
+        settings_of(
             temporal_tls_cert_file=str(pki.client_cert),
             temporal_tls_key_file=str(pki.client_cert),
         )
@@ -365,7 +387,7 @@ async def test_a_refused_setting_stops_connect_before_it_dials(
     connect_calls: list[dict[str, Any]], pki: Pki
 ) -> None:
     with pytest.raises(SettingsError):
-        await connect(Settings(temporal_tls_cert_file=str(pki.client_cert)))
+        await connect(settings_of(temporal_tls_cert_file=str(pki.client_cert)))
     assert connect_calls == []
 
 
@@ -377,7 +399,7 @@ async def test_a_frontend_that_does_not_answer_is_temporal_unreachable(
 
     monkeypatch.setattr(Client, "connect", refused)
     with pytest.raises(TemporalUnreachable) as unreachable:
-        await connect(Settings(temporal_address="temporal.internal:7233", temporal_tls=True))
+        await connect(settings_of(temporal_address="temporal.internal:7233", temporal_tls=True))
     assert unreachable.value.message == (
         "cannot reach Temporal at temporal.internal:7233 (namespace default): connection refused"
     )
@@ -389,7 +411,7 @@ def test_every_combination_of_settings_is_refused_or_secured_as_its_rule_says(pk
     for flag, ca, cert, key, name, api_key in itertools.product(
         (None, True, False), *([False, True],) * 5
     ):
-        settings = Settings(
+        settings = settings_of(
             temporal_tls=flag,
             temporal_tls_ca_file=str(pki.ca) if ca else None,
             temporal_tls_cert_file=str(pki.client_cert) if cert else None,
@@ -499,7 +521,7 @@ async def test_a_real_handshake_sends_the_server_name_and_the_client_certificate
     pki: Pki,
 ) -> None:
     with tls_listener(pki) as (address, seen):
-        settings = Settings(
+        settings = settings_of(
             temporal_address=address,
             temporal_tls_ca_file=str(pki.ca),
             temporal_tls_server_name=SERVER_NAME,
@@ -514,7 +536,7 @@ async def test_a_real_handshake_sends_the_server_name_and_the_client_certificate
 
 async def test_a_frontend_whose_certificate_another_ca_signed_is_not_trusted(pki: Pki) -> None:
     with tls_listener(pki) as (address, seen):
-        settings = Settings(
+        settings = settings_of(
             temporal_address=address,
             temporal_tls_ca_file=str(pki.other_ca),
             temporal_tls_server_name=SERVER_NAME,
