@@ -1,6 +1,10 @@
-# The worker image (also runs `partnerships db upgrade` and the CLI): the package and its
-# dependencies only; the Temporal dev server (the `local` extra) stays out of production.
-FROM python:3.11-slim AS build
+# The one image of the stack: the worker, the HTTP API (`partnerships api`), the migrations
+# (`partnerships db upgrade`) and the CLI. The package and its dependencies only; the Temporal
+# dev server (the `local` extra) stays out of production.
+# The base is pinned to a patch release; rebuild with a newer one deliberately.
+ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY domain ./domain
@@ -13,7 +17,7 @@ COPY migrations ./migrations
 COPY worker.py settings.py ./
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -22,7 +26,9 @@ RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
     && useradd --create-home --uid 10001 partnerships
 USER partnerships
 WORKDIR /home/partnerships
-# Stop with SIGTERM: the worker finishes its in-flight tasks before it exits.
+# The API's port (`partnerships api --host 0.0.0.0 --api-port 8000`); the worker listens on none.
+EXPOSE 8000
+# Stop with SIGTERM: the worker finishes its in-flight tasks, the API its requests, before exiting.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["partnerships"]
 CMD ["worker"]

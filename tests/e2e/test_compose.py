@@ -8,16 +8,20 @@ DESIGN.md and the README promise.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import os
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from interfaces.cli.app import app as cli
 from settings import Settings
 from workflows.contract import SEARCH_ATTRIBUTE_KEYS
 
@@ -32,7 +36,14 @@ SCHEMA_PATH = Path(
     )
 )
 README_FILES = [ROOT / "README.md"]
-LONG_RUNNING = ("postgresql", "temporal", "temporal-ui", "worker")
+COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
+# The image the compose file builds, and the services that run it.
+OUR_IMAGE = "pilot-partnerships"
+APPLICATION = ("migrate", "worker", "api")
+# Where compose mounts a service's secret NAME by default.
+SECRETS_DIR = "/run/secrets"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+LONG_RUNNING = ("postgresql", "temporal", "temporal-ui", "worker", "api")
 ONE_SHOT = ("migrate", "temporal-search-attributes")
 
 
@@ -87,7 +98,7 @@ def test_the_schema_rejects_a_misspelt_attribute_and_an_unknown_condition(
     assert any("depends_on" in e for e in errors)
 
 
-def test_the_topology_has_postgresql_temporal_its_ui_migrations_and_the_worker(
+def test_the_topology_has_postgresql_temporal_its_ui_migrations_the_worker_and_the_api(
     compose: dict[str, Any],
 ) -> None:
     assert set(LONG_RUNNING + ONE_SHOT) <= set(compose["services"])
@@ -130,11 +141,11 @@ def test_every_long_running_service_has_a_healthcheck(compose: dict[str, Any]) -
     assert missing == []
 
 
-def test_the_worker_and_migrations_are_configured_by_real_settings(
+def test_the_worker_the_api_and_migrations_are_configured_by_real_settings(
     compose: dict[str, Any],
 ) -> None:
     known = {name.upper() for name in Settings.model_fields}
-    for name in ("worker", "migrate"):
+    for name in ("worker", "migrate", "api"):
         environment = compose["services"][name]["environment"]
         assert set(environment) <= known, name
         assert environment["DATABASE_URL"].startswith("postgresql+psycopg://")
@@ -173,3 +184,225 @@ def test_the_readme_check_finds_services_in_tables_scale_flags_and_commands() ->
         "docker compose run --rm -e A=b cron list\n"
     )
     assert _mentioned_services(text) == {"redis", "beat", "cron"}
+
+
+# --- production readiness ------------------------------------------------------------------
+
+
+def _default_of(value: str) -> str:
+    """`value` as compose would interpolate it with no variable set: `${X:-d}` and `${X-d}` give
+    their default, `${X:?m}` and `${X?m}` the marker `<required X>`, `$$` a dollar sign."""
+
+    def one(match: re.Match[str]) -> str:
+        name, operator, word = match.group(1), match.group(2) or "", match.group(3) or ""
+        if operator.endswith("?"):
+            return f"<required {name}>"
+        if operator.endswith("-"):
+            return word
+        return ""
+
+    interpolated = re.sub(r"(?<!\$)\$\{(\w+)(:?[-?])?([^}]*)\}", one, value)
+    return interpolated.replace("$$", "$")
+
+
+def _published(entry: str | int | dict[str, Any]) -> tuple[str | None, str | None, str]:
+    """A `ports` entry as (host address or None for every interface, host port, container
+    port); a host port of None means Docker picks one, on every interface too."""
+    if isinstance(entry, dict):
+        published = entry.get("published")
+        return (
+            entry.get("host_ip"),
+            None if published is None else str(published),
+            str(entry["target"]),
+        )
+    text = str(entry).split("/")[0]  # "8000:8000/tcp"
+    bracketed = re.fullmatch(r"\[([^\]]+)\]:(.+)", text)
+    if bracketed:
+        address, rest = bracketed.group(1), bracketed.group(2)
+        host_port, container = rest.rsplit(":", 1)
+        return address, host_port or None, container
+    parts = text.split(":")
+    if len(parts) == 1:
+        return None, None, parts[0]
+    if len(parts) == 2:
+        return None, parts[0] or None, parts[1]
+    return ":".join(parts[:-2]), parts[-2] or None, parts[-1]
+
+
+def test_the_ports_reader_knows_short_and_long_syntax() -> None:
+    assert _published("8000:8000") == (None, "8000", "8000")
+    assert _published("127.0.0.1:7233:7233") == ("127.0.0.1", "7233", "7233")
+    assert _published("[::1]:7233:7233/tcp") == ("::1", "7233", "7233")
+    assert _published("7233") == (None, None, "7233")
+    assert _published(7233) == (None, None, "7233")
+    assert _published({"target": 7233, "published": "7233", "host_ip": "127.0.0.1"}) == (
+        "127.0.0.1",
+        "7233",
+        "7233",
+    )
+    assert _published({"target": 8080, "published": 8080}) == (None, "8080", "8080")
+
+
+def test_the_interpolation_reader_gives_defaults_and_marks_required_variables() -> None:
+    assert _default_of("postgres:${POSTGRES_VERSION:-16.6}") == "postgres:16.6"
+    assert _default_of("${PASSWORD:?set it}") == "<required PASSWORD>"
+    assert _default_of("a:${B-c}:${D}") == "a:c:"
+    assert _default_of("$${attribute%%=*}") == "${attribute%%=*}"
+
+
+def test_the_api_serves_on_port_8000_on_every_interface_with_a_healthcheck_on_healthz(
+    compose: dict[str, Any],
+) -> None:
+    api = compose["services"]["api"]
+    assert api["command"] == ["api", "--host", "0.0.0.0", "--api-port", "8000"]
+    assert [_published(entry) for entry in api["ports"]] == [(None, "8000", "8000")]
+    probe = " ".join(api["healthcheck"]["test"])
+    assert "http://127.0.0.1:8000/healthz" in probe
+
+
+def test_the_api_starts_after_migrations_setup_and_temporal(compose: dict[str, Any]) -> None:
+    depends = compose["services"]["api"]["depends_on"]
+    assert depends["migrate"]["condition"] == "service_completed_successfully"
+    assert depends["temporal-search-attributes"]["condition"] == "service_completed_successfully"
+    assert depends["temporal"]["condition"] == "service_healthy"
+
+
+def test_the_commands_the_stack_runs_exist_with_those_options(compose: dict[str, Any]) -> None:
+    runner = CliRunner()
+    for name in APPLICATION:
+        command = compose["services"][name]["command"]
+        # The words before the first option name the command (e.g. `db upgrade`); its help
+        # lists its options.
+        verbs = list(itertools.takewhile(lambda word: not word.startswith("-"), command))
+        result = runner.invoke(cli, [*verbs, "--help"], terminal_width=200)
+        assert result.exit_code == 0, (name, result.output)
+        for option in (word for word in command if word.startswith("--")):
+            assert option in result.output, (name, option)
+
+
+def test_the_temporal_frontend_and_ui_are_published_on_the_hosts_loopback_only(
+    compose: dict[str, Any],
+) -> None:
+    for name in ("temporal", "temporal-ui"):
+        ports = compose["services"][name].get("ports", [])
+        for address, _, container in map(_published, ports):
+            assert address in LOOPBACK, f"{name} publishes {container} on {address or 'all'}"
+
+
+def test_only_the_api_is_published_beyond_the_host(compose: dict[str, Any]) -> None:
+    open_to_all = {
+        (name, container)
+        for name, service in compose["services"].items()
+        for address, _, container in map(_published, service.get("ports", []))
+        if address not in LOOPBACK
+    }
+    assert open_to_all == {("api", "8000")}
+    assert "ports" not in compose["services"]["postgresql"]
+
+
+def test_postgres_password_has_no_default_anywhere() -> None:
+    uses = re.findall(r"\$\{POSTGRES_PASSWORD([^}]*)\}", COMPOSE_TEXT)
+    assert uses, "POSTGRES_PASSWORD should be interpolated"
+    assert all(use.startswith(":?") for use in uses), uses
+
+
+def test_every_service_that_needs_the_database_password_requires_it(
+    compose: dict[str, Any],
+) -> None:
+    needed = {
+        "postgresql": "POSTGRES_PASSWORD",
+        "temporal": "POSTGRES_PWD",
+        **{name: "DATABASE_URL" for name in APPLICATION},
+    }
+    for name, variable in needed.items():
+        value = compose["services"][name]["environment"][variable]
+        assert "<required POSTGRES_PASSWORD>" in _default_of(value), (name, value)
+
+
+def test_no_secret_variable_has_a_default() -> None:
+    defaults = re.findall(r"\$\{(\w+):?-", COMPOSE_TEXT)
+    secret = [name for name in defaults if re.search(r"PASSWORD|SECRET|TOKEN|_KEY\b", name)]
+    assert secret == []
+
+
+def test_the_attestation_key_is_a_file_secret_mounted_into_the_api_and_the_workers(
+    compose: dict[str, Any],
+) -> None:
+    declared = compose["secrets"]["attestation_keys"]
+    assert set(declared) == {"file"}, "a file-based secret"
+    for name in ("api", "worker"):
+        service = compose["services"][name]
+        mounted = {
+            entry if isinstance(entry, str) else entry["source"]: (
+                entry if isinstance(entry, str) else entry.get("target", entry["source"])
+            )
+            for entry in service["secrets"]
+        }
+        assert "attestation_keys" in mounted, name
+        path = mounted["attestation_keys"]
+        where = path if path.startswith("/") else f"{SECRETS_DIR}/{path}"
+        assert service["environment"]["ATTESTATION_KEYS_FILE"] == where, name
+        # The key itself never sits in the environment, where `docker inspect` would show it.
+        assert "ATTESTATION_KEYS" not in service["environment"], name
+
+
+def test_the_api_signs_with_a_key_id_that_must_be_given(compose: dict[str, Any]) -> None:
+    key_id = compose["services"]["api"]["environment"]["ATTESTATION_KEY_ID"]
+    assert _default_of(key_id) == "<required ATTESTATION_KEY_ID>"
+
+
+def test_the_api_and_the_workers_run_in_production(compose: dict[str, Any]) -> None:
+    for name in ("api", "worker"):
+        assert compose["services"][name]["environment"]["PARTNERSHIPS_ENV"] == "production"
+
+
+def test_in_production_the_api_trusts_only_a_configured_issuer(compose: dict[str, Any]) -> None:
+    environment = compose["services"]["api"]["environment"]
+    assert _default_of(environment["OIDC_ISSUER"]) == "<required OIDC_ISSUER>"
+    assert _default_of(environment["OIDC_JWKS_URL"]) == "<required OIDC_JWKS_URL>"
+
+
+def _tag(image: str) -> str:
+    name = image.rsplit("/", 1)[-1]
+    assert ":" in name, f"{image} names no tag"
+    return name.split(":", 1)[1]
+
+
+def test_every_image_is_pinned_to_an_explicit_version(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        tag = _tag(_default_of(service["image"]))
+        assert tag != "latest", name
+        # A release, not a moving major line: at least major.minor, e.g. 16.6 or 1.27.2.
+        assert re.match(r"\d+\.\d+", tag), f"{name}: {tag}"
+
+
+def test_our_image_is_tagged_with_the_projects_version(compose: dict[str, Any]) -> None:
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    for name in APPLICATION:
+        image = _default_of(compose["services"][name]["image"])
+        assert image == f"{OUR_IMAGE}:{version}", name
+
+
+def test_the_images_base_is_pinned_to_a_patch_release() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    arguments = dict(re.findall(r"^ARG (\w+)=(\S+)$", text, flags=re.MULTILINE))
+    bases = re.findall(r"^FROM (\S+)", text, flags=re.MULTILINE)
+    assert bases
+    for base in bases:
+        resolved = re.sub(r"\$\{(\w+)\}", lambda m: arguments[m.group(1)], base)
+        assert re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+[\w.-]*", resolved), resolved
+
+
+def test_the_image_contains_every_package_its_commands_import() -> None:
+    """The image installs a wheel, and the wheel holds only the packages pyproject lists."""
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    roots = {name.split(".")[0] for name in listed}
+    present = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for root in roots
+        for init in (ROOT / root).rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert present - listed == set()
