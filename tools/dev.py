@@ -47,11 +47,17 @@ class Stack:
     port: int
     ui_port: int
     namespace: str
+    api_port: int = 8000
 
     @property
     def address(self) -> str:
         """The Temporal frontend's address."""
         return f"{HOST}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """The HTTP API's base URL."""
+        return f"http://{HOST}:{self.api_port}"
 
     @property
     def ui_url(self) -> str:
@@ -221,6 +227,7 @@ def banner(stack: Stack) -> Panel:
             f"  export DATABASE_URL={escape(stack.database_url)}\n"
         )
     return Panel(
+        f"HTTP API        {stack.api_url} (docs at {stack.api_url}/docs)\n"
         f"Temporal UI     {stack.ui_url}\n"
         f"Temporal        {stack.address} (namespace {escape(stack.namespace)})\n"
         f"Event store     {escape(stack.database_url)}\n"
@@ -228,11 +235,13 @@ def banner(stack: Stack) -> Panel:
         f"{exports}\n"
         "Try, in another terminal:\n"
         "  .venv/bin/partnerships demo          # Cape Verde, Moldova, Georgia\n"
+        "  TOKEN=$(.venv/bin/partnerships token --as commission:alice)\n"
+        f'  curl -H "Authorization: Bearer $TOKEN" {stack.api_url}/me\n'
         "  .venv/bin/partnerships list\n"
         "  .venv/bin/partnerships show CV\n"
         "  .venv/bin/partnerships report MD --milestone launch\n"
         '  In the UI, filter: PartnershipStage="council_decision"\n\n'
-        "Ctrl-C stops the worker and the server.",
+        "Ctrl-C stops the API, the worker and the server.",
         title="Pilot Partnerships is running",
         title_align="left",
     )
@@ -300,6 +309,34 @@ class _WorkerLoop(asyncio.SelectorEventLoop):
         return removed
 
 
+class _ApiServer:
+    """The HTTP API on uvicorn, in the worker's event loop; `dev` owns the stop signals."""
+
+    def __init__(self, settings: Settings, port: int) -> None:
+        import uvicorn
+
+        from interfaces.api.server import create_app
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                # SIGINT/SIGTERM stop the whole stack, through the worker; not uvicorn's own.
+                yield
+
+        config = uvicorn.Config(
+            create_app(settings), host=HOST, port=port, log_level="warning", server_header=False
+        )
+        self._server = Server(config)
+
+    async def serve(self) -> None:
+        """Serve until `stop`."""
+        await self._server.serve()
+
+    def stop(self) -> None:
+        """Finish the requests in flight, then return from `serve`."""
+        self._server.should_exit = True
+
+
 async def _serve(stack: Stack, settings: Settings, server: TemporalServer) -> None:
     import worker as composition_root
 
@@ -308,17 +345,25 @@ async def _serve(stack: Stack, settings: Settings, server: TemporalServer) -> No
     serving = asyncio.create_task(composition_root.serve(settings, ready=ready))
     announced = asyncio.create_task(ready.wait())
     done, _ = await asyncio.wait({serving, announced}, return_when=asyncio.FIRST_COMPLETED)
-    if announced in done:
-        out.print(banner(stack))
-    else:
+    if announced not in done:
         announced.cancel()
-    await serving
+        await serving
+        return
+    api = _ApiServer(settings, stack.api_port)
+    answering = asyncio.create_task(api.serve())
+    out.print(banner(stack))
+    try:
+        await serving
+    finally:
+        api.stop()
+        await answering
 
 
 def run_stack(stack: Stack) -> None:
     """Run the local stack in the foreground until Ctrl-C or SIGTERM."""
     check_port_free(stack.port, "Temporal frontend")
     check_port_free(stack.ui_port, "Temporal UI")
+    check_port_free(stack.api_port, "HTTP API")
     binary = temporal_binary()
     stack.data_dir.mkdir(parents=True, exist_ok=True)
     settings = load_settings().model_copy(
@@ -326,6 +371,12 @@ def run_stack(stack: Stack) -> None:
             "temporal_address": stack.address,
             "temporal_namespace": stack.namespace,
             "database_url": stack.database_url,
+            "data_dir": str(stack.data_dir),
+            "dev_issuer_url": f"{stack.api_url}/dev/",
+            # The API and the worker share a key, so steps sent through the API are recorded
+            # as attested; unattested ones through the `temporal` CLI still work here.
+            "attestation_keys": {"dev": dev_attestation_secret(stack.data_dir)},
+            "attestation_key_id": "dev",
         }
     )
     err.print(f"migrating the event store at {escape(stack.database_url)} …")
@@ -347,14 +398,26 @@ def run_stack(stack: Stack) -> None:
         err.print("stopped; workflows and events are kept in " + escape(str(stack.data_dir)))
 
 
+def dev_attestation_secret(data_dir: Path) -> str:
+    """The local stack's attestation key, made once and kept (0600) in the data directory."""
+    path = data_dir / "attestation.key"
+    if not path.exists():
+        import secrets
+
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
 def dev(
     port: Annotated[int, typer.Option("--port", help="Temporal frontend port")] = 7233,
     ui_port: Annotated[int, typer.Option("--ui-port", help="Temporal UI port")] = 8233,
+    api_port: Annotated[int, typer.Option("--api-port", help="HTTP API port")] = 8000,
     data_dir: Annotated[
         Path, typer.Option("--data-dir", help="Where temporal.db and the event store live")
     ] = Path(".data"),
 ) -> None:
-    """Run everything locally: event store, Temporal dev server + UI, and a worker."""
+    """Run everything locally: event store, Temporal dev server + UI, a worker and the API."""
     settings = load_settings()
     run_stack(
         Stack(
@@ -362,5 +425,6 @@ def dev(
             port=port,
             ui_port=ui_port,
             namespace=settings.temporal_namespace,
+            api_port=api_port,
         )
     )

@@ -13,7 +13,13 @@ import sys
 import typer
 
 from app.process import exit_without_teardown
-from interfaces.cli import access_commands, read_commands, step_commands, store_commands
+from interfaces.cli import (
+    access_commands,
+    api_command,
+    read_commands,
+    step_commands,
+    store_commands,
+)
 from interfaces.terminal import reported
 from settings import load_settings
 from tools import demo, dev
@@ -29,6 +35,7 @@ step_commands.register(app)
 read_commands.register(app)
 store_commands.register(app)
 access_commands.register(app)
+api_command.register(app)
 # The tooling for developers and demos sits apart, in tools/; the CLI only offers it.
 app.command(name="dev", rich_help_panel="Running the system")(reported(dev.dev))
 app.command(name="demo", rich_help_panel="Running the system")(reported(demo.demo))

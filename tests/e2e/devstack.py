@@ -65,6 +65,7 @@ class DevStack:
     data_dir: Path
     port: int
     ui_port: int
+    api_port: int = field(default_factory=lambda: free_port())
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
     started_pids: set[int] = field(default_factory=set)
@@ -76,8 +77,15 @@ class DevStack:
         env.pop("PARTNERSHIPS_ACTOR", None)
         env["TEMPORAL_ADDRESS"] = f"127.0.0.1:{self.port}"
         env["DATABASE_URL"] = f"sqlite:///{self.data_dir / 'partnerships.db'}"
+        env["DATA_DIR"] = str(self.data_dir)
+        env["DEV_ISSUER_URL"] = f"{self.api_url}/dev/"
         env["COLUMNS"] = "200"  # keep Rich from wrapping what the assertions look for
         return env
+
+    @property
+    def api_url(self) -> str:
+        """The stack's HTTP API."""
+        return f"http://127.0.0.1:{self.api_port}"
 
     def start(self) -> None:
         """Start the stack and wait until it says it is running."""
@@ -90,6 +98,8 @@ class DevStack:
                 str(self.port),
                 "--ui-port",
                 str(self.ui_port),
+                "--api-port",
+                str(self.api_port),
                 "--data-dir",
                 str(self.data_dir),
             ],

@@ -150,7 +150,7 @@ def test_dev_refuses_a_port_already_in_use_before_starting_anything(tmp_path: Pa
         port = taken.getsockname()[1]
         done = subprocess.run(
             [str(PARTNERSHIPS), "dev", "--port", str(port), "--ui-port", str(free_port()),
-             "--data-dir", str(tmp_path / "data")],
+             "--api-port", str(free_port()), "--data-dir", str(tmp_path / "data")],
             capture_output=True, text=True, timeout=CLI_TIMEOUT_S, check=False,
         )  # fmt: skip
     assert done.returncode == 3
