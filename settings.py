@@ -6,9 +6,18 @@ runs the embedded stack: the Temporal dev server on localhost and SQLite in `.da
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
@@ -98,6 +107,35 @@ class Settings(BaseSettings):
         description="JSON file of the attestation keys (key id → secret), e.g. a compose "
         "secret; instead of ATTESTATION_KEYS",
     )
+    partnerships_api: str | None = Field(
+        default=None,
+        description="The HTTP API the CLI sends its steps to, e.g. http://127.0.0.1:8000; "
+        "unset: the CLI sends them to Temporal directly (development)",
+    )
+    partnerships_token: SecretStr | None = Field(
+        default=None,
+        description="The bearer token the CLI sends to PARTNERSHIPS_API; in development, "
+        "--as asks the development issuer for one instead",
+    )
+
+    @field_validator("attestation_keys_file")
+    @classmethod
+    def _readable_keys_file(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """ATTESTATION_KEYS_FILE names a readable JSON object of key id → secret text."""
+        path = (value or "").strip()
+        if not path:
+            return None
+        if info.data.get("attestation_keys"):
+            raise ValueError("set ATTESTATION_KEYS or ATTESTATION_KEYS_FILE, not both")
+        _read_keys_file(path)
+        return path
+
+    @model_validator(mode="after")
+    def _keys_from_file(self) -> Self:
+        # A compose secret keeps the keys out of the environment; every reader sees them here.
+        if self.attestation_keys_file is not None:
+            self.attestation_keys = _read_keys_file(self.attestation_keys_file)
+        return self
 
     @property
     def attestation_required(self) -> bool:
@@ -105,6 +143,28 @@ class Settings(BaseSettings):
         if self.require_attested_actors is not None:
             return self.require_attested_actors
         return self.partnerships_env == "production"
+
+
+def _read_keys_file(path: str) -> dict[str, str]:
+    """The key id → secret object in the JSON file at `path`; ValueError says what is wrong."""
+    try:
+        loaded = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ValueError(
+            f"{path} cannot be read ({error.strerror or error}); it must name a JSON file of "
+            "key id → secret"
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValueError(f"{path} is not JSON; it must hold an object of key id → secret") from None
+    if not (
+        isinstance(loaded, dict)
+        and loaded
+        and all(isinstance(secret, str) and secret for secret in loaded.values())
+    ):
+        raise ValueError(
+            f'{path} must hold a non-empty JSON object of key id → secret text, e.g. {{"k1": "…"}}'
+        )
+    return loaded
 
 
 TEMPORAL_HINT = (

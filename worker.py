@@ -147,6 +147,8 @@ def main() -> int:
         return failed(str(error), EXIT_BAD_SETTING)
     try:
         asyncio.run(serve(settings))
+    except SettingsError as error:  # e.g. TLS files that cannot be read
+        return failed(str(error), EXIT_BAD_SETTING)
     except TemporalUnreachable as error:
         return failed(f"{error.message}. {TEMPORAL_HINT}", EXIT_UNAVAILABLE)
     except (Unavailable, StoreError) as error:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from app.temporal import connection_security
 from interfaces.terminal import out, reported
 from settings import Settings, load_settings
 
@@ -39,6 +40,7 @@ def api(
     from interfaces.api.server import create_app
 
     loaded = load_settings()
+    connection_security(loaded)  # bad TLS settings: one line and exit 2, before serving
     settings = for_address(loaded, host, api_port)
     app = create_app(settings)
     base = f"http://{host}:{api_port}"
