@@ -21,11 +21,13 @@ from domain.requests import (
     RecordCouncilDecisionRequest,
     RecordTalksRoundRequest,
     RespondToConsultationRequest,
+    StartPartnership,
     SubmitReportRequest,
     UserRequest,
     WithdrawRequest,
 )
 from domain.view import StatusView
+from interfaces.cli import api_client
 from interfaces.cli.actor import ACTOR_ENV, ACTOR_FORMAT, parse_actor
 from interfaces.cli.arguments import Country, country_code, start_request, update_request
 from interfaces.cli.render import confirmation, next_steps
@@ -34,7 +36,14 @@ from settings import Settings, load_settings
 
 As = Annotated[
     str | None,
-    typer.Option("--as", envvar=ACTOR_ENV, show_envvar=True, help=f"Who is acting: {ACTOR_FORMAT}"),
+    typer.Option(
+        "--as",
+        envvar=ACTOR_ENV,
+        show_envvar=True,
+        help=f"Who is acting: {ACTOR_FORMAT}. With {api_client.API_ENV}, in development only: "
+        "the user the development issuer gives a token to (presidency:PT:joao names the "
+        "Presidency's Member State)",
+    ),
 ]
 On = Annotated[
     str | None,
@@ -53,11 +62,26 @@ Offers = f"Member States offer: {_names(EU_COMPONENTS)}"
 Commitments = f"The third country commits to: {_names(THIRD_COUNTRY_COMPONENTS)}"
 
 
+ROUTES: str = (
+    f"With {api_client.API_ENV} set (e.g. http://127.0.0.1:8000), the step goes through the "
+    f"HTTP API with a bearer token: {api_client.TOKEN_ENV}, or in development "
+    "(PARTNERSHIPS_ENV=development) a token of the development issuer for the --as user, "
+    "granting the role binding it needs. Without it, the step goes to Temporal directly, "
+    "as the --as user (development; workers that require attested actors refuse it)."
+)
+"""How a step reaches the workflow, shown under every step's help."""
+
+
 def _send(
     country: str, kind: type[UserRequest], actor_text: str | None, fields: dict[str, Any]
 ) -> None:
     settings = load_settings()
     code = country_code(country)
+    if settings.partnerships_api:
+        body = api_client.body_of(kind, fields)
+        api = api_client.api_for(settings, actor_text)
+        _confirm(kind.command_type.name, api_client.step(api, code, kind.command_type.name, body))
+        return
     request = update_request(kind, parse_actor(actor_text), fields)
     view = asyncio.run(_step(settings, code, request))
     _confirm(update_name(request), view)
@@ -66,6 +90,13 @@ def _send(
 async def _step(settings: Settings, country: str, request: UserRequest) -> StatusView:
     async with connected(settings) as partnerships:
         return await partnerships.step(country, request)
+
+
+def _own_member_state(actor_text: str | None) -> str | None:
+    """The Member State `--as` names; through the API with a token, only --member-state does."""
+    if load_settings().partnerships_api:
+        return api_client.own_member_state(actor_text)
+    return parse_actor(actor_text).member_state
 
 
 def _confirm(action: str, view: StatusView) -> None:
@@ -89,7 +120,9 @@ def register(app: typer.Typer) -> None:
         withdraw,
     ):
         name = command.__name__.replace("_", "-")
-        app.command(name=name, rich_help_panel="Steps of a partnership")(reported(command))
+        app.command(name=name, rich_help_panel="Steps of a partnership", epilog=ROUTES)(
+            reported(command)
+        )
 
 
 def propose(
@@ -122,26 +155,31 @@ def propose(
 ) -> None:
     """Commission: propose a pilot partnership with a third country (starts its workflow)."""
     settings = load_settings()
-    request = start_request(
-        parse_actor(actor),
-        {
-            "country": country_code(country),
-            "rationale": rationale,
-            "terms_of_reference": terms,
-            "region": region,
-            "occurred_on": on,
-            "consultation_deadline": consultation_deadline,
-            "decision_deadline": decision_deadline,
-        },
-        consultation_period_days=settings.consultation_period_days,
-        now=datetime.now(UTC),
-    )
+    fields = {
+        "country": country_code(country),
+        "rationale": rationale,
+        "terms_of_reference": terms,
+        "region": region,
+        "occurred_on": on,
+        "consultation_deadline": consultation_deadline,
+        "decision_deadline": decision_deadline,
+    }
+    if settings.partnerships_api:
+        body = api_client.body_of(StartPartnership, fields)
+        view = api_client.propose(api_client.api_for(settings, actor), body)
+    else:
+        request = start_request(
+            parse_actor(actor),
+            fields,
+            consultation_period_days=settings.consultation_period_days,
+            now=datetime.now(UTC),
+        )
 
-    async def start() -> StatusView:
-        async with connected(settings) as partnerships:
-            return await partnerships.propose(request)
+        async def start() -> StatusView:
+            async with connected(settings) as partnerships:
+                return await partnerships.propose(request)
 
-    view = asyncio.run(start())
+        view = asyncio.run(start())
     _confirm("proposal", view)
     out.print(
         f"consultation deadline {view.consultation_deadline}, "
@@ -164,13 +202,12 @@ def respond(
     actor: As = None,
 ) -> None:
     """Member State: answer the consultation for your own country (a later answer amends)."""
-    who = parse_actor(actor)
     _send(
         country,
         RespondToConsultationRequest,
         actor,
         {
-            "member_state": member_state or who.member_state,
+            "member_state": member_state or _own_member_state(actor),
             "position": position,
             "offers": offer or [],
             "comments": comments,
