@@ -33,7 +33,7 @@ from domain.errors import DomainError
 from domain.explain import explain_validation_error
 from interfaces.terminal import CliError, ExitCode, err, out, reported
 from migrations.readiness import open_ready_engine
-from settings import load_settings
+from settings import Settings, load_settings
 
 PANEL: Final = "Who is who"
 ROLE_FORMAT: Final = "ROLE[:MS], e.g. commission, presidency:PT, member_state:PT or administrator"
@@ -262,30 +262,38 @@ def token(
     ] = int(DEFAULT_TTL.total_seconds() // 60),
 ) -> None:
     """Print a token of the development issuer (development only), granting the role if needed."""
-    role, member_state, user = parse_as(as_)
-    settings = load_settings()
+    token_text = development_token(load_settings(), as_, ttl=timedelta(minutes=ttl_minutes))
+    # Only the token on stdout, so `TOKEN=$(partnerships token --as …)` captures it whole.
+    print(token_text)
+
+
+def development_token(settings: Settings, as_text: str, *, ttl: timedelta) -> str:
+    """A token of the development issuer for `--as`, granting the binding it needs (said so).
+
+    `partnerships token` prints it; the CLI's steps through the API send it.
+    """
+    role, member_state, user = parse_as(as_text)
     try:
         issued = dev_token(
             settings,
-            _directory(),
+            DirectoryStore(open_ready_engine(settings.database_url)),
             role=role,
             user=user,
             member_state=member_state,
-            ttl=timedelta(minutes=ttl_minutes),
+            ttl=ttl,
         )
     except InvalidBinding as error:
         if role is BindingRole.PRESIDENCY and member_state is None:
             raise CliError(
-                f"--as {as_!r}: {user} holds no presidency binding yet, and granting one needs "
-                f"the Member State holding the Presidency, e.g. --as presidency:PT:{user}",
+                f"--as {as_text!r}: {user} holds no presidency binding yet, and granting one "
+                f"needs the Member State holding the Presidency, e.g. --as presidency:PT:{user}",
                 code=ExitCode.USAGE,
             ) from None
         raise _refused(error) from None
     except (ValidationError, DomainError) as error:
         raise _refused(error) from None
     _say_granted(issued)
-    # Only the token on stdout, so `TOKEN=$(partnerships token --as …)` captures it whole.
-    print(issued.token)
+    return issued.token
 
 
 def _say_granted(issued: DevToken) -> None:

@@ -19,18 +19,14 @@ from typing import Any, Final
 import httpx
 from pydantic import ValidationError
 
-from activities.directory_store import DirectoryStore
-from app.dev_issuer import dev_token
 from domain.actors import Actor, Role
-from domain.directory import BindingRole, InvalidBinding
-from domain.errors import DomainError
-from domain.explain import explain_validation_error
+from domain.directory import BindingRole
 from domain.requests import UserRequest
 from domain.view import StatusView
 from interfaces.cli.access_commands import AS_FORMAT, parse_as
+from interfaces.cli.access_commands import development_token as access_token
 from interfaces.cli.arguments import update_request
-from interfaces.terminal import CliError, ExitCode, err
-from migrations.readiness import open_ready_engine
+from interfaces.terminal import CliError, ExitCode
 from settings import Settings
 
 API_ENV: Final = "PARTNERSHIPS_API"
@@ -48,7 +44,6 @@ STEP_TOKEN_TTL: Final = timedelta(minutes=5)
 _STAND_IN: Final = Actor(id="api-caller", role=Role.OPERATOR)
 """Fills the contract's `actor` while a body's fields are checked locally; it is never sent."""
 
-_AS_PARTS: Final = {"subject": "the user", "member_state": "the Member State"}
 """The parts of `--as` a grant's fields come from, for refusals of a malformed one."""
 
 _TOKEN_HINT: Final = (
@@ -101,39 +96,7 @@ def api_for(settings: Settings, as_text: str | None) -> Api:
 
 def development_token(settings: Settings, as_text: str) -> str:
     """A short-lived token of the development issuer for `--as`, granting its binding if needed."""
-    role, member_state, user = parse_as(as_text)
-    directory = DirectoryStore(open_ready_engine(settings.database_url))
-    try:
-        issued = dev_token(
-            settings,
-            directory,
-            role=role,
-            user=user,
-            member_state=member_state,
-            ttl=STEP_TOKEN_TTL,
-        )
-    except InvalidBinding as error:
-        if role is BindingRole.PRESIDENCY and member_state is None:
-            raise CliError(
-                f"--as {as_text!r}: {user} holds no presidency binding yet, and granting one "
-                f"needs the Member State holding the Presidency, e.g. --as presidency:PT:{user}",
-                code=ExitCode.USAGE,
-            ) from None
-        raise CliError(f"refused: {error.message}") from None
-    except ValidationError as error:
-        detail = explain_validation_error(error, labels=_AS_PARTS)
-        raise CliError(f"--as {as_text!r}: {detail}", code=ExitCode.USAGE) from None
-    except DomainError as error:
-        raise CliError(f"refused: {error.message}") from None
-    if issued.granted:
-        b = issued.binding
-        err.print(
-            f"Granted {b.label()} to {b.subject} of {b.issuer} (binding {b.binding_id}), "
-            "which the token needs.",
-            markup=False,
-            soft_wrap=True,
-        )
-    return issued.token
+    return access_token(settings, as_text, ttl=STEP_TOKEN_TTL)
 
 
 def own_member_state(as_text: str | None) -> str | None:
