@@ -34,6 +34,12 @@ IDEMPOTENCY_KEY_MAX: Final = 200
 _VISIBLE_ASCII: Final = re.compile(r"^[\x21-\x7e]+$")
 _ETAG: Final = re.compile(r'^(?:W/)?"(\d{1,9})"$')
 
+IDEMPOTENCY_KEY_PATTERN: Final = f"^[!-~]{{1,{IDEMPOTENCY_KEY_MAX}}}$"
+"""What the OpenAPI document says an Idempotency-Key is (checked by `update_id_for`)."""
+
+IF_MATCH_PATTERN: Final = '^(\\*|(W/)?"[0-9]{1,9}")$'
+"""What the OpenAPI document says an If-Match is (checked by `version_in_if_match`)."""
+
 
 def country_in_path(text: str) -> str:
     """The country a path names, as the contract writes it (`cv` → `CV`), or a 422 problem."""

@@ -15,7 +15,9 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from activities.schema import read_utc
 from app.partnerships import check_proposal
 from app.reading import ListedPartnership, board_page, current_view
 from domain.commands import ProposePartnership
@@ -25,6 +27,8 @@ from domain.stages import Stage
 from domain.view import StatusView
 from interfaces.api.attesting import acting_for
 from interfaces.api.inputs import (
+    IDEMPOTENCY_KEY_PATTERN,
+    IF_MATCH_PATTERN,
     CountryCode,
     body_of,
     country_in_path,
@@ -39,7 +43,7 @@ from interfaces.api.models import (
     BoardPage,
     request_of,
 )
-from interfaces.api.problems import ProblemError, problem_responses
+from interfaces.api.problems import ProblemError, allowed_methods, problem_responses
 from interfaces.api.resources import Authenticated, Held
 
 router = APIRouter(tags=["partnerships"])
@@ -124,7 +128,8 @@ def _entry(listed: ListedPartnership) -> BoardEntry:
         version=row.stream_version,
         last_event_type=row.last_event_type,
         last_changed_on=row.last_changed_on,
-        last_recorded_at=row.last_recorded_at,
+        # SQLite keeps no offset: the store writes UTC, so the board says so (RFC 3339).
+        last_recorded_at=read_utc(row.last_recorded_at),
         href=f"/partnerships/{row.country}",
     )
 
@@ -141,7 +146,9 @@ def list_partnerships(
     held: Held,
     stage: Stage | None = None,
     region: Region | None = None,
-    country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
+    country: Annotated[
+        str | None, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")
+    ] = None,
     year: Annotated[
         int | None, Query(ge=1, le=9999, description="The year it was proposed in")
     ] = None,
@@ -204,11 +211,18 @@ def _step_endpoint(update: str) -> Callable[..., Awaitable[Any]]:
         held: Held,
         idempotency_key: Annotated[
             str | None,
-            Header(description="Names this step: a retry with the same key records it once"),
+            Header(
+                description="Names this step: a retry with the same key records it once",
+                # Documented, not validated here: update_id_for answers a bad key with a 400.
+                json_schema_extra={"pattern": IDEMPOTENCY_KEY_PATTERN},
+            ),
         ] = None,
         if_match: Annotated[
             str | None,
-            Header(description='The version last read, as its ETag: "7"; 412 if it moved'),
+            Header(
+                description='The version last read, as its ETag: "7"; 412 if it moved',
+                json_schema_extra={"pattern": IF_MATCH_PATTERN},
+            ),
         ] = None,
     ) -> Any:
         code = country_in_path(cc)
@@ -269,8 +283,12 @@ for _update in REQUEST_FOR:
 
 
 @router.post("/partnerships/{cc}/{update}", include_in_schema=False)
-async def unknown_update(cc: str, update: str, caller: Authenticated) -> None:
-    """Any other name is no update: 400, naming those that are."""
+async def unknown_update(request: Request, cc: str, update: str, caller: Authenticated) -> None:
+    """Any other name is no update: 400, naming those that are. A path another route serves
+    (the record, `/partnerships/{CC}/events`) is no update either: 405, with its `Allow`."""
+    allowed = allowed_methods(request)
+    if allowed and "POST" not in allowed:
+        raise StarletteHTTPException(405)
     raise ProblemError(
         400,
         "UnknownUpdate",

@@ -11,6 +11,7 @@ path ever reaches a caller.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Mapping
@@ -304,12 +305,38 @@ async def _http_exception(request: Request, error: Exception) -> JSONResponse:
     else:
         detail = str(error.detail)
     problem = http_problem(error.status_code, detail)
-    return Problem(
-        problem.status,
-        problem.type,
-        problem.detail,
-        headers={**problem.headers, **(error.headers or {})},
-    ).response(request.url.path)
+    headers = {**problem.headers, **(error.headers or {})}
+    allowed = allowed_methods(request) if error.status_code == 405 else []
+    if allowed:
+        headers["Allow"] = ", ".join(allowed)
+    return Problem(problem.status, problem.type, problem.detail, headers=headers).response(
+        request.url.path
+    )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document gives the request's path, for a 405's `Allow`.
+
+    RFC 9110 asks a 405 to list every method the resource supports; Starlette names only the
+    first route that matched (`Allow: POST` on `/partnerships`, which GET serves too). Empty
+    for a path the document does not describe (the docs pages, an unknown update).
+    """
+    path = request.scope.get("path", request.url.path)
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if _path_pattern(template).fullmatch(path):
+            methods.update(name.upper() for name in operations if name.upper() in _METHODS)
+    return sorted(methods)
+
+
+_METHODS: Final = frozenset(("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"))
+
+
+@functools.lru_cache(maxsize=256)
+def _path_pattern(template: str) -> re.Pattern[str]:
+    """A documented path (`/partnerships/{cc}/events`) as a pattern of the paths it names."""
+    parts = re.split(r"\{[^/{}]+\}", template)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts))
 
 
 async def _request_validation(request: Request, error: Exception) -> JSONResponse:

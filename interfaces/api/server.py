@@ -102,5 +102,23 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(schema.pop("$defs", {}))
             schemas[model.__name__] = schema
+        for path in document.get("paths", {}).values():
+            for operation in path.values():
+                for parameter in operation.get("parameters", ()):
+                    _absent_is_not_null(parameter)
         app.openapi_schema = document
     return app.openapi_schema
+
+
+def _absent_is_not_null(parameter: dict[str, Any]) -> None:
+    """An optional path, query or header parameter is left out, never null: drop `null` from
+    its schema (FastAPI declares `str | None` as `anyOf: [string, null]`, which tells a client
+    that the text `null` is a value)."""
+    schema = parameter.get("schema", {})
+    choices = schema.get("anyOf")
+    if parameter.get("required") or not isinstance(choices, list):
+        return
+    kept = [choice for choice in choices if choice != {"type": "null"}]
+    if len(kept) == 1 and len(kept) < len(choices):
+        rest = {key: value for key, value in schema.items() if key != "anyOf"}
+        parameter["schema"] = {**kept[0], **rest}
