@@ -3,10 +3,17 @@
 Membership is a function of the business date, because a partnership's record spans years in
 which the Union changed: the United Kingdom was a Member State until 31 January 2020 and
 Croatia became one on 1 July 2013.
+
+Some ISO 3166-1 codes name no country of their own but a territory of a Member State. They are
+never proposed as third countries: the outermost regions and Åland are part of the Union, and
+the overseas countries and territories of Annex II TFEU are associated with it (Part Four
+TFEU). Each has its dates, since Mayotte, Saint-Barthélemy, Greenland, Gibraltar and the
+British overseas territories changed status.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
@@ -52,9 +59,19 @@ _MEMBERSHIP: Final[tuple[tuple[str, date, date | None], ...]] = (
     ("HR", date(2013, 7, 1), None),
 )
 
+KOSOVO: Final = "XK"
+"""The code the Union (and the Commission's own lists) gives Kosovo; ISO 3166-1 has none."""
+
 # Read pycountry's table once, at import: its lazy first read opens a file, which a workflow
 # sandbox forbids, and a set lookup is cheaper than its query on every validation.
-_ISO_NAMES: Final[dict[str, str]] = {c.alpha_2: str(c.name) for c in pycountry.countries}
+# Kosovo is added under XK: the EU writes it "Kosovo*", the asterisk calling the footnote
+# "This designation is without prejudice to positions on status, and is in line with UNSCR
+# 1244/1999 and the ICJ Opinion on the Kosovo declaration of independence"; a country name
+# here is plain text, so the name is shown without it.
+_ISO_NAMES: Final[dict[str, str]] = {
+    **{c.alpha_2: str(c.name) for c in pycountry.countries},
+    KOSOVO: "Kosovo",
+}
 
 EVER_MEMBER_STATES: Final[frozenset[str]] = frozenset(code for code, _, _ in _MEMBERSHIP)
 
@@ -69,6 +86,8 @@ def _shown(code: str) -> str:
 
 def iso_code(code: str) -> str:
     """The ISO 3166-1 alpha-2 code for `code` (EU aliases EL/UK resolved), or InvalidCountry.
+
+    XK (Kosovo), which the Union uses although ISO 3166-1 assigns it to nobody, is accepted too.
 
     Case and surrounding spaces do not matter (` cv ` is Cabo Verde), but only ASCII letters
     are read: upper-casing other letters would turn "ß" into SS and "ﬁ" into FI.
@@ -126,8 +145,167 @@ def member_state(code: str, on: date) -> str:
     return eu
 
 
+class UnionTerritory(NotAThirdCountry):
+    """A territory of a Member State that is part of the Union, given as a third country."""
+
+
+class OverseasCountryOrTerritory(NotAThirdCountry):
+    """An overseas country or territory of Annex II TFEU, given as a third country."""
+
+
+@dataclass(frozen=True)
+class Territory:
+    """A territory with its own ISO code, its Member State and one period of its status."""
+
+    code: str
+    """Its ISO 3166-1 alpha-2 code."""
+    name: str
+    """Its English short name, as a message shows it."""
+    member_state: str
+    """The Member State it belongs to (or whose external relations cover it), EU code."""
+    status: str
+    """What it is to the Union in this period, as a message says it after "is"/"was"."""
+    since: date
+    until: date | None = None
+    """The last day of this status; None while it lasts."""
+
+    def on(self, day: date) -> bool:
+        """Whether the territory has this status on `day`."""
+        return self.since <= day and (self.until is None or day <= self.until)
+
+    def period(self) -> str:
+        """The period as a message shows it."""
+        if self.until is None:
+            return f"since {self.since.isoformat()}"
+        return f"from {self.since.isoformat()} until {self.until.isoformat()}"
+
+
+_FR_REGION = "an outermost region of France (FR), Article 349 TFEU"
+_OCT = "an overseas country or territory of {state}"
+
+UNION_TERRITORIES: Final[tuple[Territory, ...]] = (
+    # The French overseas departments have been part of the Community since the EEC Treaty
+    # (Article 227(2) EEC; Hansen, 148/77); outermost regions under Article 349 TFEU.
+    Territory("RE", "Réunion", "FR", _FR_REGION, _FOUNDERS),
+    Territory("GP", "Guadeloupe", "FR", _FR_REGION, _FOUNDERS),
+    Territory("GF", "French Guiana", "FR", _FR_REGION, _FOUNDERS),
+    Territory("MQ", "Martinique", "FR", _FR_REGION, _FOUNDERS),
+    # Part of Guadeloupe until it became a collectivity of its own on 22 February 2007, and an
+    # outermost region in its own name since (Article 349 TFEU as amended at Lisbon).
+    Territory("MF", "Saint-Martin", "FR", _FR_REGION, _FOUNDERS),
+    # Likewise part of Guadeloupe, then an outermost region until it became an OCT on
+    # 1 January 2012 (European Council Decision 2010/718/EU).
+    Territory("BL", "Saint-Barthélemy", "FR", _FR_REGION, _FOUNDERS, date(2011, 12, 31)),
+    # An OCT until it became an outermost region on 1 January 2014
+    # (European Council Decision 2012/419/EU).
+    Territory("YT", "Mayotte", "FR", _FR_REGION, date(2014, 1, 1)),
+    # Part of Finland under Protocol 2 of the 1994 Act of Accession (Article 355(4) TFEU).
+    Territory("AX", "Åland", "FI", "a part of Finland (FI), Article 355(4) TFEU", date(1995, 1, 1)),
+    # A European territory whose external relations the United Kingdom conducts (Article
+    # 355(3) TFEU), in the Union while the UK was: a third-country territory since Brexit.
+    Territory(
+        "GI",
+        "Gibraltar",
+        "UK",
+        "a European territory for whose external relations the United Kingdom (UK) is "
+        "responsible, Article 355(3) TFEU",
+        date(1973, 1, 1),
+        date(2020, 1, 31),
+    ),
+    # In the Community with Denmark until it left on 1 February 1985 (Greenland Treaty).
+    Territory(
+        "GL", "Greenland", "DK", "a part of Denmark (DK)", date(1973, 1, 1), date(1985, 1, 31)
+    ),
+)
+"""The territories of the Member States with their own ISO code that are (or were) part of the
+Union. The Canary Islands, Ceuta and Melilla (IC, EA), the Azores and Madeira have no ISO
+3166-1 alpha-2 code, so no code reaches them. The Faroe Islands (FO), Jersey (JE), Guernsey
+(GG) and the Isle of Man (IM) are outside the Union and are not OCTs: the Union deals with them
+as third countries (the Commission's adequacy decisions of 2003–2010 name each so), so they
+may be proposed."""
+
+_FR_OCT = _OCT.format(state="France (FR)")
+_NL_OCT = _OCT.format(state="the Netherlands (NL)")
+_UK_OCT = _OCT.format(state="the United Kingdom (UK)")
+# The Netherlands Antilles were associated by the Convention in force from 1 October 1964.
+_NL_ASSOCIATED = date(1964, 10, 1)
+_UK_JOINED, _UK_LEFT = date(1973, 1, 1), date(2020, 1, 31)
+
+OVERSEAS_COUNTRIES_AND_TERRITORIES: Final[tuple[Territory, ...]] = (
+    Territory("GL", "Greenland", "DK", _OCT.format(state="Denmark (DK)"), date(1985, 2, 1)),
+    Territory("NC", "New Caledonia", "FR", _FR_OCT, _FOUNDERS),
+    Territory("PF", "French Polynesia", "FR", _FR_OCT, _FOUNDERS),
+    Territory("TF", "French Southern and Antarctic Territories", "FR", _FR_OCT, _FOUNDERS),
+    Territory("WF", "Wallis and Futuna", "FR", _FR_OCT, _FOUNDERS),
+    Territory("PM", "Saint-Pierre-et-Miquelon", "FR", _FR_OCT, _FOUNDERS),
+    Territory("BL", "Saint-Barthélemy", "FR", _FR_OCT, date(2012, 1, 1)),
+    Territory("YT", "Mayotte", "FR", _FR_OCT, _FOUNDERS, date(2013, 12, 31)),
+    Territory("AW", "Aruba", "NL", _NL_OCT, _NL_ASSOCIATED),
+    # The Netherlands Antilles of Annex II: Curaçao, Sint Maarten, and Bonaire, Sint
+    # Eustatius and Saba (the Caribbean Netherlands), each under its own code since 2010.
+    Territory("CW", "Curaçao", "NL", _NL_OCT, _NL_ASSOCIATED),
+    Territory("SX", "Sint Maarten", "NL", _NL_OCT, _NL_ASSOCIATED),
+    Territory("BQ", "Caribbean Netherlands", "NL", _NL_OCT, _NL_ASSOCIATED),
+    # The British ones, from the UK's accession until it left the Union; the British Antarctic
+    # Territory, also in Annex II, has no ISO code of its own.
+    Territory("AI", "Anguilla", "UK", _UK_OCT, _UK_JOINED, _UK_LEFT),
+    Territory("BM", "Bermuda", "UK", _UK_OCT, _UK_JOINED, _UK_LEFT),
+    Territory("IO", "British Indian Ocean Territory", "UK", _UK_OCT, _UK_JOINED, _UK_LEFT),
+    Territory("VG", "British Virgin Islands", "UK", _UK_OCT, _UK_JOINED, _UK_LEFT),
+    Territory("KY", "Cayman Islands", "UK", _UK_OCT, _UK_JOINED, _UK_LEFT),
+    Territory("FK", "Falkland Islands", "UK", _UK_OCT, _UK_JOINED, _UK_LEFT),
+    Territory("MS", "Montserrat", "UK", _UK_OCT, _UK_JOINED, _UK_LEFT),
+    Territory("PN", "Pitcairn", "UK", _UK_OCT, _UK_JOINED, _UK_LEFT),
+    Territory(
+        "SH",
+        "Saint Helena, Ascension and Tristan da Cunha",
+        "UK",
+        _UK_OCT,
+        _UK_JOINED,
+        _UK_LEFT,
+    ),
+    Territory(
+        "GS",
+        "South Georgia and the South Sandwich Islands",
+        "UK",
+        _UK_OCT,
+        _UK_JOINED,
+        _UK_LEFT,
+    ),
+    Territory("TC", "Turks and Caicos Islands", "UK", _UK_OCT, _UK_JOINED, _UK_LEFT),
+)
+"""The overseas countries and territories with an ISO code, from Annex II TFEU ("Overseas
+countries and territories to which the provisions of Part Four of the Treaties apply"), each
+for the years it was listed. They are associated with the Union under Part Four TFEU
+(Articles 198–204) and its Overseas Association Decision, so they are not third countries
+for the Global Approach to Migration."""
+
+
+def _territory(table: tuple[Territory, ...], iso: str, day: date) -> Territory | None:
+    return next((t for t in table if t.code == iso and t.on(day)), None)
+
+
+def _refuse_territory(iso: str, day: date, when: str, rule: str) -> None:
+    """Raise if `iso` is Union territory or an OCT on `day`; `when` says which day it is."""
+    if (part := _territory(UNION_TERRITORIES, iso, day)) is not None:
+        raise UnionTerritory(
+            f"{iso} ({part.name}) is part of the Union, not a third country {when}: it is "
+            f"{part.status}, {part.period()}; {rule}"
+        )
+    if (oct_ := _territory(OVERSEAS_COUNTRIES_AND_TERRITORIES, iso, day)) is not None:
+        raise OverseasCountryOrTerritory(
+            f"{iso} ({oct_.name}) is {oct_.status} (Annex II TFEU), {oct_.period()}: it is "
+            "associated with the Union under Part Four TFEU, not a third country for this "
+            f"policy {when}; {rule}"
+        )
+
+
 def third_country(code: str, on: date, *, recorded_on: date | None = None) -> str:
     """Validate a third country on a business date and return its ISO code.
+
+    A Member State is refused (NotAThirdCountry), and so is a territory with its own ISO code
+    that is part of the Union (UnionTerritory) or an overseas country or territory of Annex II
+    TFEU (OverseasCountryOrTerritory) on that date. Kosovo (XK) is a third country.
 
     Given `recorded_on` (the day the proposal is recorded), the country must be outside the
     Union on that day too: a partnership is proposed with a country that is a third country
@@ -150,5 +328,10 @@ def third_country(code: str, on: date, *, recorded_on: date | None = None) -> st
             f"{eu_code(iso)} is an EU Member State, not a third country, on "
             f"{recorded_on.isoformat()}, the day this is recorded (it was a third country on "
             f"{on.isoformat()}); {rule}"
+        )
+    _refuse_territory(iso, on, f"(on {on.isoformat()})", rule)
+    if recorded_on is not None:
+        _refuse_territory(
+            iso, recorded_on, f"on {recorded_on.isoformat()}, the day this is recorded", rule
         )
     return iso

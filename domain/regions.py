@@ -17,11 +17,14 @@ class Region(StrEnum):
     OTHER = "other"
 
 
+# Without Réunion (RE) and Mayotte (YT): part of the Union or an OCT, never a third country
+# (domain/countries.py). Saint Helena (SH) stays: an OCT only until the UK left the Union.
 _AFRICA: Final = (
     "DZ AO BJ BW BF BI CV CM CF TD KM CG CD CI DJ EG GQ ER SZ ET GA GM GH GN GW KE LS LR LY "
-    "MG MW ML MR MU YT MA MZ NA NE NG RE RW SH ST SN SC SL SO ZA SS SD TZ TG TN UG EH ZM ZW"
+    "MG MW ML MR MU MA MZ NA NE NG RW SH ST SN SC SL SO ZA SS SD TZ TG TN UG EH ZM ZW"
 )
-# Western Balkans, Turkey, the ENP East and South Caucasus, the Russian Federation.
+# Western Balkans (with Kosovo, XK, as the Union writes it), Turkey, the ENP East and South
+# Caucasus, the Russian Federation.
 _EASTERN_SOUTH_EASTERN: Final = "AL BA ME MK RS XK HR TR UA MD BY GE AM AZ RU"
 _EASTERN_MEDITERRANEAN_MIDDLE_EAST: Final = "LB SY JO IL PS IQ IR SA YE OM AE QA BH KW"
 _CENTRAL_ASIA: Final = "KZ KG TJ TM UZ"

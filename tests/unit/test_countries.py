@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pycountry
@@ -26,6 +27,7 @@ from domain import (
     region_of,
     third_country,
 )
+from domain.countries import KOSOVO, OverseasCountryOrTerritory, UnionTerritory
 from domain.events import PartnershipProposed
 from tests.unit.strategies import COMMISSION, PROPOSED, Story, propose
 
@@ -238,10 +240,10 @@ ISO_CODES = sorted(country.alpha_2 for country in pycountry.countries)
 
 @settings(max_examples=300, deadline=None)
 @given(
-    code=st.sampled_from([*ISO_CODES, "EL", "UK", "el", "uk"]),
+    code=st.sampled_from([*ISO_CODES, "EL", "UK", "el", "uk", "XK", "xk"]),
     day=st.dates(min_value=date(1958, 1, 1), max_value=date(2100, 12, 31)),
 )
-def test_every_country_is_either_a_member_state_or_a_third_country_on_any_day(
+def test_every_country_is_a_member_state_a_territory_of_one_or_a_third_country_on_any_day(
     code: str, day: date
 ) -> None:
     as_member: str | None
@@ -249,18 +251,56 @@ def test_every_country_is_either_a_member_state_or_a_third_country_on_any_day(
         as_member = member_state(code, day)
     except NotAMemberState:
         as_member = None
+    as_territory: NotAThirdCountry | None = None
     try:
         as_third: str | None = third_country(code, day)
+    except (UnionTerritory, OverseasCountryOrTerritory) as territory:
+        as_third, as_territory = None, territory
     except NotAThirdCountry:
         as_third = None
 
-    assert (as_member is None) != (as_third is None)
+    # Exactly one of the three: a Member State, one of their territories, a third country.
+    assert [as_member is not None, as_territory is not None, as_third is not None].count(True) == 1
     assert is_member_state(code, day) == (as_member is not None)
     if as_member is not None:
         assert as_member == eu_code(code)
+    if as_territory is not None:
+        # A territory is refused naming the Member State it belongs to, a member that day.
+        named = re.findall(r"\(([A-Z]{2})\)", str(as_territory))
+        assert set(named) & set(member_states_on(day)), str(as_territory)
     if as_third is not None:
         assert as_third == iso_code(code)
     assert eu_code(iso_code(code)) == eu_code(code)
+
+
+# -- Kosovo ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given", ["XK", "xk", " Xk "])
+def test_kosovo_is_accepted_under_the_code_the_union_uses(given: str) -> None:
+    assert pycountry.countries.get(alpha_2="XK") is None
+    assert iso_code(given) == KOSOVO == "XK"
+    assert eu_code(given) == "XK"
+    assert country_name(given) == "Kosovo"
+
+
+def test_kosovo_is_in_the_western_balkans_region() -> None:
+    assert region_of("XK") is Region.EASTERN_SOUTH_EASTERN
+
+
+@given(st.dates(min_value=date(1958, 1, 1), max_value=date(2100, 12, 31)))
+def test_kosovo_is_a_third_country_on_any_date(day: date) -> None:
+    assert third_country("XK", day) == "XK"
+    assert third_country("xk", day, recorded_on=day) == "XK"
+    assert not is_member_state("XK", day)
+
+
+def test_kosovo_can_be_proposed_and_defaults_to_the_western_balkans() -> None:
+    [event] = Story().do(propose("xk"), COMMISSION, PROPOSED)
+
+    assert isinstance(event, PartnershipProposed)
+    assert event.country == "XK"
+    assert event.region is Region.EASTERN_SOUTH_EASTERN
 
 
 # -- only ASCII letters make a country code -------------------------------------------------
@@ -306,8 +346,8 @@ def test_any_code_with_a_character_outside_ascii_is_refused(given: str) -> None:
         iso_code(given)
 
 
-@given(st.text(max_size=6) | st.sampled_from([*ISO_CODES, "el", " uk ", "ß", "ﬁ", "ıt"]))
-def test_any_accepted_code_is_exactly_two_ascii_capitals_naming_an_iso_country(
+@given(st.text(max_size=6) | st.sampled_from([*ISO_CODES, "el", " uk ", "xk", "ß", "ﬁ", "ıt"]))
+def test_any_accepted_code_is_exactly_two_ascii_capitals_naming_an_iso_country_or_kosovo(
     given: str,
 ) -> None:
     try:
@@ -318,6 +358,6 @@ def test_any_accepted_code_is_exactly_two_ascii_capitals_naming_an_iso_country(
     assert iso.isascii()
     assert iso.isalpha()
     assert iso.isupper()
-    assert pycountry.countries.get(alpha_2=iso) is not None
+    assert pycountry.countries.get(alpha_2=iso) is not None or iso == KOSOVO
     assert given.strip().isascii()
     assert given.strip().upper() in {iso, eu_code(iso)}
