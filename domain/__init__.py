@@ -64,6 +64,9 @@ from domain.errors import (
     NotAThirdCountry,
     NotInterested,
     NotPermitted,
+    OverseasCountryOrTerritory,
+    UnionTerritory,
+    VersionMismatch,
     WrongStage,
 )
 from domain.events import (
@@ -128,6 +131,7 @@ __all__ = [
     "NotInterested",
     "NotPermitted",
     "Outcome",
+    "OverseasCountryOrTerritory",
     "Partnership",
     "Position",
     "ProposePartnership",
@@ -140,6 +144,8 @@ __all__ = [
     "Stage",
     "StatusView",
     "SubmitReport",
+    "UnionTerritory",
+    "VersionMismatch",
     "Withdraw",
     "WrongStage",
     "country_name",

@@ -19,7 +19,13 @@ from typing import Final
 
 import pycountry
 
-from domain.errors import InvalidCountry, NotAMemberState, NotAThirdCountry
+from domain.errors import (
+    InvalidCountry,
+    NotAMemberState,
+    NotAThirdCountry,
+    OverseasCountryOrTerritory,
+    UnionTerritory,
+)
 
 # The EU writes Greece and the United Kingdom differently from ISO 3166-1.
 EU_TO_ISO: Final[dict[str, str]] = {"EL": "GR", "UK": "GB"}
@@ -143,14 +149,6 @@ def member_state(code: str, on: date) -> str:
             f"the Member States then were: {members}"
         )
     return eu
-
-
-class UnionTerritory(NotAThirdCountry):
-    """A territory of a Member State that is part of the Union, given as a third country."""
-
-
-class OverseasCountryOrTerritory(NotAThirdCountry):
-    """An overseas country or territory of Annex II TFEU, given as a third country."""
 
 
 @dataclass(frozen=True)

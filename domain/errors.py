@@ -28,6 +28,14 @@ class NotAThirdCountry(InvalidCountry):
     """A Member State was given where a third country is needed."""
 
 
+class UnionTerritory(NotAThirdCountry):
+    """A territory of a Member State that is part of the Union, given as a third country."""
+
+
+class OverseasCountryOrTerritory(NotAThirdCountry):
+    """An overseas country or territory of Annex II TFEU, given as a third country."""
+
+
 class NotAMemberState(InvalidCountry):
     """A code that is not a Member State on the event's business date."""
 

@@ -27,7 +27,8 @@ from domain import (
     region_of,
     third_country,
 )
-from domain.countries import KOSOVO, OverseasCountryOrTerritory, UnionTerritory
+from domain.countries import KOSOVO
+from domain.errors import OverseasCountryOrTerritory, UnionTerritory
 from domain.events import PartnershipProposed
 from tests.unit.strategies import COMMISSION, PROPOSED, Story, propose
 

@@ -22,11 +22,10 @@ from domain.countries import (
     EVER_MEMBER_STATES,
     OVERSEAS_COUNTRIES_AND_TERRITORIES,
     UNION_TERRITORIES,
-    OverseasCountryOrTerritory,
     Territory,
-    UnionTerritory,
     iso_code,
 )
+from domain.errors import OverseasCountryOrTerritory, UnionTerritory
 from domain.events import PartnershipProposed
 from domain.regions import _REGION_OF
 from tests.unit.strategies import COMMISSION, PROPOSED, Story, at, propose

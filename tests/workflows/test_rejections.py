@@ -180,6 +180,29 @@ async def test_a_member_state_proposed_as_a_third_country_fails_the_start_and_re
     assert harness.store().streams() == []
 
 
+async def test_an_outermost_region_fails_the_start_and_kosovo_is_proposed(
+    harness: Harness,
+) -> None:
+    handle = await harness.client.start_workflow(
+        "PilotPartnershipWorkflow",
+        {"country": "RE", "actor": COMMISSION, "rationale": "r", "terms_of_reference": "t"},
+        id="partnership-RE",
+        task_queue=harness.task_queue,
+    )
+    with pytest.raises(WorkflowFailureError) as failed:
+        await handle.result()
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "UnionTerritory"
+    assert cause.message.startswith("RE (Réunion) is part of the Union, not a third country")
+    assert harness.store().streams() == []
+    kosovo = await harness.propose("XK")
+    status = await harness.status(kosovo)
+    assert (status.country, status.country_name) == ("XK", "Kosovo")
+    assert status.region is not None
+    assert status.region.value == "eastern_south_eastern"
+
+
 async def test_a_malformed_start_fails_at_once_instead_of_retrying(harness: Harness) -> None:
     handle = await harness.client.start_workflow(
         "PilotPartnershipWorkflow",
