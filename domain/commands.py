@@ -119,6 +119,7 @@ class ExtendDecisionDeadline(Command):
     name: ClassVar[str] = "extend_decision_deadline"
     new_deadline: date
     reason: Text
+    occurred_on: date | None = None
 
 
 class RecordCouncilDecision(Command):

@@ -499,6 +499,9 @@ class _Context:
         current = self._deadline()
         self._refuse_past_deadline(command)
         self._refuse_beyond_limit(command)
+        # The business date of the extension, like every other step's; a history recorded
+        # before the command carried one sends none and gets today, as it did then.
+        on = self._on(command.occurred_on, "the extension's date")
         _deadline(
             command.new_deadline,
             self.now.date(),
@@ -512,7 +515,7 @@ class _Context:
         )
         return [
             DecisionDeadlineExtended(
-                **self._stamp(self.now.date()),
+                **self._stamp(on),
                 previous_deadline=current,
                 new_deadline=command.new_deadline,
                 reason=command.reason,

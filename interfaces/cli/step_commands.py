@@ -303,10 +303,16 @@ def extend_deadline(
     country: Country,
     to: Annotated[str, typer.Option("--to", help="The new decision deadline, YYYY-MM-DD")],
     reason: Annotated[str, typer.Option("--reason")],
+    on: On = None,
     actor: As = None,
 ) -> None:
     """Presidency: extend the Council's decision deadline before it passes."""
-    _send(country, ExtendDecisionDeadlineRequest, actor, {"new_deadline": to, "reason": reason})
+    _send(
+        country,
+        ExtendDecisionDeadlineRequest,
+        actor,
+        {"new_deadline": to, "reason": reason, "occurred_on": on},
+    )
 
 
 def decide(

@@ -385,7 +385,7 @@ DATE_REFUSALS: dict[type[Command], set[type[DomainError]]] = {
     RecordTalksRound: {InvalidDate},
     ConcludeTalks: {InvalidDate},
     SubmitReport: {InvalidDate},
-    ExtendDecisionDeadline: {InvalidDeadline},
+    ExtendDecisionDeadline: {InvalidDate, InvalidDeadline},
     RecordCouncilDecision: {InvalidDate, InvalidDeadline},
     LaunchPartnership: {InvalidDate},
     Withdraw: {InvalidDate},
@@ -507,7 +507,12 @@ def _steps(data: st.DataObject, state: Partnership) -> tuple[Command, Actor]:
             ),
             COMMISSION,
         ),
-        (ExtendDecisionDeadline(new_deadline=draw(ANY_DATE), reason="r"), PRESIDENCY),
+        (
+            ExtendDecisionDeadline(
+                new_deadline=draw(ANY_DATE), reason="r", occurred_on=draw(MAYBE_DATE)
+            ),
+            PRESIDENCY,
+        ),
         (
             RecordCouncilDecision(outcome=Outcome.INVITE_LAUNCH, decided_on=draw(ANY_DATE)),
             PRESIDENCY,
@@ -546,3 +551,70 @@ def test_a_step_with_any_dates_is_refused_with_a_domain_error_or_recorded_within
     events = _decide_or_refuse(state, command, actor, now)
     if events is not None:
         _check_recorded_within_the_bounds(state, events, now)
+
+
+# -- the extension's business date ----------------------------------------------------------
+
+
+def test_an_extension_dated_earlier_records_that_date_as_when_it_happened() -> None:
+    story = at_council_decision()
+    [extended] = story.do(
+        ExtendDecisionDeadline(
+            new_deadline=date(2026, 6, 30), reason="Agenda", occurred_on=date(2025, 9, 15)
+        ),
+        PRESIDENCY,
+        at(2025, 11, 1),
+    )
+
+    assert isinstance(extended, DecisionDeadlineExtended)
+    assert extended.occurred_on == date(2025, 9, 15)
+    assert extended.recorded_at == at(2025, 11, 1)
+
+
+def test_an_extension_without_a_date_happened_on_the_day_it_is_recorded() -> None:
+    # So a history recorded before the command carried a date replays exactly as it was.
+    [extended] = at_council_decision().do(
+        ExtendDecisionDeadline(new_deadline=date(2026, 6, 30), reason="Agenda"),
+        PRESIDENCY,
+        at(2025, 11, 1),
+    )
+
+    assert extended.occurred_on == date(2025, 11, 1)
+
+
+@pytest.mark.parametrize(
+    ("day", "says"),
+    [
+        (date(2025, 11, 2), "the extension's date 2025-11-02 lies in the future"),
+        (date(2025, 3, 2), "the extension's date 2025-03-02 is before the proposal (2025-03-03)"),
+        (EARLY, "the extension's date 2005-12-14 is before 2005-12-15"),
+    ],
+    ids=["tomorrow", "before the proposal", "before the Global Approach"],
+)
+def test_an_extension_dated_outside_its_bounds_is_refused_with_the_allowed_range(
+    day: date, says: str
+) -> None:
+    at_council_decision().reject(
+        ExtendDecisionDeadline(new_deadline=date(2026, 6, 30), reason="Agenda", occurred_on=day),
+        PRESIDENCY,
+        at(2025, 11, 1),
+        InvalidDate,
+        says,
+        "give a date between 2025-03-03 and 2025-11-01",
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(day=st.dates(min_value=date(2025, 3, 3), max_value=date(2025, 11, 1)))
+def test_an_extension_dated_any_day_from_the_proposal_to_today_is_recorded_on_that_day(
+    day: date,
+) -> None:
+    story = at_council_decision()
+    story.do(
+        ExtendDecisionDeadline(new_deadline=date(2026, 6, 30), reason="Agenda", occurred_on=day),
+        PRESIDENCY,
+        at(2025, 11, 1),
+    )
+
+    assert story.events[-1].occurred_on == day
+    assert story.state.decision_deadline == date(2026, 6, 30)
