@@ -39,6 +39,7 @@ from domain.state import (
     Report,
     TalksOutcome,
     TalksRound,
+    in_held_order,
 )
 
 _Record = TypeVar("_Record", bound=BaseModel)
@@ -96,7 +97,8 @@ def _changes(state: Partnership, event: Event) -> dict[str, Any]:
             talks_round = _copied(
                 TalksRound, event, number=event.round_number, held_on=event.occurred_on
             )
-            return {"rounds": (*state.rounds, talks_round)}
+            # Shown in the order held and numbered by it, whatever the order recorded.
+            return {"rounds": in_held_order((*state.rounds, talks_round))}
         case TalksConcluded():
             outcome = _copied(TalksOutcome, event, concluded_on=event.occurred_on)
             stage = Stage.REPORT_DUE if event.third_country_willing else Stage.TALKS_FAILED

@@ -69,7 +69,10 @@ def _detail(event: Event, written: Callable[[str], str]) -> str:
         case TalksAuthorised():
             return "exploratory talks authorised"
         case TalksRoundRecorded():
-            return f"talks round {event.round_number} with {', '.join(event.member_states)}"
+            # No number: a line is written once, when the round is recorded, and a round
+            # recorded late takes its place by `held_on` (the state's `in_held_order`), which
+            # would leave a number here stale. The line's business date names the round.
+            return f"talks round with {listed(event.member_states)}"
         case TalksConcluded():
             willing = "willing" if event.third_country_willing else "unwilling"
             return f"talks concluded; third country {willing}"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.actors import Role
 from domain.commands import Outcome, Position, Recommendation
@@ -42,13 +43,35 @@ class Answer(_Frozen):
 
 
 class TalksRound(_Frozen):
-    """One round of exploratory talks."""
+    """One round of exploratory talks.
+
+    `number` is the round's place in the order the rounds were held (1 for the first held),
+    not the order they were recorded in: a round recorded late, after later ones, is numbered
+    by its `held_on` (`in_held_order`). The event keeps the number it was recorded with.
+    """
 
     number: int
     held_on: date
     member_states: tuple[str, ...]
     summary: str
     location: str | None
+
+
+def in_held_order(rounds: Iterable[TalksRound]) -> tuple[TalksRound, ...]:
+    """Talks rounds in the order they were held, numbered 1..n; rounds held on the same day
+    keep the order they come in, which is the order they were recorded.
+
+    Rounds may be recorded out of order (a back-filled partnership, a round reported late), so
+    the number a round was recorded with (`TalksRoundRecorded.round_number`, a count of the
+    rounds recorded until then) is not its place in the talks. This is the one place that
+    numbers them; the fold applies it to every round recorded, and a state carried into a new
+    run gets it when it is read.
+    """
+    ordered = sorted(rounds, key=lambda r: r.held_on)  # stable: ties stay in recorded order
+    return tuple(
+        r if r.number == n else r.model_copy(update={"number": n})
+        for n, r in enumerate(ordered, start=1)
+    )
 
 
 class TalksOutcome(_Frozen):
@@ -122,6 +145,7 @@ class Partnership(_Frozen):
     last_answered_on: date | None = None
     consultation_closed_on: date | None = None
     talks_authorised_on: date | None = None
+    # In the order held, numbered by it (`in_held_order`), whatever order they were recorded in.
     rounds: tuple[TalksRound, ...] = ()
     talks: TalksOutcome | None = None
     report: Report | None = None
@@ -133,6 +157,12 @@ class Partnership(_Frozen):
     milestones: tuple[Milestone, ...] = ()
     participants: tuple[Participant, ...] = ()
     last_recorded_at: datetime | None = None
+
+    @field_validator("rounds")
+    @classmethod
+    def _rounds_in_held_order(cls, rounds: tuple[TalksRound, ...]) -> tuple[TalksRound, ...]:
+        # A state carried into a new run by an older version may list its rounds as recorded.
+        return in_held_order(rounds)
 
     @property
     def latest_answers(self) -> dict[str, Answer]:
