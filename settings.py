@@ -7,6 +7,7 @@ runs the embedded stack: the Temporal dev server on localhost and SQLite in `.da
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal, Self
 
@@ -20,6 +21,12 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.bounds import (
+    DEADLINE_HORIZON_YEARS,
+    fits_within_horizon,
+    latest_deadline,
+    longest_period_within_horizon,
+)
 from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
 from domain.explain import explain_validation_error
 from workflows.contract import TASK_QUEUE
@@ -40,8 +47,8 @@ class Settings(BaseSettings):
     consultation_period_days: int = Field(
         default=DEFAULT_CONSULTATION_PERIOD.days,
         ge=1,
-        le=3650,
-        description="Default consultation length when none is given",
+        description="Default consultation length when none is given, in days; at most "
+        f"what ends within the {DEADLINE_HORIZON_YEARS}-year deadline horizon",
     )
     activity_threads: int = Field(
         default=16, ge=1, le=256, description="Threads for the worker's database activities"
@@ -117,6 +124,23 @@ class Settings(BaseSettings):
         description="The bearer token the CLI sends to PARTNERSHIPS_API; in development, "
         "--as asks the development issuer for one instead",
     )
+
+    @field_validator("consultation_period_days")
+    @classmethod
+    def _period_within_horizon(cls, days: int) -> int:
+        """CONSULTATION_PERIOD_DAYS ends within the deadline horizon (domain/bounds.py), so
+        every defaulted consultation deadline is valid and no proposal is refused for it."""
+        today = datetime.now(UTC).date()  # deadlines pass at UTC midnight, as in `decide`
+        period = timedelta(days=min(days, timedelta.max.days))
+        if not fits_within_horizon(period, today):
+            latest, longest = latest_deadline(today), longest_period_within_horizon(today)
+            raise ValueError(
+                f"a consultation period of {days} days would put the default consultation "
+                f"deadline after {latest.isoformat()}, {DEADLINE_HORIZON_YEARS} years from "
+                f"today ({today.isoformat()}) and the latest a deadline may lie; set "
+                f"CONSULTATION_PERIOD_DAYS between 1 and {longest.days}"
+            )
+        return days
 
     @field_validator("attestation_keys_file")
     @classmethod

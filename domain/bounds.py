@@ -8,10 +8,11 @@ the record, the view and the timers can carry, and refuse a typo before anything
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
 from domain.commands import Command, ExtendDecisionDeadline, RecordTalksRound
+from domain.deadlines import date_plus
 from domain.state import Partnership
 
 EARLIEST_BUSINESS_DATE: Final = date(2005, 12, 15)
@@ -69,6 +70,22 @@ def latest_deadline(today: date) -> date:
         return today.replace(year=year)
     except ValueError:  # 29 February, in a year that has none
         return date(year, 2, 28)
+
+
+def fits_within_horizon(period: timedelta, today: date) -> bool:
+    """Whether a deadline `period` after `today` lies within the horizon (`latest_deadline`).
+
+    The one rule for a configured default period (the consultation's): `decide` checks the
+    period it is given before it defaults a deadline with it, and the settings refuse at
+    start-up a period that would not fit, so a bad configuration is not blamed on a user's
+    input. Where the calendar runs out the deadline is held at `date.max`, which fits.
+    """
+    return date_plus(today, period) <= latest_deadline(today)
+
+
+def longest_period_within_horizon(today: date) -> timedelta:
+    """The longest period that `fits_within_horizon` on `today`: to `latest_deadline(today)`."""
+    return latest_deadline(today) - today
 
 
 def limit_refusal(state: Partnership, command: type[Command]) -> str | None:

@@ -15,6 +15,7 @@ from domain.bounds import (
     DEADLINE_HORIZON_YEARS,
     EARLIEST_BUSINESS_DATE,
     MAX_ANSWERS_PER_MEMBER_STATE,
+    fits_within_horizon,
     latest_deadline,
     limit_refusal,
 )
@@ -278,6 +279,18 @@ def _propose(
         )
     else:
         consultation_deadline = date_plus(today, consultation_period)
+        if not fits_within_horizon(consultation_period, today):
+            # The settings refuse such a period at start-up; this is the configuration's
+            # fault, not the input's, and a deadline the caller gives still works.
+            latest = latest_deadline(today)
+            raise InvalidDeadline(
+                f"the default consultation deadline {consultation_deadline.isoformat()}, "
+                f"{consultation_period.days} days after today ({today.isoformat()}) by the "
+                f"configured consultation period, lies more than {DEADLINE_HORIZON_YEARS} "
+                "years ahead: the service is misconfigured, not your input; for the "
+                f"consultation deadline, give a date between {today.isoformat()} and "
+                f"{latest.isoformat()}"
+            )
         if command.decision_deadline is not None:
             # A defaulted consultation never outlasts a decision deadline the Commission chose.
             consultation_deadline = min(consultation_deadline, command.decision_deadline)

@@ -48,6 +48,7 @@ from domain import (
     replay,
     status_view,
 )
+from domain.bounds import fits_within_horizon, longest_period_within_horizon
 from domain.deadlines import date_plus
 from domain.events import DecisionDeadlineExtended, PartnershipProposed
 from domain.policy import allowed_at
@@ -618,3 +619,71 @@ def test_an_extension_dated_any_day_from_the_proposal_to_today_is_recorded_on_th
 
     assert story.events[-1].occurred_on == day
     assert story.state.decision_deadline == date(2026, 6, 30)
+
+
+# -- a configured period fits within the horizon ---------------------------------------------
+
+
+@given(today=st.dates(), days=st.integers(min_value=0, max_value=5000))
+def test_a_period_fits_within_the_horizon_exactly_when_it_is_no_longer_than_the_longest(
+    today: date, days: int
+) -> None:
+    period = timedelta(days=days)
+    longest = longest_period_within_horizon(today)
+
+    if period <= date.max - today:
+        assert fits_within_horizon(period, today) is (period <= longest)
+    else:  # past the calendar the deadline is held at its last day, which fits near its end
+        assert fits_within_horizon(period, today) is (latest_deadline(today) == date.max)
+
+
+@given(today=st.dates(max_value=date(9000, 1, 1)))
+def test_the_longest_period_within_the_horizon_is_about_ten_years(today: date) -> None:
+    assert 3650 <= longest_period_within_horizon(today).days <= 3653
+
+
+def test_a_configured_period_beyond_the_horizon_is_refused_as_the_services_not_the_inputs() -> None:
+    longest = longest_period_within_horizon(PROPOSED.date())
+    with pytest.raises(InvalidDeadline) as refused:
+        decide(
+            Partnership(),
+            propose(),
+            COMMISSION,
+            PROPOSED,
+            consultation_period=longest + timedelta(days=1),
+        )
+    message = str(refused.value)
+    assert "by the configured consultation period" in message
+    assert "the service is misconfigured, not your input" in message
+    assert "for the consultation deadline, give a date between 2025-03-03 and 2035-03-03" in message
+
+
+@given(days=st.integers(min_value=1, max_value=10_000))
+def test_a_configured_period_that_fits_never_refuses_a_proposal_that_leaves_deadlines_open(
+    days: int,
+) -> None:
+    period = timedelta(days=days)
+    today = PROPOSED.date()
+    try:
+        [proposed] = decide(
+            Partnership(), propose(), COMMISSION, PROPOSED, consultation_period=period
+        )
+    except InvalidDeadline:
+        assert not fits_within_horizon(period, today)
+    else:
+        assert fits_within_horizon(period, today)
+        assert isinstance(proposed, PartnershipProposed)
+        assert proposed.consultation_deadline <= proposed.decision_deadline <= LATEST
+
+
+def test_a_deadline_the_caller_gives_still_works_when_the_configured_period_does_not_fit() -> None:
+    [proposed] = decide(
+        Partnership(),
+        propose(consultation_deadline=date(2025, 5, 1)),
+        COMMISSION,
+        PROPOSED,
+        consultation_period=timedelta(days=20_000),
+    )
+
+    assert isinstance(proposed, PartnershipProposed)
+    assert proposed.consultation_deadline == date(2025, 5, 1)
