@@ -91,6 +91,8 @@ class TalksRoundRecorded(EventBase):
     """A round of exploratory talks was held (its date is `occurred_on`)."""
 
     type: Literal["TalksRoundRecorded"] = "TalksRoundRecorded"
+    # How many rounds had been recorded, this one included; the state numbers the rounds by
+    # the day they were held (domain.state.in_held_order), which a late recording changes.
     round_number: int
     member_states: tuple[str, ...]
     summary: str
