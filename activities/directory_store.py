@@ -14,6 +14,8 @@ authenticated request) read the table by its (issuer, subject) index, not the st
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -54,8 +56,11 @@ __all__ = [
     "to_new_directory_event",
 ]
 
-_MAX_ATTEMPTS: Final = 5
-"""How often a grant or revocation folds and decides again after another writer's append."""
+_MAX_ATTEMPTS: Final = 20
+"""How often a grant or revocation folds and decides again after another writer's append.
+
+Directory changes are rare; writers that collide back off for a random few milliseconds, so
+one that keeps losing the race to a busy neighbour still gets its turn."""
 
 
 def _utc_now() -> datetime:
@@ -255,6 +260,7 @@ class DirectoryStore:
             except ConcurrencyError:
                 if attempt == _MAX_ATTEMPTS - 1:
                     raise
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
                 continue
             return event
         raise AssertionError("unreachable: the last attempt returns or raises")
