@@ -73,8 +73,11 @@ class UnrecordedEvent(StoreError, LookupError):
 class _UnreadableVersion(StoreError):
     """A stored event this software cannot read as the newest version of its type.
 
-    Each subclass says why, and what to do, in `_explain`; the record itself is intact.
+    Each subclass says why, and what to do, in its `_SAYS` template; the record itself is
+    intact.
     """
+
+    _SAYS: str = "{at} is recorded at schema version {version}"
 
     def __init__(
         self, event_type: str, schema_version: int, newest: int, *, where: str | None = None
@@ -83,41 +86,31 @@ class _UnreadableVersion(StoreError):
         self.schema_version = schema_version
         self.newest = newest
         self.where = where
-        super().__init__(self._explain())
-
-    def _event_at(self) -> str:
-        if self.where:
-            return f"The {self.event_type} event at {self.where}"
-        return f"A {self.event_type} event"
-
-    def _explain(self) -> str:
-        raise NotImplementedError
+        at = f"The {event_type} event at {where}" if where else f"A {event_type} event"
+        super().__init__(
+            self._SAYS.format(at=at, kind=event_type, version=schema_version, newest=newest)
+        )
 
 
 class UnknownSchemaVersion(_UnreadableVersion):
     """A stored event is of a schema version newer than this software knows: it was written by
     a newer release, and reading it as the current version could misread it."""
 
-    def _explain(self) -> str:
-        kind, version = self.event_type, self.schema_version
-        return (
-            f"{self._event_at()} is recorded at schema version {version}, "
-            f"but this software reads {kind} only up to version {self.newest}: a newer "
-            f"release wrote it. Upgrade the worker and the CLI to a release that knows "
-            f"{kind} v{version}, then read the log again; the record itself is "
-            f"intact and was not read."
-        )
+    _SAYS = (
+        "{at} is recorded at schema version {version}, but this software reads {kind} only up "
+        "to version {newest}: a newer release wrote it. Upgrade the worker and the CLI to a "
+        "release that knows {kind} v{version}, then read the log again; the record itself is "
+        "intact and was not read."
+    )
 
 
 class MissingUpcaster(_UnreadableVersion):
     """A stored event is of an older schema version that no registered upcaster brings to the
     newest: a gap in activities/upcasting.py, which is a bug in the engine."""
 
-    def _explain(self) -> str:
-        kind, version = self.event_type, self.schema_version
-        return (
-            f"{self._event_at()} is recorded at schema version {version}, "
-            f"and no upcaster brings it to version {self.newest}, the one this software reads. "
-            f"Register the {kind} v{version} step in activities/upcasting.py "
-            f"(UPCASTERS) and deploy again; the record itself is intact and was not read."
-        )
+    _SAYS = (
+        "{at} is recorded at schema version {version}, and no upcaster brings it to version "
+        "{newest}, the one this software reads. Register the {kind} v{version} step in "
+        "activities/upcasting.py (UPCASTERS) and deploy again; the record itself is intact and "
+        "was not read."
+    )
