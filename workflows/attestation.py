@@ -1,4 +1,6 @@
-"""Attested actors: who asked for a start or a step, vouched for by the API, checked by workers.
+"""Attested actors, the workers' side: each step's attestation checked before its validator.
+
+The API's client signs (app/attestation_client.py); this module names the header and checks it.
 
 The HTTP API has verified the caller's token and found their role binding; it attests each start
 and step it sends by a Temporal header: an HMAC-SHA256, under a key the API and the workers
@@ -13,13 +15,10 @@ So rotating a key never breaks a replay, and several keys may be valid at once.
 
 from __future__ import annotations
 
-import contextvars
-import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 
 import temporalio.api.common.v1
-import temporalio.client
 import temporalio.worker
 from temporalio import workflow
 
@@ -29,19 +28,12 @@ with workflow.unsafe.imports_passed_through():
         START,
         UNATTESTED,
         Attestation,
-        Caller,
         Provenance,
         Unattested,
-        attest,
         verified,
     )
 
 HEADER: Final = "partnerships-attestation"
-
-CALLER: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
-    "partnerships_caller", default=None
-)
-"""The caller of the request being served; the client interceptor attests for them."""
 
 
 def read_header(headers: Mapping[str, temporalio.api.common.v1.Payload]) -> Attestation | None:
@@ -55,12 +47,6 @@ def read_header(headers: Mapping[str, temporalio.api.common.v1.Payload]) -> Atte
         return Attestation(key_id="", issuer="", subject="", token_id=None, mac="")
 
 
-def _header(attestation: Attestation) -> temporalio.api.common.v1.Payload:
-    return temporalio.api.common.v1.Payload(
-        metadata={"encoding": b"json/plain"}, data=attestation.model_dump_json().encode()
-    )
-
-
 def unattested_refusal(reason: str) -> Exception:
     """The refusal of a start or step that is not attested where one must be."""
     return final_failure(
@@ -68,68 +54,6 @@ def unattested_refusal(reason: str) -> Exception:
         "(PARTNERSHIPS_API) with a token. Nothing was recorded",
         "Unattested",
     )
-
-
-# The API's side.
-
-
-class AttestingInterceptor(temporalio.client.Interceptor):
-    """Client interceptor: attests each start and update sent while a `CALLER` is set."""
-
-    def __init__(self, keys: Mapping[str, bytes], key_id: str) -> None:
-        self._keys = dict(keys)
-        self._key_id = key_id
-
-    def intercept_client(
-        self, next: temporalio.client.OutboundInterceptor
-    ) -> temporalio.client.OutboundInterceptor:
-        """Wrap the client's outbound calls."""
-        return _AttestingOutbound(next, self._keys, self._key_id)
-
-
-class _AttestingOutbound(temporalio.client.OutboundInterceptor):
-    def __init__(
-        self, next: temporalio.client.OutboundInterceptor, keys: dict[str, bytes], key_id: str
-    ) -> None:
-        super().__init__(next)
-        self._keys = keys
-        self._key_id = key_id
-
-    async def start_workflow(
-        self, input: temporalio.client.StartWorkflowInput
-    ) -> temporalio.client.WorkflowHandle[Any, Any]:
-        caller = CALLER.get()
-        if caller is not None and input.args:
-            attestation = attest(
-                self._keys,
-                self._key_id,
-                caller,
-                workflow_id=input.id,
-                name=START,
-                update_id=None,
-                request=input.args[0],
-            )
-            input.headers = {**input.headers, HEADER: _header(attestation)}
-        return await super().start_workflow(input)
-
-    async def start_workflow_update(
-        self, input: temporalio.client.StartWorkflowUpdateInput
-    ) -> temporalio.client.WorkflowUpdateHandle[Any]:
-        caller = CALLER.get()
-        if caller is not None and input.args:
-            # The update id is part of what is attested: fix it now rather than in the SDK.
-            input.update_id = input.update_id or str(uuid.uuid4())
-            attestation = attest(
-                self._keys,
-                self._key_id,
-                caller,
-                workflow_id=input.id,
-                name=input.update,
-                update_id=input.update_id,
-                request=input.args[0],
-            )
-            input.headers = {**input.headers, HEADER: _header(attestation)}
-        return await super().start_workflow_update(input)
 
 
 # The workers' side.

@@ -1,6 +1,6 @@
 """The API vouches for its callers to the workers: each start and step it sends is attested.
 
-The Temporal client carries `workflows.attestation.AttestingInterceptor`, which signs a start
+The Temporal client carries `app.attestation_client.AttestingInterceptor`, which signs a start
 or an update sent while `CALLER` names a caller; `acting_for` names the authenticated caller
 for the duration of one request's call. Workers check the attestation, and record the token's
 issuer, subject and id as the events' provenance (channel `api`).
@@ -13,10 +13,11 @@ from contextlib import contextmanager
 
 from temporalio.client import Client
 
+from app.attestation_client import CALLER, AttestingInterceptor
 from app.identity import Caller
 from domain.provenance import Caller as AttestedCaller
 from settings import Settings, SettingsError
-from workflows.attestation import CALLER, AttestingInterceptor, worker_keys
+from workflows.attestation import worker_keys
 
 
 def check_attestation_settings(settings: Settings) -> None:

@@ -17,13 +17,14 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailed
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from app.attestation_client import CALLER, AttestingInterceptor
 from domain.provenance import Caller, attest
 from domain.requests import REQUEST_FOR, StartPartnership
 from settings import Settings
 from tests.workflows.harness import COMMISSION, Harness, member, unique_task_queue
 from tests.workflows.temporal_cli import send_update, temporal_cli
 from worker import build_worker, wire
-from workflows.attestation import CALLER, HEADER, AttestingInterceptor
+from workflows.attestation import HEADER
 from workflows.contract import WORKFLOW_TYPE
 from workflows.converter import DATA_CONVERTER
 
