@@ -2,8 +2,8 @@
 
 `.venv/bin/python -m tests.workflows.record_histories` records each scenario under today's
 date, beside the histories recorded before, and never over one: a recorded history is evidence
-that running workflows survive later changes. Add the printed lines to MANIFEST.sha256. A change that makes
-an old history fail to replay needs `workflow.patched(...)`, not a new recording.
+that running workflows survive later changes. Add the printed lines to MANIFEST.sha256. A change
+that makes an old history fail to replay needs `workflow.patched(...)`, not a new recording.
 
 `tests/histories/export.py` is the script the histories of 2026-11-28 were exported with. It is
 kept as it was, like everything in that folder, and no longer runs (the modules it imports have
