@@ -6,20 +6,20 @@ A malformed value is reported by the CLI option the user typed (`--position`, no
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel, ValidationError
 
+from app.exceptions import Rejected
+from app.partnerships import check_proposal
 from domain.actors import Actor
 from domain.countries import iso_code
-from domain.decide import decide
-from domain.errors import DomainError, InvalidCountry
+from domain.errors import InvalidCountry
 from domain.explain import explain_validation_error
 from domain.requests import StartPartnership, UserRequest
-from domain.state import Partnership
-from interfaces.terminal import CliError, ExitCode
+from interfaces.terminal import CliError, ExitCode, explained
 
 # Contract field → the option that fills it, for error messages.
 OPTION_FOR: dict[str, str] = {
@@ -96,9 +96,8 @@ def start_request(
     fail the workflow instead of answering the caller.
     """
     request: StartPartnership = _validated(StartPartnership, {**fields, "actor": actor})
-    period = timedelta(days=consultation_period_days)
     try:
-        decide(Partnership(), request.command(), actor, now, consultation_period=period)
-    except DomainError as error:
-        raise CliError(f"rejected: {error.message}") from None
+        check_proposal(request, consultation_period_days=consultation_period_days, now=now)
+    except Rejected as refusal:
+        raise explained(refusal) from None
     return request

@@ -11,10 +11,10 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from typer.testing import CliRunner
 
+from app import partnerships as core_module
 from app.partnerships import _refusal
 from domain.actors import Actor, Role
 from domain.requests import REQUEST_FOR
-from interfaces.cli import arguments as requests_module
 from interfaces.cli.app import app
 from interfaces.cli.arguments import start_request, update_request
 from interfaces.terminal import CliError, explained
@@ -108,7 +108,7 @@ def test_the_local_check_uses_the_configured_consultation_period(
         periods.append(consultation_period)
         return []
 
-    monkeypatch.setattr(requests_module, "decide", spy)
+    monkeypatch.setattr(core_module, "decide", spy)
     start_request(
         COMMISSION,
         {"country": "CV", "rationale": "r", "terms_of_reference": "t"},
