@@ -29,7 +29,9 @@ BELOW: dict[str, set[str]] = {
     "app": {"domain", "activities", "workflows", "settings", "migrations"},
     "worker": {"domain", "activities", "workflows", "settings", "migrations", "app"},
     "terminal": {"domain", "activities", "workflows", "settings", "migrations", "app"},
-    "api": {"domain", "activities", "workflows", "settings", "migrations", "app"},
+    # The console's pages stand on the core alone; the API's app factory mounts them.
+    "console": {"domain", "activities", "workflows", "settings", "migrations", "app"},
+    "api": {"domain", "activities", "workflows", "settings", "migrations", "app", "console"},
     "tools": {
         "domain",
         "activities",
@@ -40,6 +42,7 @@ BELOW: dict[str, set[str]] = {
         "worker",
         "terminal",
         "api",
+        "console",
     },
     "cli": {
         "domain",
@@ -51,6 +54,7 @@ BELOW: dict[str, set[str]] = {
         "worker",
         "terminal",
         "api",
+        "console",
         "tools",
     },
 }
@@ -60,7 +64,7 @@ def layer_of(module: str) -> str | None:
     """The layer a dotted module name belongs to, or None outside the project."""
     parts = module.split(".")
     if parts[0] == "interfaces":
-        if parts[1:2] in (["terminal"], ["api"]):
+        if parts[1:2] in (["terminal"], ["api"], ["console"]):
             return parts[1]
         return "cli"
     return parts[0] if parts[0] in BELOW else None
