@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal, Self
+from typing import Final, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import (
     Field,
@@ -30,6 +31,9 @@ from domain.bounds import (
 from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
 from domain.explain import explain_validation_error
 from workflows.contract import TASK_QUEUE
+
+MIN_SESSION_SECRET_CHARS: Final = 32
+"""The shortest CONSOLE_SESSION_SECRET accepted."""
 
 
 class Settings(BaseSettings):
@@ -124,6 +128,66 @@ class Settings(BaseSettings):
         description="The bearer token the CLI sends to PARTNERSHIPS_API; in development, "
         "--as asks the development issuer for one instead",
     )
+
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="The console's client id at the issuer (OpenID Connect sign-in); required "
+        "in production; unset in development: the development issuer's console client",
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description="The console's client secret, when the issuer gives it one; unset: a public "
+        "client (PKCE only)",
+    )
+    console_session_secret: SecretStr | None = Field(
+        default=None,
+        description="The key that signs the console's session cookies, at least 32 characters; "
+        "required in production; unset in development: made and kept in DATA_DIR",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Where browsers reach the console, e.g. https://partnerships.example.eu "
+        "(the sign-in callback is PUBLIC_URL/sign-in/callback); required in production; unset "
+        "in development: the origin of DEV_ISSUER_URL",
+    )
+    console_token: Literal["access_token", "id_token"] = Field(
+        default="access_token",
+        description="Which token of the issuer's answer the console keeps and verifies as the "
+        "API does (its `aud` must be OIDC_AUDIENCE): access_token, or id_token when the "
+        "issuer's access tokens are not JWTs",
+    )
+
+    @field_validator("console_session_secret")
+    @classmethod
+    def _long_session_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """CONSOLE_SESSION_SECRET is long enough to sign cookies that cannot be guessed."""
+        if value is not None and len(value.get_secret_value()) < MIN_SESSION_SECRET_CHARS:
+            raise ValueError(
+                f"CONSOLE_SESSION_SECRET has {len(value.get_secret_value())} characters; it "
+                f"must have at least {MIN_SESSION_SECRET_CHARS}, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin_only(cls, value: str | None) -> str | None:
+        """PUBLIC_URL is an http(s) origin: a scheme and a host, with no path, query or fragment."""
+        if value is None or not value.strip():
+            return None
+        text = value.strip().rstrip("/")
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"PUBLIC_URL {value!r} is not an http(s) address; write it as the origin "
+                "browsers reach the console at, e.g. https://partnerships.example.eu"
+            )
+        if parts.path or parts.query or parts.fragment:
+            raise ValueError(
+                f"PUBLIC_URL {value!r} has a path, query or fragment; the console is served at "
+                "the root, so give the origin only, e.g. https://partnerships.example.eu"
+            )
+        return text
 
     @field_validator("consultation_period_days")
     @classmethod
