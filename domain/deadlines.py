@@ -72,6 +72,20 @@ def default_decision_deadline(start: date, consultation_deadline: date) -> date:
     return date(max(start.year, consultation_deadline.year), 12, 31)
 
 
+def closing_deadline(state: Partnership, command: type[Command]) -> date | None:
+    """The deadline whose passing rules out `command`, or None when no deadline does.
+
+    The consultation's deadline ends the answers; the decision deadline ends its extension and
+    the Council's decision. `deadline_refusal` applies it at a moment; the open-tasks read model
+    stores it, so the inbox applies the same rule at the moment it is read.
+    """
+    if command is RespondToConsultation:
+        return state.consultation_deadline
+    if command is ExtendDecisionDeadline or command is RecordCouncilDecision:
+        return state.decision_deadline
+    return None
+
+
 def deadline_refusal(state: Partnership, command: type[Command], now: datetime) -> str | None:
     """Why a passed deadline rules out `command` at `now`, or None when none does.
 
@@ -79,20 +93,21 @@ def deadline_refusal(state: Partnership, command: type[Command], now: datetime) 
     allows the steps the deadline ends; this rule refuses them, for `decide` and for the status
     view's `next_actions` alike.
     """
-    consultation, decision = state.consultation_deadline, state.decision_deadline
-    if command is RespondToConsultation and consultation and has_passed(consultation, now):
+    closing = closing_deadline(state, command)
+    if closing is None or not has_passed(closing, now):
+        return None
+    # Each message names the deadline that passed, as `closing_deadline` pairs them.
+    if command is RespondToConsultation:
         return (
-            f"the consultation deadline {consultation.isoformat()} has passed, so answers "
+            f"the consultation deadline {closing.isoformat()} has passed, so answers "
             "are no longer accepted; the consultation is closing"
         )
-    if command is ExtendDecisionDeadline and decision and has_passed(decision, now):
+    if command is ExtendDecisionDeadline:
         return (
-            f"the decision deadline {decision.isoformat()} has passed; "
+            f"the decision deadline {closing.isoformat()} has passed; "
             "it can be extended only before it passes"
         )
-    if command is RecordCouncilDecision and decision and has_passed(decision, now):
-        return (
-            f"the decision deadline {decision.isoformat()} has passed without a decision; "
-            "the partnership lapses"
-        )
-    return None
+    return (
+        f"the decision deadline {closing.isoformat()} has passed without a decision; "
+        "the partnership lapses"
+    )
