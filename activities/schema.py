@@ -126,6 +126,24 @@ milestones = Table(
     Index(None, "delivery_state", "position"),
 )
 
+# Read model: the steps each role may take now on an open partnership (domain/tasks.py), one
+# row per stream, role and update, replaced whole in each append's transaction; the inbox reads
+# it by role and Member State. `member_state` set: that Member State's step only.
+open_tasks = Table(
+    "open_tasks",
+    metadata,
+    Column("stream_id", StreamId, primary_key=True),
+    Column("role", String(32), primary_key=True),
+    Column("update_name", String(64), primary_key=True),
+    Column("member_state", String(2), nullable=True),
+    Column("country", String(2), nullable=False),
+    Column("stage", String(64), nullable=False),
+    Column("deadline", Date, nullable=True),
+    Column("closes_on", Date, nullable=True),
+    Column("stream_version", Integer, nullable=False),
+    Index(None, "role", "member_state"),
+)
+
 # Read model: the directory's role bindings (domain/directory.py), one row per binding, kept
 # by activities/directory_store.py in the transaction of each append to the `directory`
 # stream. Not among READ_MODEL_TABLES: the partnerships' projections neither fold nor empty it.
@@ -160,7 +178,7 @@ projector_checkpoints = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-READ_MODEL_TABLES = (status_board, participation, milestones)
+READ_MODEL_TABLES = (status_board, participation, milestones, open_tasks)
 
 
 def read_utc(moment: datetime.datetime) -> datetime.datetime:
