@@ -1,5 +1,8 @@
 """Keeping the read models current: inside each append, on catch-up, and by a full rebuild.
 
+The read models: the status board, Member State participation, the milestones outbox and the
+open tasks (the steps each role may take now, which the inbox reads).
+
 Rows are folds of the stream by the domain's functions (activities/read_models.py). Catch-up and
 rebuild refold whole streams, so applying a stream twice, or after a crash, gives the same rows.
 Catch-up reads a stream and writes its rows later in its transaction, while appends go on: its
@@ -38,6 +41,7 @@ from activities.schema import (
     READ_MODEL_TABLES,
     events,
     milestones,
+    open_tasks,
     participation,
     projector_checkpoints,
     status_board,
@@ -95,6 +99,10 @@ class _Statements:
             participation.c.stream_id == sa.bindparam("sid"),
             participation.c.member_state == sa.bindparam("ms"),
         )
+        self.insert_tasks = sa.insert(open_tasks)
+        self.delete_tasks = sa.delete(open_tasks).where(
+            open_tasks.c.stream_id == sa.bindparam("sid")
+        )
 
 
 @functools.cache
@@ -106,12 +114,12 @@ def write_stream_rows(conn: Connection, rows: StreamRows) -> bool:
     """Replace one stream's read-model rows, unless the tables hold a fold of a later version.
 
     The status row decides, by its `stream_version`: it is replaced only by a fold of a later
-    or the same version, and the participation rows follow it. Writing the status row first
-    also locks it (on PostgreSQL; SQLite has one writer at a time), so an append to the stream
-    waits for this transaction, and this transaction for an append in flight, and neither can
-    interleave its rows with the other's. Milestones
-    are added either way (each is its event's, whatever the fold); those already in the outbox
-    keep their state. Returns whether the status and participation rows were written.
+    or the same version, and the participation and open-tasks rows follow it. Writing the
+    status row first also locks it (on PostgreSQL; SQLite has one writer at a time), so an
+    append to the stream waits for this transaction, and this transaction for an append in
+    flight, and neither can interleave its rows with the other's. Milestones are added either
+    way (each is its event's, whatever the fold); those already in the outbox keep their
+    state. Returns whether the status, participation and open-tasks rows were written.
     """
     statements = _statements(conn.dialect.name)
     written = True
@@ -125,6 +133,9 @@ def write_stream_rows(conn: Connection, rows: StreamRows) -> bool:
         conn.execute(statements.delete_participation, {"sid": rows.stream_id})
         if rows.participation:
             conn.execute(statements.insert_participation, rows.participation)
+        conn.execute(statements.delete_tasks, {"sid": rows.stream_id})
+        if rows.tasks:
+            conn.execute(statements.insert_tasks, rows.tasks)
     if rows.milestones:
         conn.execute(statements.insert_milestones, rows.milestones)
     return written
@@ -211,6 +222,15 @@ class _DriverStatements:
             ["stream_id", "member_state"],
             "DELETE FROM {table} WHERE stream_id = {p} AND member_state = {p}",
         )
+        self.insert_tasks = _DriverStatement(
+            dialect,
+            open_tasks,
+            [c.name for c in open_tasks.c],
+            "INSERT INTO {table} ({columns}) VALUES ({values})",
+        )
+        self.delete_tasks = _DriverStatement(
+            dialect, open_tasks, ["stream_id"], "DELETE FROM {table} WHERE stream_id = {p}"
+        )
 
 
 # Per dialect object, not name: bind processors follow an engine's settings (its JSON
@@ -231,7 +251,8 @@ def write_changed_rows(conn: Connection, before: StreamRows, after: StreamRows) 
     """Bring one stream's rows from `before` (what the tables hold) to `after`.
 
     Writes only what differs: the status row, the participation rows of the Member States
-    whose row changed, and the new milestones (an existing one keeps its delivery state).
+    whose row changed, the new milestones (an existing one keeps its delivery state), and the
+    open tasks, replaced whole when any changed (each names the version it was folded at).
     Runs on the driver connection inside `conn`'s transaction: SQLAlchemy's execution
     machinery cost more than the statements, and on PostgreSQL the statements go out as one
     pipeline, one round trip.
@@ -253,6 +274,12 @@ def write_changed_rows(conn: Connection, before: StreamRows, after: StreamRows) 
     if after.milestones:
         insert = statements.insert_milestones
         work.append((insert, [insert.params(row) for row in after.milestones]))
+    if after.tasks != before.tasks:
+        if before.tasks:
+            work.append((statements.delete_tasks, [[after.stream_id]]))
+        if after.tasks:
+            insert = statements.insert_tasks
+            work.append((insert, [insert.params(row) for row in after.tasks]))
     driver: Any = driver_connection(conn)
     if conn.dialect.name == "postgresql":
         with driver.pipeline(), driver.cursor() as cursor:
@@ -285,7 +312,7 @@ class RebuildReport:
 
 
 class Projections:
-    """The read models (status board, Member State participation, milestones outbox).
+    """The read models (status board, Member State participation, milestones outbox, open tasks).
 
     Pass it to EventStore(engine, projections=...) to have them updated in each append's own
     transaction; call catch_up() to fold what was appended without them; rebuild() to refold
@@ -404,6 +431,7 @@ class Projections:
                 if rows.status is not None:
                     pending[status_board].append(rows.status)
                 pending[participation].extend(rows.participation)
+                pending[open_tasks].extend(rows.tasks)
                 for milestone in rows.milestones:
                     key = (milestone["stream_id"], milestone["position"], milestone["kind"])
                     state, at = delivered.get(key, ("pending", None))

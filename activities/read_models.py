@@ -1,7 +1,8 @@
 """The read models' rows for one stream, folded from its events by the domain's own functions.
 
 No business rule lives here: the stage, the deadlines, the latest answers, who is interested,
-which events are milestones and what their reports say all come from `domain`.
+which events are milestones and what their reports say, and which steps are open to whom all
+come from `domain`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from activities.codec import to_domain
 from activities.records import StoredEvent
 from domain import Partnership, evolve, milestone_kind
 from domain.report import render_state
+from domain.tasks import open_tasks
 
 Row = dict[str, Any]
 
@@ -26,6 +28,7 @@ class StreamRows:
     status: Row | None
     participation: list[Row] = field(default_factory=list)
     milestones: list[Row] = field(default_factory=list)
+    tasks: list[Row] = field(default_factory=list)
 
 
 def fold_stream(
@@ -98,7 +101,13 @@ def fold_onto(
         "last_changed_on": last.occurred_on,
         "last_recorded_at": last.recorded_at,
     }
-    return folded, StreamRows(stream_id, status, _participation(stream_id, state), milestones)
+    return folded, StreamRows(
+        stream_id,
+        status,
+        _participation(stream_id, state),
+        milestones,
+        _tasks(status, state),
+    )
 
 
 def _participation(stream_id: str, state: Partnership) -> list[Row]:
@@ -119,3 +128,21 @@ def _participation(stream_id: str, state: Partnership) -> list[Row]:
             }
         )
     return rows
+
+
+def _tasks(status: Row, state: Partnership) -> list[Row]:
+    """The open-tasks rows beside the stream's `status` row: what `open_tasks` offers then."""
+    return [
+        {
+            "stream_id": status["stream_id"],
+            "role": task.role.value,
+            "update_name": task.update,
+            "member_state": task.member_state,
+            "country": status["country"],
+            "stage": status["stage"],
+            "deadline": task.deadline,
+            "closes_on": task.closes_on,
+            "stream_version": status["stream_version"],
+        }
+        for task in open_tasks(state)
+    ]
