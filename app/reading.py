@@ -1,4 +1,8 @@
-"""Reading the permanent record: a partnership's events and the status board (read model)."""
+"""Reading the permanent record: a partnership's events, the status board and the inbox.
+
+The board and the inbox come from read models (status_board, open_tasks), kept in each
+append's transaction; a partnership's view and report, from its events.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +10,29 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from activities.codec import to_domain_all
 from activities.eventstore import EventStore
 from activities.records import StoredEvent
 from activities.schema import events as events_table
-from activities.schema import status_board
+from activities.schema import open_tasks, status_board
+from activities.schema import streams as streams_table
 from activities.store_errors import StoreError
 from app.exceptions import NotAccepted, NotFound, Unavailable
 from app.partnerships import connected
-from domain.actors import Actor
-from domain.commands import USER_COMMANDS, CloseConsultation, LapseDecisionDeadline
+from domain.actors import Actor, Role
+from domain.deadlines import has_passed
 from domain.events import Event
 from domain.evolve import replay
 from domain.identifiers import incarnation, latest_stream, stream_prefix
-from domain.policy import allowed_at
 from domain.report import render_report
-from domain.stages import END_STAGES
-from domain.state import MilestoneKind, Partnership
-from domain.view import StatusView, next_actions, status_view
+from domain.state import MilestoneKind
+from domain.tasks import UPDATE_ORDER, OpenTask, days_left, offered_at
+from domain.view import StatusView, status_view
 from migrations.readiness import open_ready_engine
 from settings import Settings
 
@@ -224,7 +229,11 @@ async def current_view(
 
 @dataclass(frozen=True)
 class InboxItem:
-    """One step an actor may take now, on one open partnership, and the deadline it races."""
+    """One step an actor may take now, on one open partnership, and the deadline it races.
+
+    `days_left` counts from the reader's `now` (UTC) to `deadline`: 0 on its last day, negative
+    once it has passed, when `overdue` is true; None, and not overdue, without a deadline.
+    """
 
     country: str
     stream_id: str
@@ -232,68 +241,104 @@ class InboxItem:
     update: str
     actor: Actor
     deadline: date | None
-
-
-def stage_deadline(state: Partnership) -> date | None:
-    """The earliest deadline that ends the partnership's stage unless someone acts first.
-
-    The consultation's deadline closes it, and the decision deadline lapses a partnership
-    still awaiting the Council: the policy's tables say at which stages each of these
-    deadline-driven commands is armed, as they do for the workflow's timers.
-    """
-    stage = state.stage
-    if stage is None or stage.is_end:
-        return None
-    live: list[date | None] = []
-    if allowed_at(stage, CloseConsultation):
-        live.append(state.consultation_deadline)
-    if allowed_at(stage, LapseDecisionDeadline):
-        live.append(state.decision_deadline)
-    return min((deadline for deadline in live if deadline is not None), default=None)
+    days_left: int | None
+    overdue: bool
 
 
 def inbox(engine: Engine, actors: Sequence[Actor], now: datetime) -> list[InboxItem]:
     """Every step one of `actors` may take now across open partnerships, most urgent first.
 
-    How it is worked out, with the domain's own functions only:
-    1. the status board (read model) names the open partnerships: those not at an end stage;
-    2. each one's latest stream is read from the store and folded with `replay`, so the state
-       is the record's, even when Temporal is not reachable;
-    3. the domain's `next_actions(state, now)` lists the updates each role may send now: the
-       policy's roles and stages, without the steps a passed deadline or a count cap rules out;
-    4. each actor takes the updates listed for its role; an item names the actor it is for,
-       so a representative bound to PT is offered the consultation's answer for PT;
-    5. each step carries its stage's deadline (`stage_deadline`); the earliest comes first, steps
-       that race no deadline last, then by country and update in the lifecycle's order.
+    Read from the open-tasks read model, which each append keeps in its own transaction with
+    the domain's `open_tasks` (domain/tasks.py), without folding any stream:
+    1. one query takes the rows of the actors' roles, offered to any Member State or to one of
+       the actors' own; each item names the actor it is for, so a representative bound to PT
+       is offered the consultation's answer for PT, and no step bound to another Member State;
+    2. a row of a stream that a later incarnation of its country superseded is left out (an
+       operator may end a workflow without an end stage; its stream stays open on the board);
+    3. the domain's `offered_at` leaves out the steps a deadline passed by `now` rules out,
+       the one part of `next_actions(state, now)` that time changes between two events;
+    4. each step carries its stage's deadline (`stage_deadline`), and the days left to it at
+       `now`; the earliest comes first, steps that race no deadline last, then by country,
+       update in the lifecycle's order, and the actors' order.
+    The result is the one folding each open stream and asking `next_actions(state, now)` gives
+    (tests/integration/test_open_tasks.py proves it on generated lifecycles).
     """
-    ended = {stage.value for stage in END_STAGES}
-    open_rows = [row for row in board(engine) if row.stage not in ended]
-    order = {command.name: number for number, command in enumerate(USER_COMMANDS)}
-    items: list[InboxItem] = []
-    for row in open_rows:
-        record = latest_record(engine, row.country)
-        if record is None or record.stream_id != row.stream_id:
-            continue  # a later incarnation superseded this row; its own row lists it
-        state = replay(record.events)
-        offered = next_actions(state, now)
-        for actor in dict.fromkeys(actors):  # the same actor twice is offered each step once
-            for update in offered.get(actor.role.value, []):
-                items.append(
-                    InboxItem(
-                        country=row.country,
-                        stream_id=row.stream_id,
-                        stage=row.stage,
-                        update=update,
-                        actor=actor,
-                        deadline=stage_deadline(state),
-                    )
-                )
-    return sorted(
-        items,
-        key=lambda item: (
-            item.deadline is None,
-            item.deadline or date.max,
-            item.country,
-            order.get(item.update, len(order)),
+    wanted = list(dict.fromkeys(actors))  # the same actor twice is offered each step once
+    if not wanted:
+        return []
+    roles = {actor.role.value for actor in wanted}
+    member_states = {actor.member_state for actor in wanted if actor.member_state is not None}
+    query = sa.select(open_tasks).where(
+        open_tasks.c.role.in_(sorted(roles)),
+        sa.or_(
+            open_tasks.c.member_state.is_(None),
+            open_tasks.c.member_state.in_(sorted(member_states)),
         ),
     )
+    with engine.connect() as conn:
+        rows = list(conn.execute(query))
+        latest = _latest_streams(conn, {row.country for row in rows})
+    items: list[tuple[int, InboxItem]] = []
+    for row in rows:
+        if latest.get(row.country) != row.stream_id:
+            continue
+        task = OpenTask(
+            role=Role(row.role),
+            update=row.update_name,
+            member_state=row.member_state,
+            deadline=row.deadline,
+            closes_on=row.closes_on,
+        )
+        if not offered_at(task, now):
+            continue
+        for number, actor in enumerate(wanted):
+            if actor.role is not task.role:
+                continue
+            if task.member_state is not None and task.member_state != actor.member_state:
+                continue
+            items.append((number, _item(row, task, actor, now)))
+    items.sort(
+        key=lambda found: (
+            found[1].deadline is None,
+            found[1].deadline or date.max,
+            found[1].country,
+            UPDATE_ORDER.get(found[1].update, len(UPDATE_ORDER)),
+            found[0],
+        )
+    )
+    return [item for _, item in items]
+
+
+def _item(row: sa.Row[Any], task: OpenTask, actor: Actor, now: datetime) -> InboxItem:
+    deadline = task.deadline
+    return InboxItem(
+        country=row.country,
+        stream_id=row.stream_id,
+        stage=row.stage,
+        update=task.update,
+        actor=actor,
+        deadline=deadline,
+        days_left=None if deadline is None else days_left(deadline, now),
+        overdue=deadline is not None and has_passed(deadline, now),
+    )
+
+
+def _latest_streams(conn: Connection, countries: set[str]) -> dict[str, str]:
+    """Each country's latest stream (incarnation) in the store, by country code."""
+    if not countries:
+        return {}
+    prefixes = {country: stream_prefix(country) for country in countries}
+    query = sa.select(streams_table.c.stream_id).where(
+        sa.or_(
+            *(
+                streams_table.c.stream_id.startswith(prefix, autoescape=True)
+                for prefix in prefixes.values()
+            )
+        )
+    )
+    found = list(conn.execute(query).scalars())
+    latest = {
+        country: latest_stream(s for s in found if s.startswith(prefix))
+        for country, prefix in prefixes.items()
+    }
+    return {country: stream for country, stream in latest.items() if stream is not None}

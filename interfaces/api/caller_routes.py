@@ -47,6 +47,8 @@ def _entry(item: InboxItem) -> InboxEntry:
         update=item.update,
         acting_as=acting_as(item.actor),
         deadline=item.deadline,
+        days_left=item.days_left,
+        overdue=item.overdue,
         href=f"/partnerships/{item.country}/{item.update}",
     )
 
@@ -61,9 +63,8 @@ def my_inbox(caller: Authenticated, held: Held) -> Inbox:
     """Every step the caller may take now across open partnerships, the most urgent first.
 
     The caller's bindings give the roles they act in (an administrator's takes no step).
-    Each open partnership is folded from the permanent record and offered to those roles by
-    the domain's own `next_actions`: `app.reading.inbox` says how, and how steps are ordered
-    by the deadline they race.
+    The steps come from the open-tasks read model, kept with the events by the domain's own
+    rules: `app.reading.inbox` says how, and how steps are ordered by the deadline they race.
     """
     actors = [a for b in caller.bindings if (a := b.actor(caller.subject)) is not None]
     items = inbox(held.store.engine(), actors, datetime.now(UTC))

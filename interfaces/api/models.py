@@ -183,6 +183,10 @@ class InboxEntry(_Reply):
     update: str
     acting_as: str = Field(description="The role the step is taken in, `ROLE[:MS]`")
     deadline: date | None
+    days_left: int | None = Field(
+        description="Days from today (UTC) to the deadline: 0 on its last day, negative after"
+    )
+    overdue: bool = Field(description="Whether the deadline has passed")
     href: str = Field(description="Where the step is sent: POST with its body")
 
 
