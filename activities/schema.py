@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -176,6 +177,52 @@ projector_checkpoints = Table(
     Column("name", String(100), primary_key=True),
     Column("position", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# The delivery of each milestone to each subscriber (activities/delivery_log.py): one row per
+# milestone × subscription, keyed by its idempotency key, which also names its Temporal
+# workflow and is the `webhook-id` the subscriber receives. Not a read model: it records what
+# was done, which the log cannot tell, so the projections neither fold nor empty it.
+DeliveryId = String(400)
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("delivery_id", DeliveryId, primary_key=True),
+    Column("stream_id", StreamId, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("subscription_id", String(64), nullable=False),
+    Column("subscriber", String(200), nullable=False),
+    Column("destination", String(500), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("stream_id", "version", "kind", "subscription_id"),
+    CheckConstraint(
+        "state IN ('pending', 'delivered', 'failed', 'stopped')", name="delivery_state_known"
+    ),
+    Index(None, "state", "created_at"),
+)
+
+# The delivery log: each attempt, when, to whom, the HTTP status or SMTP reply, how long.
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("attempt_id", LogPosition, primary_key=True, autoincrement=True),
+    Column("delivery_id", DeliveryId, ForeignKey("deliveries.delivery_id"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("subscription_id", String(64), nullable=False),
+    Column("subscriber", String(200), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("reply", Text, nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    Index(None, "delivery_id", "attempt_id"),
 )
 
 READ_MODEL_TABLES = (status_board, participation, milestones, open_tasks)
