@@ -28,6 +28,7 @@ from domain.commands import CloseConsultation, LapseDecisionDeadline
 from domain.policy import allowed_at
 from domain.stages import END_STAGES, Stage
 from interfaces.console.dates import country_name, days_left_phrase, people_date
+from interfaces.console.lifecycle_graph import Transition, lifecycle_transitions
 
 # One colour per stage, each at least 4.5:1 against white (WCAG AA for text, so also for the
 # 3:1 graphical objects need): the open stages in blues and purples, the good end in green,
@@ -368,5 +369,256 @@ def _legend(top: float, present: Sequence[str]) -> str:
         f'<text x="{_number(_LABELS + 205)}" y="{_number(marks_y + 10)}" fill="{INK}">'
         "decision deadline (outlined once past; red when overdue)</text>"
     )
+    parts.append("</g>")
+    return "".join(parts)
+
+
+# --- The lifecycle ------------------------------------------------------------------------
+
+_BOX_W: Final = 220.0
+_BOX_H: Final = 40.0
+_STEP_H: Final = 80.0  # one row of the diagram
+_GAP: Final = 150.0  # between a stage and an end beside it, room for the step's name
+_END_W: Final = 170.0
+_BUS: Final = 22.0  # between two of the lines on the left
+
+
+def step_label(step: str) -> str:
+    """A step (an update's name) as people read it: "record council decision"."""
+    return step.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each stage's box stands, and how each transition is drawn."""
+
+    spine: list[Stage]  # the open stages, top to bottom, in the lifecycle's order
+    beside: dict[Stage, tuple[Stage, int]]  # an end reached from one stage: that stage, slot
+    below: list[Stage]  # ends reached from several stages, joined by a line on the left
+    transitions: tuple[Transition, ...]
+
+
+def _layout(transitions: tuple[Transition, ...]) -> _Layout:
+    """The open stages down the middle in the domain's order; an end reached from one of them
+    beside it; an end reached from several below, with a line on the left joining its sources.
+    """
+    spine = [stage for stage in Stage if not stage.is_end]
+    sources: dict[Stage, list[Stage]] = {}
+    for transition in transitions:
+        sources.setdefault(transition.target, [])
+        if transition.source not in sources[transition.target]:
+            sources[transition.target].append(transition.source)
+    beside: dict[Stage, tuple[Stage, int]] = {}
+    below: list[Stage] = []
+    for stage in Stage:
+        if stage in spine:
+            continue
+        froms = sources.get(stage, [])
+        if len(froms) == 1 and froms[0] in spine:
+            slot = sum(1 for source, _ in beside.values() if source == froms[0])
+            beside[stage] = (froms[0], slot)
+        else:
+            below.append(stage)
+    return _Layout(spine=spine, beside=beside, below=below, transitions=transitions)
+
+
+def _steps_sentence(transitions: tuple[Transition, ...]) -> str:
+    """The transitions in words, grouped by stage and step, in the lifecycle's order."""
+    sentences = []
+    for source in Stage:
+        leaving = [t for t in transitions if t.source == source]
+        if not leaving:
+            continue
+        steps: dict[str, list[str]] = {}
+        for transition in leaving:
+            steps.setdefault(transition.step, []).append(stage_label(transition.target))
+        told = "; ".join(
+            f"{step_label(step)} leads to {' or '.join(targets)}"
+            for step, targets in sorted(steps.items(), key=lambda item: _first(item[1]))
+        )
+        sentences.append(f"From {stage_label(source)}: {told}.")
+    return " ".join(sentences)
+
+
+def _first(targets: list[str]) -> int:
+    """Where the first of `targets` stands in the lifecycle's order (to sort the steps)."""
+    order = [stage_label(stage) for stage in Stage]
+    return min(order.index(target) for target in targets)
+
+
+def lifecycle_svg(
+    current_stage: str | None, ended_at: str | None = None, *, ident: str = "lifecycle"
+) -> Markup:
+    """The lifecycle of DESIGN §2 as boxes and arrows, with the current stage marked.
+
+    The stages and the steps between them are the domain's (`lifecycle_transitions` walks
+    them). The current stage's box has a thick border and says "current"; an end's box is
+    rounder than an open stage's. `ended_at` is the stage a partnership was at when it ended
+    (a withdrawal records it); for an end reached from one stage only, that stage is implied.
+    The box it ended at says "ended here" and the step taken is drawn thicker. `ident`
+    prefixes the ids in the picture, for a page with two pictures.
+    """
+    ident = re.sub(r"[^A-Za-z0-9_-]", "-", ident) or "lifecycle"
+    transitions = lifecycle_transitions()
+    layout = _layout(transitions)
+    current = _stage(current_stage) if current_stage is not None else None
+    left_from = _stage(ended_at) if ended_at is not None else None
+    if current is not None and current.is_end and left_from is None:
+        froms = {t.source for t in transitions if t.target == current}
+        left_from = froms.pop() if len(froms) == 1 else None
+    taken = (
+        (left_from, current)
+        if current is not None and left_from is not None and current.is_end
+        else None
+    )
+
+    spine_x = 24.0 + _BUS * (len(layout.below) + 1)
+    end_x = spine_x + _BOX_W + _GAP
+    width = end_x + _END_W + 24.0
+    top = 16.0
+    rows = len(layout.spine) + len(layout.below)
+    height = top + _STEP_H * rows
+    centre = spine_x + _BOX_W / 2
+
+    def row_y(stage: Stage) -> float:
+        if stage in layout.spine:
+            return top + _STEP_H * layout.spine.index(stage)
+        if stage in layout.beside:
+            return row_y(layout.beside[stage][0])
+        return top + _STEP_H * (len(layout.spine) + layout.below.index(stage))
+
+    def box_x(stage: Stage) -> float:
+        if stage in layout.beside:
+            return end_x + layout.beside[stage][1] * (_END_W + 16)
+        return spine_x
+
+    if current_stage is None:
+        now = "The partnership is not proposed yet."
+    elif current is None:
+        now = f"Its current stage, {current_stage!r}, is not one this software knows."
+    else:
+        now = f"The current stage is {stage_label(current)}."
+        if taken is not None and taken[0] is not None:
+            now += f" It ended at {stage_label(taken[0])}."
+    ends = ", ".join(stage_label(stage) for stage in Stage if stage.is_end)
+    desc = (
+        f"The stages of a partnership, from proposal to its end. "
+        f"{_steps_sentence(transitions)} The ends are {ends}. {now}"
+    )
+    title = "The lifecycle of a partnership"
+    if current is not None:
+        title += f", at {stage_label(current)}"
+    extra = max((slot for _, slot in layout.beside.values()), default=0)
+    width += extra * (_END_W + 16)
+    parts = [_open_tag(width, height, ident, "lifecycle"), *_heading(ident, title, desc)]
+    parts.append(
+        f'<defs><marker id="{ident}-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
+        'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+        f'<path d="M0,0 L10,5 L0,10 z" fill="{INK}"/></marker></defs>'
+    )
+    arrow = f'marker-end="url(#{ident}-arrow)"'
+
+    def stroke(source: Stage, target: Stage) -> str:
+        thick = taken == (source, target)
+        return f'stroke="{INK}" stroke-width="{"3" if thick else "1.5"}"'
+
+    # The steps between open stages, down the middle.
+    parts.append('<g class="steps">')
+    steps: dict[tuple[Stage, Stage], list[str]] = {}
+    for transition in transitions:
+        steps.setdefault((transition.source, transition.target), []).append(transition.step)
+    for (source, target), names in steps.items():
+        said = _text(", ".join(step_label(name) for name in dict.fromkeys(names)))
+        if source in layout.spine and target in layout.spine:
+            y1, y2 = row_y(source) + _BOX_H, row_y(target)
+            parts.append(
+                f'<line x1="{_number(centre)}" y1="{_number(y1)}" x2="{_number(centre)}" '
+                f'y2="{_number(y2 - 1)}" {stroke(source, target)} {arrow}/>'
+                f'<text x="{_number(centre + 8)}" y="{_number((y1 + y2) / 2 + 4)}" '
+                f'fill="{MUTED}" font-size="11">{said}</text>'
+            )
+        elif target in layout.beside:
+            y = row_y(source) + _BOX_H / 2
+            x1, x2 = spine_x + _BOX_W, box_x(target)
+            parts.append(
+                f'<line x1="{_number(x1)}" y1="{_number(y)}" x2="{_number(x2 - 1)}" '
+                f'y2="{_number(y)}" {stroke(source, target)} {arrow}/>'
+                f'<text x="{_number((x1 + x2) / 2)}" y="{_number(y - 6)}" text-anchor="middle" '
+                f'fill="{MUTED}" font-size="10">{said}</text>'
+            )
+    # The ends reached from several stages: a line on the left joins their sources.
+    for number, end in enumerate(layout.below):
+        bus = spine_x - _BUS * (number + 1)
+        offset = -8.0 + 16.0 * (number % 2)
+        joined = [t.source for t in transitions if t.target == end]
+        joining = ", ".join(
+            step_label(name)
+            for name in dict.fromkeys(t.step for t in transitions if t.target == end)
+        )
+        first = min(row_y(source) for source in joined) if joined else row_y(end)
+        end_y = row_y(end) + _BOX_H / 2
+        dashes = ' stroke-dasharray="5 3"' if number % 2 else ""
+        parts.append(f'<g class="joined" data-end="{end.value}">')
+        parts.append(
+            f'<line x1="{_number(bus)}" y1="{_number(first + _BOX_H / 2 + offset)}" '
+            f'x2="{_number(bus)}" y2="{_number(end_y)}" stroke="{INK}" stroke-width="1.5"'
+            f"{dashes}/>"
+            f'<line x1="{_number(bus)}" y1="{_number(end_y)}" x2="{_number(spine_x - 1)}" '
+            f'y2="{_number(end_y)}" stroke="{INK}" stroke-width="1.5"{dashes} {arrow}/>'
+        )
+        for source in joined:
+            y = row_y(source) + _BOX_H / 2 + offset
+            parts.append(
+                f'<line x1="{_number(spine_x)}" y1="{_number(y)}" x2="{_number(bus)}" '
+                f'y2="{_number(y)}" {stroke(source, end)}{dashes}/>'
+            )
+        parts.append(
+            f'<text x="{_number(spine_x + _BOX_W + 12)}" y="{_number(end_y + 4)}" '
+            f'fill="{MUTED}" font-size="11">{_text(joining)}, from '
+            f"{len(joined)} stage{'s' if len(joined) != 1 else ''} joined on the left</text>"
+        )
+        parts.append("</g>")
+    parts.append("</g>")
+
+    # The boxes, over the lines.
+    for stage in Stage:
+        box_width = _END_W if stage in layout.beside else _BOX_W
+        ended_here = taken is not None and stage == left_from
+        parts.append(
+            _stage_box(stage, box_x(stage), row_y(stage), box_width, stage == current, ended_here)
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _stage_box(
+    stage: Stage, x: float, y: float, width: float, current: bool, ended_here: bool
+) -> str:
+    """One stage's box: its name, "current" when it is, "ended here" where the end came from."""
+    colour = STAGE_COLOURS[stage]
+    notes = []
+    if current:
+        notes.append("current")
+    if ended_here:
+        notes.append("ended here")
+    kind = "an end" if stage.is_end else "a stage"
+    tooltip = f"{stage_label(stage)} ({kind}{''.join(', ' + note for note in notes)})"
+    css = " ".join(["stage", "end" if stage.is_end else "open", *(["current"] if current else [])])
+    label_y = y + (16 if notes else 25)
+    marked = ' aria-current="step"' if current else ""
+    bold = ' font-weight="700"' if current else ""
+    parts = [
+        f'<g class="{css}" data-stage="{stage.value}"{marked}><title>{_text(tooltip)}</title>',
+        f'<rect x="{_number(x)}" y="{_number(y)}" width="{_number(width)}" '
+        f'height="{_number(_BOX_H)}" rx="{"18" if stage.is_end else "4"}" fill="#ffffff" '
+        f'stroke="{colour}" stroke-width="{"4" if current else "1.5"}"/>',
+        f'<text x="{_number(x + width / 2)}" y="{_number(label_y)}" text-anchor="middle" '
+        f'fill="{INK}"{bold}>{_text(stage_label(stage))}</text>',
+    ]
+    if notes:
+        parts.append(
+            f'<text x="{_number(x + width / 2)}" y="{_number(y + 32)}" text-anchor="middle" '
+            f'fill="{colour}" font-size="11" font-weight="700">{_text(", ".join(notes))}</text>'
+        )
     parts.append("</g>")
     return "".join(parts)
