@@ -156,6 +156,45 @@ class Settings(BaseSettings):
         "API does (its `aud` must be OIDC_AUDIENCE): access_token, or id_token when the "
         "issuer's access tokens are not JWTs",
     )
+    # Delivering milestones to subscribers (workflows/delivery.py, app/deliveries.py).
+    delivery_retry_period: timedelta = Field(
+        default=timedelta(days=3),
+        gt=timedelta(0),
+        description="How long a delivery's attempts go on before it is marked failed, as an "
+        "ISO 8601 duration (as every DELIVERY_* period), e.g. P3D, PT12H, PT30S",
+    )
+    delivery_retry_initial: timedelta = Field(
+        default=timedelta(seconds=5),
+        gt=timedelta(0),
+        description="The wait before a delivery's first retry; each later wait doubles",
+    )
+    delivery_retry_maximum: timedelta = Field(
+        default=timedelta(hours=1),
+        gt=timedelta(0),
+        description="The longest wait between two attempts at a delivery",
+    )
+    delivery_attempt_timeout: timedelta = Field(
+        default=timedelta(seconds=30),
+        gt=timedelta(seconds=1),
+        description="How long one attempt (an HTTP POST, an SMTP conversation) may take",
+    )
+    delivery_sweep_interval: timedelta = Field(
+        default=timedelta(seconds=2),
+        gt=timedelta(0),
+        description="How often each worker looks for milestones owed to subscribers",
+    )
+    smtp_host: str = Field(default="localhost", description="The SMTP server for e-mail")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="The SMTP server's port")
+    smtp_username: str | None = Field(
+        default=None, description="SMTP authentication user; unset: no authentication"
+    )
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS (verified)"
+    )
+    mail_from: str = Field(
+        default="pilot-partnerships@localhost", description="The sender of milestone e-mails"
+    )
 
     @field_validator("console_session_secret")
     @classmethod
