@@ -1,0 +1,71 @@
+"""A partnership's page: its lifecycle, timeline, answers, talks, report, decision, launch,
+milestones with their reports, the record with each event's provenance and whether its hash
+chain holds, and the steps the signed-in person may take now."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from app.exceptions import NotFound
+from domain.countries import iso_code
+from domain.errors import InvalidCountry
+from interfaces.console import wording
+from interfaces.console.case_reading import read_case
+from interfaces.console.core_parts import Held, SignedViewer, Viewer
+from interfaces.console.pictures import lifecycle_svg
+from interfaces.console.templating import page
+
+router = APIRouter(include_in_schema=False)
+
+
+def not_found(request: Request, viewer: Viewer, message: str) -> HTMLResponse:
+    """The page for a partnership nobody has proposed (404)."""
+    return page(request, "not_found.html", {"viewer": viewer, "message": message}, status_code=404)
+
+
+def code_of(cc: str) -> str | None:
+    """The country a path names (`cv` → `CV`), or None when it names none."""
+    try:
+        return iso_code(cc)
+    except InvalidCountry:
+        return None
+
+
+@router.get("/cases/{cc}", response_class=HTMLResponse)
+async def partnership_page(
+    request: Request, cc: str, viewer: SignedViewer, held: Held, done: str | None = None
+) -> HTMLResponse:
+    """One partnership; after a step (`done`), what it became and what happens next."""
+    code = code_of(cc)
+    if code is None:
+        return not_found(request, viewer, f"{cc[:10]!r} is not a country code.")
+    try:
+        case = await read_case(held, code)
+    except NotFound as error:
+        return not_found(request, viewer, error.message)
+    view = case.view
+    success = None
+    if done in wording.STEP_TITLES:
+        success = {
+            "step": wording.STEP_TITLES[done],
+            "stage": wording.stage_label(view.stage),
+            "next": wording.what_next(
+                view.stage, view.consultation_deadline, view.decision_deadline
+            ),
+        }
+    return page(
+        request,
+        "case.html",
+        {
+            "viewer": viewer,
+            "case": case,
+            "view": view,
+            "offers": viewer.offers(view),
+            "lifecycle": lifecycle_svg(view.stage.value if view.stage else None, case.ended_at),
+            "success": success,
+            "next": wording.what_next(
+                view.stage, view.consultation_deadline, view.decision_deadline
+            ),
+        },
+    )
