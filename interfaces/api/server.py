@@ -25,6 +25,7 @@ from interfaces.api.models import PROPOSAL_BODY, STEP_BODIES
 from interfaces.api.problems import PROBLEM_JSON_SCHEMA, PROBLEM_SCHEMA, install
 from interfaces.api.resources import API_WORKER_PATIENCE, Authenticates, Resources, Store
 from interfaces.api.size_limit import MAX_BODY_BYTES, BodySizeLimit
+from interfaces.console.mounting import install_console
 from interfaces.console.session import install_console_sessions
 from settings import Settings
 
@@ -84,6 +85,7 @@ def create_app(
     for module in (health_routes, caller_routes, partnership_routes, record_routes):
         app.include_router(module.router)
     install_dev_issuer(app, settings)
+    install_console(app)
     install_console_sessions(app, settings)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
