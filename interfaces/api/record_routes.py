@@ -7,12 +7,11 @@ from typing import Annotated, Final, Literal
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
 
 from activities.records import StoredEvent
+from app.documents import ReportFormat, render_report_as
 from app.exceptions import NotFound
-from app.reading import latest_record, report_from
+from app.reading import latest_record
 from domain.state import MilestoneKind
 from interfaces.api.inputs import CountryCode, country_in_path
 from interfaces.api.models import Provenance, RecordedEvent, RecordPage
@@ -21,12 +20,13 @@ from interfaces.api.resources import Authenticated, Held
 
 router = APIRouter(tags=["record"])
 
-MARKDOWN: Final = "text/markdown"
-HTML: Final = "text/html"
-PDF: Final = "application/pdf"
-OFFERED: Final = (MARKDOWN, HTML)
-"""The report's formats, the first the default. PDF is refused (406) until WeasyPrint, which
-renders it, is one of the API's dependencies."""
+MARKDOWN: Final = ReportFormat.MARKDOWN.media_type
+HTML: Final = ReportFormat.HTML.media_type
+PDF: Final = ReportFormat.PDF.media_type
+OFFERED: Final = (MARKDOWN, HTML, PDF)
+"""The report's formats, the first the default: the record's Markdown, and the Council-ready
+document as HTML and as PDF."""
+_FORMAT_OF: Final = {fmt.media_type: fmt for fmt in ReportFormat}
 
 _PROVENANCE_KEYS: Final = ("channel", "issuer", "subject", "token_id")
 
@@ -116,11 +116,11 @@ def chosen_format(accept: str | None) -> str:
                 candidate = (quality, -rank, offered)
                 best = candidate if best is None or candidate > best else best
     if best is None:
-        pdf = " (PDF needs WeasyPrint, which this server lacks)" if PDF in accept else ""
         raise ProblemError(
             406,
             "NotAcceptable",
-            f"the report is available as {' or '.join(OFFERED)}{pdf}; ask for one in Accept",
+            f"the report is available as {', '.join(OFFERED[:-1])} or {OFFERED[-1]}; ask for "
+            "one in Accept",
             extra={"available": list(OFFERED)},
         )
     return best[2]
@@ -133,20 +133,6 @@ def _matches(media: str, offered: str) -> bool:
     return sub == "*" and offered.startswith(f"{kind}/")
 
 
-_MARKDOWN: Final = MarkdownIt("commonmark", {"html": False})
-"""Raw HTML in a report is shown as text: its user-written parts must never become markup."""
-
-
-def as_html(markdown: str, title: str) -> str:
-    """A report as a standalone HTML page."""
-    body = _MARKDOWN.render(markdown)
-    escaped = escapeHtml(title)
-    return (
-        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{escaped}</title>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n"
-    )
-
-
 @router.get(
     "/partnerships/{cc}/reports/{milestone}",
     summary="A report-back document",
@@ -157,6 +143,7 @@ def as_html(markdown: str, title: str) -> str:
             "content": {
                 MARKDOWN: {"schema": {"type": "string"}},
                 HTML: {"schema": {"type": "string"}},
+                PDF: {"schema": {"type": "string", "format": "binary"}},
             },
         },
         **problem_responses(401, 403, 404, 406, 422, 503),
@@ -169,13 +156,18 @@ def report(
     held: Held,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """The report as of `milestone` (`all`: the whole record), rendered from the events."""
+    """The report as of `milestone` (`all`: the whole record), rendered from the events.
+
+    Markdown is the record's working copy; HTML and PDF are the Council-ready document, with
+    its title, reference, dates and the Member States by name.
+    """
     code = country_in_path(cc)
-    media = chosen_format(accept)
+    fmt = _FORMAT_OF[chosen_format(accept)]
     kind = None if milestone == "all" else MilestoneKind(milestone)
-    text = report_from(held.store.engine(), code, kind)
-    headers = {"Vary": "Accept"}
-    if media == HTML:
-        title = f"Report on the partnership with {code}: {milestone}"
-        return Response(as_html(text, title), media_type=HTML, headers=headers)
-    return Response(text, media_type=f"{MARKDOWN}; charset=utf-8", headers=headers)
+    rendered = render_report_as(held.store.engine(), code, kind, fmt)
+    headers = {
+        "Vary": "Accept",
+        "Content-Disposition": f'inline; filename="{rendered.filename}"',
+    }
+    media = fmt.media_type if fmt is ReportFormat.PDF else f"{fmt.media_type}; charset=utf-8"
+    return Response(rendered.content, media_type=media, headers=headers)

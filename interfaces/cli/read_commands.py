@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from app.documents import ReportFormat, render_report_as
 from app.reading import board, open_engine
-from app.reading import report as report_of
 from app.reading import show as shown
 from domain.regions import Region
 from domain.stages import Stage
 from domain.state import MilestoneKind
 from interfaces.cli.arguments import Country, country_code
 from interfaces.cli.render import board_table, status_panel
-from interfaces.terminal import out, reported
+from interfaces.terminal import CliError, ExitCode, out, reported
 from settings import load_settings
 
 
@@ -55,7 +57,42 @@ def report(
         MilestoneKind | None,
         typer.Option("--milestone", help="The report as of this milestone; default: all"),
     ] = None,
+    fmt: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format",
+            help="markdown: the record's working copy; html or pdf: the Council-ready document",
+        ),
+    ] = ReportFormat.MARKDOWN,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the report to this file (needed for pdf on a terminal)"
+        ),
+    ] = None,
 ) -> None:
-    """The report-back document (Markdown), rendered from the partnership's own events."""
-    text = report_of(load_settings(), country_code(country), milestone)
-    typer.echo(text, nl=False)
+    """The report-back document, rendered from the partnership's own events.
+
+    Markdown by default; `--format html` or `--format pdf` gives the document in the Council's
+    manner (title, reference, dates, the Member States by name). `-o FILE` writes it there.
+    """
+    if fmt is ReportFormat.PDF and output is None and sys.stdout.isatty():
+        raise CliError(
+            "a PDF is binary and is not written to a terminal; give a file with "
+            "-o, e.g. -o report.pdf, or redirect the output to a file",
+            code=ExitCode.USAGE,
+        )
+    code = country_code(country)
+    rendered = render_report_as(open_engine(load_settings()), code, milestone, fmt)
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(rendered.content)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        output.write_bytes(rendered.content)
+    except OSError as error:
+        raise CliError(
+            f"could not write {output}: {error.strerror or error}; give a writable file with -o"
+        ) from None
+    out.print(f"Wrote {output} ({fmt.value}, {len(rendered.content):,} bytes).", markup=False)
