@@ -170,17 +170,18 @@ def test_a_country_in_a_path_is_written_as_the_contract_does_or_refused_with_422
         ("text/html", "text/html"),
         ("text/*", "text/markdown"),
         ("text/markdown;q=0.5, text/html", "text/html"),
-        ("application/pdf, text/html;q=0.1", "text/html"),
+        ("application/pdf, text/html;q=0.1", "application/pdf"),
+        ("application/*", "application/pdf"),
     ],
 )
 def test_a_report_comes_in_the_format_the_caller_prefers(accept: str | None, chosen: str) -> None:
     assert chosen_format(accept) == chosen
 
 
-@pytest.mark.parametrize("accept", ["application/pdf", "application/json", "text/html;q=0"])
+@pytest.mark.parametrize("accept", ["image/png", "application/json", "text/html;q=0"])
 def test_a_report_in_no_offered_format_is_406_naming_those_that_are(accept: str) -> None:
     with pytest.raises(ProblemError) as refused:
         chosen_format(accept)
     problem = refused.value.problem
     assert (problem.status, problem.type) == (406, "NotAcceptable")
-    assert problem.extra["available"] == ["text/markdown", "text/html"]
+    assert problem.extra["available"] == ["text/markdown", "text/html", "application/pdf"]
