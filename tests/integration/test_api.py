@@ -309,7 +309,7 @@ def test_the_record_shows_each_event_s_provenance_and_an_unbroken_hash_chain(api
     assert [e["stream_version"] for e in tail.json()["events"]] == list(range(2, len(events) + 1))
 
 
-def test_a_report_is_served_as_markdown_or_html_and_pdf_is_refused_naming_both(api: Api) -> None:
+def test_a_report_is_served_as_markdown_html_or_pdf_and_other_types_are_refused(api: Api) -> None:
     answered(api, "GE", "DE")
     who = api.as_("operator:olga")
     markdown = api.client.get("/partnerships/GE/reports/all", headers=who)
@@ -324,8 +324,14 @@ def test_a_report_is_served_as_markdown_or_html_and_pdf_is_refused_naming_both(a
     pdf = api.client.get(
         "/partnerships/GE/reports/all", headers={**who, "Accept": "application/pdf"}
     )
-    problem = assert_problem(pdf, 406, "NotAcceptable")
-    assert problem["available"] == ["text/markdown", "text/html"]
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    json = api.client.get(
+        "/partnerships/GE/reports/all", headers={**who, "Accept": "application/json"}
+    )
+    problem = assert_problem(json, 406, "NotAcceptable")
+    assert problem["available"] == ["text/markdown", "text/html", "application/pdf"]
 
 
 def test_the_board_filters_by_stage_country_and_year_newest_first_in_pages(api: Api) -> None:
