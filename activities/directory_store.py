@@ -10,6 +10,10 @@ append itself, through the store's inline projection, so a grant is visible to t
 look-up and the table can never hold what the log does not. `rebuild` refolds it from the
 stream, for a database restored from the log alone. Look-ups (`bindings_of`, on every
 authenticated request) read the table by its (issuer, subject) index, not the stream.
+
+Subscriptions to report-back milestones (domain/subscriptions.py) are events of the same
+stream. They have no table: the stream is small, and `subscriptions` folds it on each read, so
+a subscriber is told nothing the record does not say it was added for.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from activities.eventstore import EventStore
 from activities.records import NewEvent, StoredEvent
 from activities.schema import role_bindings
 from activities.store_errors import ConcurrencyError, UnknownSchemaVersion
+from domain.actors import SYSTEM_ACTOR
 from domain.directory import (
     DIRECTORY_SCHEMA_VERSIONS,
     DIRECTORY_STREAM,
@@ -48,6 +53,19 @@ from domain.directory import (
     replay_directory,
     revoked_binding,
 )
+from domain.subscriptions import (
+    StopSubscription,
+    Subscribe,
+    Subscription,
+    SubscriptionAdded,
+    Unsubscribe,
+    added_subscription,
+    decide_stop,
+    decide_subscribe,
+    decide_unsubscribe,
+    ended_subscription,
+    find_subscription,
+)
 
 __all__ = [
     "DirectoryStore",
@@ -65,6 +83,11 @@ one that keeps losing the race to a busy neighbour still gets its turn."""
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _new_subscription_id() -> str:
+    # As a binding's: short enough to type, and the domain refuses a reused id.
+    return uuid.uuid4().hex[:12]
 
 
 def _new_binding_id() -> str:
@@ -93,9 +116,17 @@ def to_directory_event(stored: StoredEvent) -> DirectoryEvent:
 
 
 def to_new_directory_event(
-    event: DirectoryEvent, by: str, provenance: Mapping[str, Any]
+    event: DirectoryEvent,
+    by: str,
+    provenance: Mapping[str, Any],
+    *,
+    role: str = BindingRole.ADMINISTRATOR.value,
 ) -> NewEvent:
-    """The row to append for a directory event; its metadata names who made the change."""
+    """The row to append for a directory event; its metadata names who made the change.
+
+    An administrator makes every change but one: the system (`role` "system") stops a
+    subscription whose receiver is gone.
+    """
     return NewEvent(
         event_id=uuid.uuid4(),
         type=event.type,
@@ -103,7 +134,7 @@ def to_new_directory_event(
         payload=directory_event_payload(event),
         # The actor keeps the shape of a partnership event's, so `partnerships events` shows
         # who changed the directory the way it shows who took a step.
-        metadata={"actor": {"id": by, "role": BindingRole.ADMINISTRATOR.value}, **provenance},
+        metadata={"actor": {"id": by, "role": role}, **provenance},
         occurred_on=event.occurred_on,
         recorded_at=event.recorded_at,
     )
@@ -191,11 +222,13 @@ class DirectoryStore:
         *,
         clock: Callable[[], datetime] = _utc_now,
         new_binding_id: Callable[[], str] = _new_binding_id,
+        new_subscription_id: Callable[[], str] = _new_subscription_id,
     ) -> None:
         self.engine = engine
         self._log = EventStore(engine, projections=RoleBindingsProjection())
         self._clock = clock
         self._new_binding_id = new_binding_id
+        self._new_subscription_id = new_subscription_id
 
     # -- the record ------------------------------------------------------------------------
 
@@ -242,21 +275,108 @@ class DirectoryStore:
         self._record(decide, by=command.revoked_by, provenance=provenance)
         return revoked[0]
 
+    # -- subscriptions ---------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        command: Subscribe,
+        *,
+        allow_loopback_http: bool = False,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> Subscription:
+        """Record a new subscription and return it.
+
+        Raises a SubscriptionError when the domain refuses it (a destination or filter that is
+        not allowed, a name in use); nothing is recorded then. `allow_loopback_http` lets a
+        plain `http://` webhook to a loopback host through: for tests and development only.
+        """
+        subscription_id = self._new_subscription_id()
+        event = self._record(
+            lambda directory: decide_subscribe(
+                directory,
+                command,
+                subscription_id=subscription_id,
+                now=self._clock(),
+                allow_loopback_http=allow_loopback_http,
+            ),
+            by=command.subscribed_by,
+            provenance=provenance,
+        )
+        assert isinstance(event, SubscriptionAdded)
+        return added_subscription(event)
+
+    def unsubscribe(
+        self, command: Unsubscribe, *, provenance: Mapping[str, Any] | None = None
+    ) -> Subscription:
+        """Record a removal and return the subscription as it now stands.
+
+        Raises UnknownSubscription or SubscriptionEnded when the domain refuses it.
+        """
+        ended: list[Subscription] = []
+
+        def decide(directory: Directory) -> DirectoryEvent:
+            event = decide_unsubscribe(directory, command, now=self._clock())
+            ended[:] = [ended_subscription(directory.subscriptions[event.subscription_id], event)]
+            return event
+
+        self._record(decide, by=command.removed_by, provenance=provenance)
+        return ended[0]
+
+    def stop(
+        self, subscription_id: str, reason: str, *, provenance: Mapping[str, Any] | None = None
+    ) -> Subscription:
+        """Stop a subscription for the system (its receiver answered 410) and return it.
+
+        Stopping one that has ended already records nothing and returns it as it stands, so a
+        retried delivery may stop it again. Raises UnknownSubscription for an unknown id.
+        """
+        command = StopSubscription(subscription_id=subscription_id, reason=reason)
+        outcome: list[Subscription] = []
+
+        def decide(directory: Directory) -> DirectoryEvent | None:
+            event = decide_stop(directory, command, now=self._clock())
+            held = directory.subscriptions[command.subscription_id]
+            outcome[:] = [held if event is None else ended_subscription(held, event)]
+            return event
+
+        self._record(
+            decide,
+            by=SYSTEM_ACTOR.id,
+            role=SYSTEM_ACTOR.role.value,
+            provenance={"channel": "system", **(provenance or {})},
+        )
+        return outcome[0]
+
+    def subscriptions(self, *, include_ended: bool = False) -> list[Subscription]:
+        """Every active subscription (and ended ones when `include_ended`), in the order added."""
+        directory, _ = self.directory()
+        return [s for s in directory.subscriptions.values() if include_ended or s.active]
+
+    def subscription(self, key: str) -> Subscription | None:
+        """The subscription whose id is `key`, else the active one named `key`; or None."""
+        directory, _ = self.directory()
+        return find_subscription(directory, key)
+
     def _record(
         self,
-        decide: Callable[[Directory], DirectoryEvent],
+        decide: Callable[[Directory], DirectoryEvent | None],
         *,
         by: str,
         provenance: Mapping[str, Any] | None,
-    ) -> DirectoryEvent:
-        """Fold, decide and append at the folded version; again if another writer was first."""
+        role: str = BindingRole.ADMINISTRATOR.value,
+    ) -> DirectoryEvent | None:
+        """Fold, decide and append at the folded version; again if another writer was first.
+
+        A decision of None records nothing.
+        """
         for attempt in range(_MAX_ATTEMPTS):
             directory, version = self.directory()
             event = decide(directory)
+            if event is None:
+                return None
+            new_event = to_new_directory_event(event, by, provenance or {}, role=role)
             try:
-                self._log.append(
-                    DIRECTORY_STREAM, version, [to_new_directory_event(event, by, provenance or {})]
-                )
+                self._log.append(DIRECTORY_STREAM, version, [new_event])
             except ConcurrencyError:
                 if attempt == _MAX_ATTEMPTS - 1:
                     raise

@@ -10,6 +10,10 @@ events and have their own union.
 As for a partnership, the rules are pure functions: `decide_grant` and `decide_revoke` return
 the event to record or raise a typed DirectoryError, `evolve_directory` folds one event and
 `replay_directory` a whole stream. The clock and the new binding's id come from the caller.
+
+The same stream records the subscriptions to report-back milestones (domain/subscriptions.py
+holds their rules), so who was told what is on record beside who may do what; the fold keeps
+both, and a stream of bindings alone folds as it always did.
 """
 
 from __future__ import annotations
@@ -33,6 +37,14 @@ from pydantic import (
 from domain.actors import ACTOR_ID_MAX_BYTES, Actor, Role
 from domain.countries import member_state as member_state_on
 from domain.errors import DomainError
+from domain.subscriptions import (
+    Subscription,
+    SubscriptionAdded,
+    SubscriptionEventBase,
+    SubscriptionRemoved,
+    SubscriptionStopped,
+    apply_subscription_event,
+)
 from domain.text import Label, Text, no_format_characters, printable, utf8_size
 
 DIRECTORY_STREAM: Final = "directory"
@@ -170,11 +182,16 @@ class RoleRevoked(DirectoryEventBase):
     reason: str | None = None
 
 
-DirectoryEvent = Annotated[RoleGranted | RoleRevoked, Field(discriminator="type")]
+DirectoryEvent = Annotated[
+    RoleGranted | RoleRevoked | SubscriptionAdded | SubscriptionRemoved | SubscriptionStopped,
+    Field(discriminator="type"),
+]
 
 DIRECTORY_EVENT_ADAPTER: TypeAdapter[DirectoryEvent] = TypeAdapter(DirectoryEvent)
 
-DIRECTORY_EVENT_TYPES: tuple[type[DirectoryEventBase], ...] = get_args(get_args(DirectoryEvent)[0])
+DIRECTORY_EVENT_TYPES: tuple[type[DirectoryEventBase | SubscriptionEventBase], ...] = get_args(
+    get_args(DirectoryEvent)[0]
+)
 """Every directory event type, in the order the union names them."""
 
 DIRECTORY_SCHEMA_VERSIONS: dict[str, int] = {
@@ -243,9 +260,10 @@ class Binding(BaseModel):
 
 @dataclass(frozen=True)
 class Directory:
-    """Every binding ever granted, by id, in the order they were granted."""
+    """Every binding ever granted and every subscription ever added, by id, in their order."""
 
     bindings: Mapping[str, Binding] = field(default_factory=dict)
+    subscriptions: Mapping[str, Subscription] = field(default_factory=dict)
 
     def find(self, binding_id: str) -> Binding | None:
         """The binding with this id, revoked or not; None when there is none."""
@@ -387,25 +405,32 @@ def revoked_binding(binding: Binding, event: RoleRevoked) -> Binding:
     )
 
 
-def _apply(bindings: dict[str, Binding], event: DirectoryEvent) -> None:
-    """Fold one event into `bindings`, in place. No checks here; the decisions made them."""
+def _apply(
+    bindings: dict[str, Binding], subscriptions: dict[str, Subscription], event: DirectoryEvent
+) -> None:
+    """Fold one event into `bindings` or `subscriptions`, in place. No checks here; the
+    decisions made them."""
     match event:
         case RoleGranted():
             bindings[event.binding_id] = granted_binding(event)
         case RoleRevoked():
             bindings[event.binding_id] = revoked_binding(bindings[event.binding_id], event)
+        case SubscriptionAdded() | SubscriptionRemoved() | SubscriptionStopped():
+            apply_subscription_event(subscriptions, event)
 
 
 def evolve_directory(directory: Directory, event: DirectoryEvent) -> Directory:
     """The directory after `event`."""
     bindings = dict(directory.bindings)
-    _apply(bindings, event)
-    return Directory(bindings=bindings)
+    subscriptions = dict(directory.subscriptions)
+    _apply(bindings, subscriptions, event)
+    return Directory(bindings=bindings, subscriptions=subscriptions)
 
 
 def replay_directory(events: Iterable[DirectoryEvent]) -> Directory:
     """The directory a whole stream of events folds to (one pass, not one copy per event)."""
     bindings: dict[str, Binding] = {}
+    subscriptions: dict[str, Subscription] = {}
     for event in events:
-        _apply(bindings, event)
-    return Directory(bindings=bindings)
+        _apply(bindings, subscriptions, event)
+    return Directory(bindings=bindings, subscriptions=subscriptions)
