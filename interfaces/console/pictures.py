@@ -519,8 +519,12 @@ def lifecycle_svg(
     arrow = f'marker-end="url(#{ident}-arrow)"'
 
     def stroke(source: Stage, target: Stage) -> str:
+        """How a step's line is drawn: named by its two stages, thicker when it was taken."""
         thick = taken == (source, target)
-        return f'stroke="{INK}" stroke-width="{"3" if thick else "1.5"}"'
+        return (
+            f'class="step" data-from="{source.value}" data-to="{target.value}" '
+            f'stroke="{INK}" stroke-width="{"3" if thick else "1.5"}"'
+        )
 
     # The steps between open stages, down the middle.
     parts.append('<g class="steps">')
