@@ -195,6 +195,12 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         default="pilot-partnerships@localhost", description="The sender of milestone e-mails"
     )
+    webhook_signing_key: SecretStr | None = Field(
+        default=None,
+        description="The key every subscriber's webhook secret is derived from (base64 of at "
+        "least 32 random bytes); required in production; unset in development: made and kept "
+        "in DATA_DIR",
+    )
 
     @field_validator("console_session_secret")
     @classmethod
