@@ -112,7 +112,8 @@ def _heading(ident: str, title: str, desc: str) -> list[str]:
 
 
 def _counted(counts: Counter[str], order: Iterable[str]) -> str:
-    """ "3 launched, 1 in consultation" style: the stages in lifecycle order, then the rest."""
+    """How many rows are at each stage ("2 consultation, 1 launched"), in `order`, then the
+    stages `order` does not know, alphabetically."""
     known = list(order)
     names = known + sorted(name for name in counts if name not in known)
     return ", ".join(f"{counts[name]} {stage_label(name)}" for name in names if counts[name])
@@ -466,10 +467,16 @@ def lifecycle_svg(
     if current is not None and current.is_end and left_from is None:
         froms = {t.source for t in transitions if t.target == current}
         left_from = froms.pop() if len(froms) == 1 else None
-    taken = (
-        (left_from, current)
-        if current is not None and left_from is not None and current.is_end
-        else None
+    # The step that ended it, when the domain has such a step (a stray `ended_at` marks none).
+    taken = next(
+        (
+            (t.source, t.target)
+            for t in transitions
+            if current is not None
+            and current.is_end
+            and (t.source, t.target) == (left_from, current)
+        ),
+        None,
     )
 
     spine_x = 24.0 + _BUS * (len(layout.below) + 1)
@@ -477,7 +484,7 @@ def lifecycle_svg(
     width = end_x + _END_W + 24.0
     top = 16.0
     rows = len(layout.spine) + len(layout.below)
-    height = top + _STEP_H * rows
+    height = top + _STEP_H * (rows - 1) + _BOX_H + top
     centre = spine_x + _BOX_W / 2
 
     def row_y(stage: Stage) -> float:
@@ -498,7 +505,7 @@ def lifecycle_svg(
         now = f"Its current stage, {current_stage!r}, is not one this software knows."
     else:
         now = f"The current stage is {stage_label(current)}."
-        if taken is not None and taken[0] is not None:
+        if taken is not None:
             now += f" It ended at {stage_label(taken[0])}."
     ends = ", ".join(stage_label(stage) for stage in Stage if stage.is_end)
     desc = (

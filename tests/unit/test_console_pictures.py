@@ -344,3 +344,11 @@ def test_two_pictures_on_one_page_have_ids_of_their_own() -> None:
 
     assert ids_first
     assert not ids_first & ids_second
+
+
+def test_a_stage_it_could_not_have_ended_at_marks_nothing() -> None:
+    root = parsed(lifecycle_svg("launched", "consultation"))
+    thick = [line for line in by_class(root, "line", "step") if line.get("stroke-width") == "3"]
+
+    assert not [g for g in by_class(root, "g", "stage") if "ended here" in all_text(g)]
+    assert not thick
