@@ -577,7 +577,7 @@ class DevProvider:
             "aud": grant.request.client_id,
             "iat": now,
             "exp": now + DEFAULT_TTL,
-            "auth_time": now,
+            "auth_time": int(now.timestamp()),
         }
         if grant.request.nonce is not None:
             claims["nonce"] = grant.request.nonce
