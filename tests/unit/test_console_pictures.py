@@ -93,22 +93,26 @@ def contrast_with_white(colour: str) -> float:
 HOSTILE = st.text(
     alphabet=st.characters(codec=None, exclude_categories=()), max_size=40
 ) | st.sampled_from(["<script>alert(1)</script>", "]]>", "&amp;", '"><x y="', "\x00\ud800"])
-ROWS = st.lists(
-    st.builds(
-        row,
-        country=HOSTILE | st.sampled_from(["CV", "MD", "GE", "EL"]),
-        stage=HOSTILE | st.sampled_from([stage.value for stage in Stage]),
-        last_changed_on=st.dates(),
-        consultation_deadline=st.none() | st.dates(),
-        decision_deadline=st.none() | st.dates(),
-    ),
-    max_size=8,
+BOARD_ROWS = st.builds(
+    row,
+    country=HOSTILE | st.sampled_from(["CV", "MD", "GE", "EL"]),
+    stage=HOSTILE | st.sampled_from([stage.value for stage in Stage]),
+    last_changed_on=st.dates(),
+    consultation_deadline=st.none() | st.dates(),
+    decision_deadline=st.none() | st.dates(),
 )
+LISTED_ROWS = st.builds(
+    ListedPartnership,
+    row=BOARD_ROWS,
+    proposed_on=st.dates(),
+    proposal_position=st.integers(min_value=1, max_value=10**9),
+)
+ROWS = st.lists(BOARD_ROWS | LISTED_ROWS, max_size=8)
 
 
 @given(ROWS, st.dates())
 def test_the_programme_parses_as_xml_with_one_bar_per_row_whatever_the_rows_say(
-    rows: list[BoardRow], today: date
+    rows: list[BoardRow | ListedPartnership], today: date
 ) -> None:
     root = parsed(programme_svg(rows, today))
 
@@ -121,9 +125,28 @@ def test_the_programme_parses_as_xml_with_one_bar_per_row_whatever_the_rows_say(
 
 @given(ROWS, st.dates())
 def test_the_programme_is_the_same_bytes_for_the_same_rows(
-    rows: list[BoardRow], today: date
+    rows: list[BoardRow | ListedPartnership], today: date
 ) -> None:
     assert str(programme_svg(rows, today)) == str(programme_svg(list(rows), today))
+
+
+@given(st.lists(st.dates(min_value=date(2005, 12, 15), max_value=date(2040, 1, 1)), max_size=8))
+def test_a_partnership_proposed_earlier_starts_further_left(proposals: list[date]) -> None:
+    today = date(2040, 1, 1)
+    rows = [
+        ListedPartnership(row=row(last_changed_on=today), proposed_on=day, proposal_position=n)
+        for n, day in enumerate(proposals)
+    ]
+    bars = by_class(parsed(programme_svg(rows, today)), "rect", "bar")
+    starts = [float(str(bar.get("x"))) for bar in bars]
+
+    for (day, x), (other_day, other_x) in itertools.combinations(
+        zip(proposals, starts, strict=True), 2
+    ):
+        if day < other_day:
+            assert x <= other_x
+        elif day == other_day:
+            assert x == other_x
 
 
 def test_each_bar_says_country_stage_and_date_in_its_tooltip_and_its_stage_in_text() -> None:
