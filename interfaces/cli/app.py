@@ -19,6 +19,7 @@ from interfaces.cli import (
     read_commands,
     step_commands,
     store_commands,
+    subscriber_commands,
 )
 from interfaces.terminal import reported
 from settings import load_settings
@@ -35,6 +36,7 @@ step_commands.register(app)
 read_commands.register(app)
 store_commands.register(app)
 access_commands.register(app)
+subscriber_commands.register(app)
 api_command.register(app)
 # The tooling for developers and demos sits apart, in tools/; the CLI only offers it.
 app.command(name="dev", rich_help_panel="Running the system")(reported(dev.dev))
