@@ -147,7 +147,8 @@ def _from_store(
         return None, None, "nothing on record yet"
     report = EventStore(engine).verify(record.stream_id)
     if report.ok:
-        return record, True, f"{report.events_checked} events, hash chain intact"
+        count = report.events_checked
+        return record, True, f"{count} event{'s' if count != 1 else ''}, hash chain intact"
     return record, False, "; ".join(str(b) for b in report.breaks)
 
 

@@ -37,6 +37,7 @@ def _environment() -> jinja2.Environment:
             "component": wording.component,
             "region": wording.region,
             "step_title": lambda update: wording.STEP_TITLES.get(update, update),
+            "milestone": lambda kind: wording.MILESTONE_LABELS.get(str(kind), str(kind)),
             "role": lambda role: wording.ROLE_LABELS.get(str(role), str(role)),
         }
     )

@@ -78,6 +78,16 @@ REGION_LABELS: Final[dict[str, str]] = {
     Region.OTHER: "Other",
 }
 
+MILESTONE_LABELS: Final[dict[str, str]] = {
+    "consultation_outcome": "The consultation's outcome",
+    "talks_outcome": "The outcome of the talks",
+    "report_to_council": "The report to the Council",
+    "deadline_reminder": "Reminder of the decision deadline",
+    "council_decision": "The Council's decision",
+    "lapse": "The decision deadline lapsed",
+    "launch": "The launch",
+}
+
 ROLE_LABELS: Final[dict[str, str]] = {
     "commission": "Commission",
     "presidency": "Presidency",
