@@ -14,7 +14,7 @@ NPM := $(VENV)/npm
 HTMX := interfaces/console/static/vendor/htmx.min.js
 AXE := $(NPM)/node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench clean report-png
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,16 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m compileall -q domain activities workflows app interfaces tools worker.py settings.py bench
 	$(BIN)/python bench/store_appends.py
 	$(BIN)/python bench/lifecycles.py
+
+# README's picture of a report: the demo's Cape Verde launch report, rendered to PDF from a
+# fresh store by tools/report_page.py, its first page drawn by poppler's pdftoppm.
+REPORT_PDF := $(VENV)/report-page/cape-verde-launch.pdf
+
+report-png: $(RUN_STAMP)
+	@command -v pdftoppm >/dev/null || { echo "pdftoppm is missing: install poppler-utils" >&2; exit 1; }
+	$(BIN)/python -m tools.report_page $(REPORT_PDF)
+	mkdir -p docs
+	pdftoppm -png -r 80 -singlefile $(REPORT_PDF) docs/report-page
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
