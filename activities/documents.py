@@ -61,6 +61,7 @@ caption { text-align: left; font-style: italic; padding-bottom: 0.3rem; }
 th, td { border: 0.75pt solid #555; padding: 0.25rem 0.4rem; text-align: left;
          vertical-align: top; }
 th { background: #e8edf5; }
+thead th, td:last-child { white-space: nowrap; }
 tr { break-inside: avoid; }
 ul.items { margin: 0 0 0.8rem; padding-left: 1.2rem; }
 ul.items li { margin-bottom: 0.3rem; }
