@@ -1,41 +1,29 @@
 """Dates as people read them in English ("5 June 2008"), and how long until a deadline.
 
-The domain, the API and the record write dates in ISO 8601 (2008-06-05); the console shows
-them the way a desk officer reads them. The month names are spelled out here rather than taken
-from `strftime("%B")` or `calendar.month_name`, which follow the process's locale: the console
-speaks English whatever the server's locale is.
+The API and the record write dates in ISO 8601 (2008-06-05); the console shows them the way a
+desk officer reads them, with the words the domain's Council documents use (English month names
+spelled out there, not taken from `strftime("%B")`, which follows the process's locale).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Final
 
 import pycountry
 
+from domain.council_document import long_date
 from domain.countries import country_name as _iso_country_name
 from domain.countries import iso_code
 from domain.errors import InvalidCountry
 
-MONTHS: Final[tuple[str, ...]] = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 
 def people_date(d: date) -> str:
-    """The date as people write it in English: "5 June 2008" (no leading zero on the day)."""
-    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+    """The date as people write it in English: "5 June 2008" (no leading zero on the day).
+
+    The rule is the domain's, the one the Council documents use (`long_date`), so a date reads
+    the same on a page and in the document sent to the Council.
+    """
+    return long_date(d)
 
 
 def days_left_phrase(deadline: date, today: date) -> str:
@@ -57,8 +45,9 @@ def country_name(code: str) -> str:
     """The country's name as people read it in English: "Moldova" for MD, "Cabo Verde" for CV.
 
     The name is the domain's (`domain.countries.country_name`, the ISO 3166-1 short name),
-    except where ISO inverts it for sorting ("Moldova, Republic of") and pycountry records the
-    common name people use ("Moldova", "South Korea", "Iran"). A code that names no country is
+    except where ISO inverts it for sorting ("Moldova, Republic of"): then the common name
+    pycountry records ("Moldova", "South Korea", "Iran"), or the ISO name the right way round
+    when it records none ("State of Palestine"). A code that names no country is
     returned as given (a page still shows what it was given, escaped, rather than failing).
     """
     try:
@@ -66,4 +55,18 @@ def country_name(code: str) -> str:
     except InvalidCountry:
         return code
     common = getattr(pycountry.countries.get(alpha_2=iso), "common_name", None)
-    return common if isinstance(common, str) else _iso_country_name(iso)
+    if isinstance(common, str):
+        return common
+    return _uninverted(_iso_country_name(iso))
+
+
+def _uninverted(name: str) -> str:
+    """An ISO name inverted for sorting put the right way round: "Palestine, State of" is
+    "State of Palestine", "Congo, The Democratic Republic of the" is "Democratic Republic of
+    the Congo". Only a tail ending in "of" or "of the" is an inversion: "Virgin Islands,
+    British" and "Bonaire, Sint Eustatius and Saba" stay as they are.
+    """
+    head, comma, tail = name.partition(", ")
+    if not comma or not (tail.endswith(" of") or tail.endswith(" of the")):
+        return name
+    return f"{tail.removeprefix('The ')} {head}"
