@@ -38,6 +38,7 @@ from interfaces.cli.app import app as cli
 from migrations import runner
 from settings import Settings
 from tests.unit.test_golden_report import cape_verde
+from tools import report_page
 
 STREAM = "partnership-CV/1"
 SIGNATORIES = ("Spain", "France", "Luxembourg", "Portugal")
@@ -272,3 +273,17 @@ def test_the_cli_says_so_when_no_partnership_is_on_record(stored: Stored, tmp_pa
     assert result.exit_code == 4
     assert "no partnership with MD is on record" in result.output
     assert not (tmp_path / "md.pdf").exists()
+
+
+# --- README's picture ---------------------------------------------------------------------
+
+
+def test_readmes_page_is_the_demos_cape_verde_launch_from_a_fresh_store(tmp_path: Path) -> None:
+    # What `make report-png` draws: the demo's story, decided by the domain, as a PDF.
+    target = tmp_path / "page.pdf"
+    assert report_page.main([str(target)]) == 0
+    text = pdf_text(target.read_bytes(), tmp_path)
+    assert TITLE in text
+    assert "Reference partnership-CV/1 v12 launch Date 5 June 2008" in text
+    assert "Member States taking part Spain, France, Luxembourg and Portugal" in text
+    assert "The consultation closed on 14 September 2007." in text
