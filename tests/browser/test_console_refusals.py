@@ -1,0 +1,102 @@
+"""Refusals, conflicts and people without a step to take, in Chromium (issue 11's acceptance)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from activities.directory_store import DirectoryStore
+from app.dev_issuer import DevIssuer
+from domain.directory import RevokeRole
+from tests.browser.conftest import Person, Stack
+
+
+def propose(person: Person, country: str) -> Page:
+    """The Commission proposes `country` through the proposal's form."""
+    page = person.page
+    page.goto("/cases/new")
+    page.get_by_label("Third country").fill(country)
+    page.get_by_label("Rationale").fill(f"Test the concept with {country}")
+    page.get_by_label("Terms of reference").fill("Council conclusions of June 2007, point 11")
+    page.get_by_role("button", name="Propose a partnership").click()
+    return page
+
+
+def test_a_refused_step_shows_its_reason_and_keeps_what_was_typed(people: Any) -> None:
+    alice = people("commission:alice")
+    page = propose(alice, "FR")
+    refusal = page.get_by_role("alert")
+    expect(refusal).to_contain_text("The step was refused")
+    expect(refusal).to_contain_text("FR is an EU Member State, not a third country")
+    expect(page.get_by_label("Third country")).to_have_value("FR")
+    expect(page.get_by_label("Rationale")).to_have_value("Test the concept with FR")
+
+
+def test_a_form_with_a_missing_field_says_which_and_keeps_the_rest(people: Any) -> None:
+    alice = people("commission:alice")
+    page = alice.page
+    page.goto("/cases/new")
+    page.get_by_label("Third country").fill("TN")
+    page.get_by_label("Terms of reference").fill("Kept as typed")
+    page.get_by_role("button", name="Propose a partnership").click()
+    errors = page.get_by_role("alert")
+    expect(errors).to_contain_text("Rationale: This field is required.")
+    expect(page.get_by_label("Rationale")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Terms of reference")).to_have_value("Kept as typed")
+
+
+def test_two_people_acting_on_the_same_partnership_get_the_conflict_message(
+    people: Any,
+) -> None:
+    propose(people("commission:alice"), "MA")
+    maria = people("member_state:PT:maria")
+    # Without JavaScript: the plain form, POST and redirect, does the same.
+    jose = people("member_state:ES:jose", javascript=False)
+    for person, country in ((maria, "Portugal"), (jose, "Spain")):
+        person.page.goto("/cases/MA")
+        person.page.get_by_role("link", name=f"Answer the consultation for {country}").click()
+        person.page.get_by_label("Interested", exact=True).check()
+    jose.page.get_by_label("Comments").fill("Spain's comment, typed before Portugal answered")
+
+    maria.page.get_by_role("button", name="Answer the consultation").click()
+    expect(maria.page.locator(".success")).to_contain_text("Recorded")
+
+    jose.page.get_by_role("button", name="Answer the consultation").click()
+    conflict = jose.page.get_by_role("alert")
+    expect(conflict).to_contain_text("Someone else acted first")
+    expect(conflict).to_contain_text("version 2")
+    expect(jose.page.locator(".stage-line")).to_contain_text("version 2")
+    expect(jose.page.get_by_label("Comments")).to_have_value(
+        "Spain's comment, typed before Portugal answered"
+    )
+    # Sent again against the state now shown, it is recorded.
+    jose.page.get_by_role("button", name="Answer the consultation").click()
+    expect(jose.page.locator(".success")).to_contain_text("Recorded")
+    answers = jose.page.get_by_role("region", name="The consultation's answers")
+    expect(answers).to_contain_text("Spain's comment")
+    expect(answers).to_contain_text("Portugal")
+
+
+def test_someone_without_a_step_or_a_binding_sees_no_action(people: Any, stack: Stack) -> None:
+    propose(people("commission:alice"), "SN")
+    olga = people("operator:olga")
+    page = olga.page
+    expect(page.get_by_text("Nothing awaits you")).to_be_visible()
+    page.goto("/cases/SN")
+    expect(page.get_by_text("You have no step to take on this partnership now.")).to_be_visible()
+    page.goto("/cases/SN/act/close_consultation")
+    expect(page.get_by_text("You may not take this step now.")).to_be_visible()
+    expect(page.get_by_role("button", name="Close the consultation")).to_have_count(0)
+
+    luca = people("member_state:IT:luca")
+    luca.page.goto("/cases/SN")
+    expect(luca.page.get_by_role("link", name="Answer the consultation for Italy")).to_be_visible()
+    directory = DirectoryStore(stack.engine)
+    issuer = DevIssuer(stack.settings).issuer
+    for binding in directory.bindings_of(issuer, "luca", datetime.now(UTC).date()):
+        directory.revoke(RevokeRole(binding_id=binding.binding_id, revoked_by="administrator"))
+    luca.page.goto("/cases/SN")
+    expect(luca.page.get_by_text("You have no role here")).to_be_visible()
+    expect(luca.page.get_by_role("link", name="Answer the consultation for Italy")).to_have_count(0)
