@@ -23,10 +23,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
+from weasyprint.urls import FatalURLFetchingError
 
 from activities.codec import to_new_event
 from activities.database import create_engine_from_url
 from activities.directory_store import DirectoryStore
+from activities.documents import pdf_of_html
 from activities.eventstore import EventStore
 from activities.projections import Projections
 from app.dev_issuer import dev_token
@@ -115,6 +117,19 @@ def test_the_pdf_reads_back_with_the_country_the_dates_and_the_member_states(
     assert "signed on 5 June 2008 by Spain, France, Luxembourg and Portugal" in text
     for name in SIGNATORIES:
         assert f"{name} interested" in text  # each one's row of the consultation's table
+
+
+@pytest.mark.parametrize(
+    "asks",
+    [
+        '<img src="http://127.0.0.1:9/logo.png" alt="">',
+        '<link rel="stylesheet" href="https://cdn.example/x.css">',
+        '<style>@import url("file:///etc/passwd");</style>',
+    ],
+)
+def test_rendering_loads_nothing_a_page_asks_for(asks: str) -> None:
+    with pytest.raises(FatalURLFetchingError, match="may load nothing while it renders"):
+        pdf_of_html(f'<!doctype html><html lang="en"><head>{asks}</head><body>x</body></html>')
 
 
 def test_a_milestone_reached_earlier_is_the_record_as_it_stood_then(
