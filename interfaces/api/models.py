@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from domain.actors import Actor
 from domain.requests import REQUEST_FOR, StartPartnership, UserRequest
+from domain.subscriptions import EMAIL_MAX_CHARS, MAX_FILTER_ITEMS, URL_MAX_CHARS
+from domain.text import LABEL_MAX_CHARS, TEXT_MAX_BYTES
 
 R = TypeVar("R", bound=UserRequest)
 
@@ -194,3 +196,61 @@ class Inbox(_Reply):
     """Every step the caller may take now, the most urgent first."""
 
     items: list[InboxEntry]
+
+
+# --- Subscriptions (administrators) ---------------------------------------------------------
+
+
+class SubscriptionBody(BaseModel):
+    """The body of `POST /subscriptions`: a subscriber, told by webhook or by e-mail.
+
+    Exactly one of `webhook` (an https:// address) and `email`. Each filter list that is empty
+    lets every value through: `kinds` are milestone kinds, `regions` migratory regions,
+    `countries` country codes. `history` also delivers the milestones recorded before it.
+    """
+
+    model_config = STRICT_BODY
+
+    name: str = Field(min_length=1, max_length=LABEL_MAX_CHARS)
+    webhook: str | None = Field(default=None, min_length=1, max_length=URL_MAX_CHARS)
+    email: str | None = Field(default=None, min_length=1, max_length=EMAIL_MAX_CHARS)
+    kinds: list[str] = Field(default_factory=list, max_length=MAX_FILTER_ITEMS)
+    regions: list[str] = Field(default_factory=list, max_length=MAX_FILTER_ITEMS)
+    countries: list[str] = Field(default_factory=list, max_length=MAX_FILTER_ITEMS)
+    history: bool = False
+    reason: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX_BYTES)
+
+
+class SubscriptionOut(_Reply):
+    """A subscriber as the directory holds it; `ended` says whether it was removed or stopped."""
+
+    subscription_id: str
+    name: str
+    destination_kind: str = Field(description="`webhook` or `email`")
+    destination: str
+    kinds: list[str]
+    regions: list[str]
+    countries: list[str]
+    history: bool
+    subscribed_by: str
+    subscribed_on: date
+    reason: str | None
+    active: bool
+    ended: str | None = Field(description="`removed`, `stopped`, or null while active")
+    ended_by: str | None
+    ended_on: date | None
+    end_reason: str | None
+    href: str
+
+
+class SubscriptionAddedOut(SubscriptionOut):
+    """A new subscriber; a webhook's `secret` (`whsec_…`) is given here, and to an
+    administrator on the database's host by `partnerships subscribers secret`."""
+
+    secret: str | None = Field(description="The webhook's signing secret; null for e-mail")
+
+
+class SubscriptionList(_Reply):
+    """The subscribers, in the order added."""
+
+    items: list[SubscriptionOut]
