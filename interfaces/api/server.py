@@ -18,7 +18,13 @@ from fastapi.openapi.utils import get_openapi
 
 from app.exceptions import Unavailable
 from app.identity import Authenticator
-from interfaces.api import caller_routes, health_routes, partnership_routes, record_routes
+from interfaces.api import (
+    caller_routes,
+    health_routes,
+    partnership_routes,
+    record_routes,
+    subscription_routes,
+)
 from interfaces.api.attesting import check_attestation_settings
 from interfaces.api.dev_routes import install_dev_issuer
 from interfaces.api.models import PROPOSAL_BODY, STEP_BODIES
@@ -82,7 +88,13 @@ def create_app(
     app.state.resources = held
     install(app)
     app.add_middleware(BodySizeLimit, limit=max_body_bytes)
-    for module in (health_routes, caller_routes, partnership_routes, record_routes):
+    for module in (
+        health_routes,
+        caller_routes,
+        partnership_routes,
+        record_routes,
+        subscription_routes,
+    ):
         app.include_router(module.router)
     install_dev_issuer(app, settings)
     install_console(app)
