@@ -17,6 +17,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,17 +62,19 @@ def _whoami_routes(app: FastAPI) -> None:
         return {"subject": caller.subject, "roles": [b.label() for b in caller.bindings]}
 
 
-@pytest.fixture
-def served(sqlite_engine: Engine, tmp_path: Path) -> Iterator[Served]:
+@contextmanager
+def _serving(engine: Engine, data_dir: Path, **changes: Any) -> Iterator[Served]:
+    """The app of development settings (with `changes`) on a free loopback port, then stopped."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     settings = Settings(
-        database_url=str(sqlite_engine.url),
-        data_dir=str(tmp_path / "data"),
+        database_url=str(engine.url),
+        data_dir=str(data_dir),
         dev_issuer_url=f"http://127.0.0.1:{port}/dev/",
         temporal_address="127.0.0.1:1",
+        **changes,
     )
     app = create_app(settings)
     _whoami_routes(app)
@@ -86,12 +89,18 @@ def served(sqlite_engine: Engine, tmp_path: Path) -> Iterator[Served]:
                 break
             thread.join(0.01)
         assert server.started, "uvicorn did not start"
-        yield Served(f"http://127.0.0.1:{port}", settings, DirectoryStore(sqlite_engine))
+        yield Served(f"http://127.0.0.1:{port}", settings, DirectoryStore(engine))
     finally:
         server.should_exit = True
         thread.join(10)
         listener.close()
         app.state.resources.store.close()
+
+
+@pytest.fixture
+def served(sqlite_engine: Engine, tmp_path: Path) -> Iterator[Served]:
+    with _serving(sqlite_engine, tmp_path / "data") as app:
+        yield app
 
 
 def _grant(served: Served, role: BindingRole, user: str, member_state: str | None = None) -> None:
@@ -421,6 +430,51 @@ def test_in_production_the_session_cookie_is_secure(tmp_path: Path) -> None:
     flags = [part.strip().lower() for part in answer.headers["set-cookie"].split(";")]
     assert {"httponly", "samesite=lax", "secure"} <= set(flags)
     assert "Sign in as" not in answer.text  # no development users in production
+
+
+def test_in_production_the_console_signs_in_through_the_configured_provider(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """The production code path against an external provider: here the development issuer of
+    another server plays it, reached only through OIDC_ISSUER's discovery document and keys."""
+    console = "https://console.example.eu"
+    with _serving(sqlite_engine, tmp_path / "provider", public_url=console) as provider:
+        _grant(provider, BindingRole.COMMISSION, "alice")
+        production = Settings(
+            partnerships_env="production",
+            database_url=str(sqlite_engine.url),
+            oidc_issuer=provider.settings.dev_issuer_url,
+            oidc_jwks_url=f"{provider.url}/dev/jwks.json",
+            oidc_client_id=DEV_CLIENT_ID,
+            public_url=console,
+            console_session_secret="p" * 48,
+            attestation_keys={"k1": "secret"},
+            attestation_key_id="k1",
+            temporal_address="127.0.0.1:1",
+        )
+        app = create_app(production)
+        _whoami_routes(app)
+        try:
+            browser = TestClient(app, base_url=console, follow_redirects=False)
+            assert browser.get("/test/whoami").status_code == 303
+            assert browser.get("/dev/jwks.json").status_code == 404  # no development issuer
+            page = browser.get("/sign-in", params={"next": "/test/whoami"})
+            assert "Sign in as" not in page.text
+            form = {"csrf_token": _csrf(page), "next": "/test/whoami"}
+            to_provider = browser.post("/sign-in", data=form)
+            assert to_provider.status_code == 302
+            assert to_provider.headers["location"].startswith(f"{provider.url}/dev/authorize?")
+            # The provider signs alice in (her own session there would do it; here, the hint).
+            to_console = httpx.get(to_provider.headers["location"] + "&login_hint=alice")
+            assert to_console.status_code == 303
+            assert to_console.headers["location"].startswith(f"{console}/sign-in/callback?")
+            landed = browser.get(to_console.headers["location"])
+            assert landed.status_code == 303, landed.text
+            assert "secure" in landed.headers["set-cookie"].lower()
+            me = browser.get(landed.headers["location"])
+            assert me.json() == {"subject": "alice", "roles": ["commission"]}
+        finally:
+            app.state.resources.store.close()
 
 
 def test_a_post_without_the_csrf_token_or_with_a_wrong_one_is_refused(served: Served) -> None:
