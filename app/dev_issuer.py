@@ -7,6 +7,11 @@ readable by its owner only) and publishes the public half as a JWKS, which the A
 
 `dev_token` is what `partnerships token --as ROLE[:MS]:USER` does: it grants the role binding
 the user needs when the directory lacks it, and issues a token for that user.
+
+`DevProvider` makes the issuer a small OpenID Connect provider for the console's sign-in (the
+authorization code flow with PKCE S256, one client: the console): its discovery document, the
+checks of an authorization request, codes issued for a chosen user and redeemed once against
+the client, the redirect URI and the verifier. interfaces/api/dev_routes.py serves it.
 """
 
 from __future__ import annotations
