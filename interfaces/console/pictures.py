@@ -96,8 +96,11 @@ def stage_colour(value: str) -> str:
 
 
 def _open_tag(width: float, height: float, ident: str, css_class: str) -> str:
+    """The `<svg>` tag: its natural size, which a page's CSS (`max-width: 100%; height: auto`)
+    shrinks to fit, and the viewBox that makes it scale."""
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" '
+        f'width="{_number(width)}" height="{_number(height)}" '
         f'viewBox="0 0 {_number(width)} {_number(height)}" role="img" '
         f'aria-labelledby="{ident}-title {ident}-desc" '
         f'font-family="system-ui, sans-serif" font-size="12">'
