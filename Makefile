@@ -14,7 +14,7 @@ NPM := $(VENV)/npm
 HTMX := interfaces/console/static/vendor/htmx.min.js
 AXE := $(NPM)/node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint typecheck unit bench clean report-png
+.PHONY: run test lint typecheck unit bench clean screenshots report-png
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,11 @@ report-png: $(RUN_STAMP)
 	$(BIN)/python -m tools.report_page $(REPORT_PDF)
 	mkdir -p docs
 	pdftoppm -png -r 80 -singlefile $(REPORT_PDF) docs/report-page
+
+# The console's inbox, board and a partnership's page, from the demo's data on a fresh stack,
+# in Debian's Chromium: docs/screenshots/*.png (README shows them).
+screenshots: $(DEV_STAMP) $(HTMX)
+	$(BIN)/python tools/screenshots.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
