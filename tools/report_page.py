@@ -23,7 +23,7 @@ from activities.codec import to_new_event
 from activities.database import create_engine_from_url
 from activities.eventstore import EventStore
 from activities.projections import Projections
-from app.documents import ReportFormat, render_report_as
+from app.reports import ReportFormat, render_report_as
 from domain.commands import Command
 from domain.decide import decide
 from domain.evolve import evolve

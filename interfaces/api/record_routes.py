@@ -9,9 +9,9 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from activities.records import StoredEvent
-from app.documents import ReportFormat, render_report_as
 from app.exceptions import NotFound
 from app.reading import latest_record
+from app.reports import ReportFormat, render_report_as
 from domain.state import MilestoneKind
 from interfaces.api.inputs import CountryCode, country_in_path
 from interfaces.api.models import Provenance, RecordedEvent, RecordPage

@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from app.documents import ReportFormat, render_report_as
 from app.reading import board, open_engine
 from app.reading import show as shown
+from app.reports import ReportFormat, render_report_as
 from domain.regions import Region
 from domain.stages import Stage
 from domain.state import MilestoneKind

@@ -32,7 +32,7 @@ from activities.documents import pdf_of_html
 from activities.eventstore import EventStore
 from activities.projections import Projections
 from app.dev_issuer import dev_token
-from app.documents import ReportFormat, render_report_as
+from app.reports import ReportFormat, render_report_as
 from domain import MilestoneKind
 from domain.directory import BindingRole
 from interfaces.api.server import create_app
