@@ -491,9 +491,9 @@ def council_document(
     talks = _talks(state, named)
     if talks is not None:
         sections.append(talks)
-    if kind is MilestoneKind.DEADLINE_REMINDER and (reminder := _reminder(state)) is not None:
-        sections.append(reminder)
     sections += _outcome(state)
+    if kind is MilestoneKind.DEADLINE_REMINDER and (reminder := _reminder(state)) is not None:
+        sections.append(reminder)  # what the note is about, after the report it follows
     if state.end_reason and state.stage is not None and state.stage.is_end:
         sections.append(Section("End of the partnership", (Paragraph(state.end_reason),)))
     return CouncilDocument(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain import MilestoneKind
+from domain import ExtendDecisionDeadline, IssueDeadlineReminder, MilestoneKind, reminder_instant
 from domain.council_document import (
     Facts,
     Items,
@@ -24,7 +24,15 @@ from domain.council_document import (
     long_date,
     member_states_named,
 )
-from tests.unit.strategies import at_lapsed, at_not_pursued
+from tests.unit.strategies import (
+    DECISION_DEADLINE,
+    PRESIDENCY,
+    SYSTEM,
+    at,
+    at_council_decision,
+    at_lapsed,
+    at_not_pursued,
+)
 from tests.unit.test_golden_report import cape_verde
 
 STREAM = "partnership-CV/1"
@@ -166,3 +174,23 @@ def test_the_document_holds_plain_text_blocks_only() -> None:
 def test_an_empty_record_has_no_document() -> None:
     with pytest.raises(ValueError, match="nothing to report"):
         council_document_of([], None, STREAM)
+
+
+def test_the_reminder_tells_the_council_its_deadline_and_moves_with_an_extension() -> None:
+    story = at_council_decision()
+    story.do(IssueDeadlineReminder(), SYSTEM, reminder_instant(DECISION_DEADLINE))
+    first = council_document_of(story.events, MilestoneKind.DEADLINE_REMINDER, STREAM)
+    assert first.title.startswith("Note from the Commission to the Council on the approaching")
+    assert first.sections[-1].heading == "The deadline for the Council's decision"
+    assert "is due by 31 December 2025" in document_text(first)
+    story.do(
+        ExtendDecisionDeadline(new_deadline=date(2026, 3, 31), reason="More time"),
+        PRESIDENCY,
+        at(2025, 12, 20),
+    )
+    story.do(IssueDeadlineReminder(), SYSTEM, reminder_instant(date(2026, 3, 31)))
+    second = council_document_of(story.events, MilestoneKind.DEADLINE_REMINDER, STREAM)
+    text = document_text(second)
+    assert "is due by 31 March 2026" in text
+    assert "Council decision deadline: 31 March 2026 (extended once)" in text
+    assert second.reference == f"{STREAM} v{len(story.events)} deadline_reminder"
