@@ -27,28 +27,24 @@ class Task:
     href: str
     deadline: date | None
     days_left: int | None
+    overdue: bool
     when: str
-
-    @property
-    def overdue(self) -> bool:
-        """Whether the deadline has passed."""
-        return self.days_left is not None and self.days_left < 0
 
 
 def task_of(item: InboxItem, today: date) -> Task:
-    """An inbox item as a line people read, linking to its form."""
+    """An inbox item as a line people read, linking to its form; `today` words the time left."""
     member_state = item.actor.member_state
     href = f"/cases/{item.country}/act/{item.update}"
     if member_state:
         href += f"?for={member_state}"
-    days = (item.deadline - today).days if item.deadline else None
     return Task(
         title=wording.task(item.update, item.country, member_state),
         country=item.country,
         stage=item.stage,
         href=href,
         deadline=item.deadline,
-        days_left=days,
+        days_left=item.days_left,
+        overdue=item.overdue,
         when=days_left_phrase(item.deadline, today) if item.deadline else "no deadline",
     )
 
