@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any, Final
 
 import httpx
@@ -27,7 +26,6 @@ from authlib.integrations.starlette_client import OAuth
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.templating import Jinja2Templates
 
 from activities.directory_store import DirectoryStore
 from activities.store_errors import StoreError
@@ -43,11 +41,11 @@ from app.identity import NoBinding, Unauthenticated, trusted_issuer
 from interfaces.console.session import (
     CsrfChecked,
     SignInRefused,
-    csrf_token,
     end_session,
     local_path,
     start_session,
 )
+from interfaces.console.templating import page as render_page
 from settings import Settings
 
 log = logging.getLogger("pilot-partnerships.console")
@@ -57,8 +55,6 @@ NEXT_KEY: Final = "sign_in_next"
 NOTICE_KEY: Final = "notice"
 PROVIDER_TIMEOUT_S: Final = 10.0
 """How long the console waits for the issuer's discovery document, token endpoint and keys."""
-
-TEMPLATES: Final = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 class SignIn:
@@ -113,11 +109,11 @@ class SignIn:
         if request.query_params.get("signed_out"):
             notice = "You have signed out."
         users = self.users(request) if self.development else []
-        return TEMPLATES.TemplateResponse(
+        return render_page(
             request,
             "sign_in.html",
             {
-                "csrf_token": csrf_token(request),
+                "viewer": None,
                 "next_path": next_path,
                 "notice": notice if isinstance(notice, str) else None,
                 "error": error,
