@@ -21,7 +21,7 @@ import pycountry
 
 from domain.commands import Outcome, Position, Recommendation
 from domain.components import Component
-from domain.countries import KOSOVO, country_name, iso_code
+from domain.countries import country_name, iso_code
 from domain.events import Event
 from domain.evolve import replay
 from domain.milestones import milestone_kind
@@ -91,6 +91,12 @@ _OFFICIAL_NAMES: Final[dict[str, str]] = {
     for c in pycountry.countries
     if getattr(c, "official_name", None) and c.official_name != c.name
 }
+# Where ISO's name is a list ("Taiwan, Province of China") and no official name differs.
+_COMMON_NAMES: Final[dict[str, str]] = {
+    c.alpha_2: str(c.common_name)
+    for c in pycountry.countries
+    if c.alpha_2 not in _OFFICIAL_NAMES and getattr(c, "common_name", None) and "," in c.name
+}
 
 
 def member_state_name(code: str) -> str:
@@ -108,17 +114,19 @@ def formal_name(code: str) -> str:
     """The third country's formal English name, as a title names it after "with".
 
     pycountry's official name with its article (`the Republic of Moldova`) where it has one;
-    an inverted ISO name put the right way round (`Korea, Republic of` → `the Republic of
-    Korea`); the short name otherwise (`Georgia`, `Kosovo`).
+    an inverted ISO name put the right way round (`Congo, The Democratic Republic of the` →
+    `the Democratic Republic of the Congo`); the common or short name otherwise (`Georgia`,
+    `Kosovo`, `Taiwan`).
     """
     iso = iso_code(code)
     if iso in _OFFICIAL_NAMES:
         return f"the {_OFFICIAL_NAMES[iso]}"
     name = country_name(iso)
     head, comma, tail = name.partition(", ")
-    if comma and iso != KOSOVO:
+    tail = tail.removeprefix("The ")
+    if comma and (tail.endswith(" of") or tail.endswith(" of the")):
         return f"the {tail} {head}"
-    return name
+    return _COMMON_NAMES.get(iso, name)
 
 
 def in_series(items: Sequence[str]) -> str:

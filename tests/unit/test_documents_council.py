@@ -79,6 +79,8 @@ def test_each_milestone_kind_has_its_own_title() -> None:
         ("XK", "Kosovo"),
         ("KR", "the Republic of Korea"),
         ("gm", "the Republic of the Gambia"),
+        ("CD", "the Democratic Republic of the Congo"),
+        ("TW", "Taiwan"),
     ],
 )
 def test_a_formal_name_has_its_article_or_is_the_short_name(code: str, name: str) -> None:
