@@ -56,6 +56,11 @@ NOTICE_KEY: Final = "notice"
 PROVIDER_TIMEOUT_S: Final = 10.0
 """How long the console waits for the issuer's discovery document, token endpoint and keys."""
 
+MAX_SESSION_TOKEN_CHARS: Final = 2_800
+"""The longest token the session cookie keeps: browsers drop a cookie over about 4,096 bytes,
+and the cookie carries the token base64-encoded (a third longer) with the CSRF token and a
+signature. A longer token would be lost silently, and the person asked to sign in forever."""
+
 
 class SignIn:
     """The console's client at the issuer, and what the sign-in page shows."""
@@ -198,6 +203,15 @@ async def sign_in_callback(request: Request) -> Response:
             next_path=next_path,
             error=f"The identity provider's answer holds no {sign_in.settings.console_token} "
             "(CONSOLE_TOKEN), so the sign-in cannot be completed.",
+            status_code=502,
+        )
+    if len(token) > MAX_SESSION_TOKEN_CHARS:
+        return sign_in.page(
+            request,
+            next_path=next_path,
+            error=f"The identity provider's {sign_in.settings.console_token} has "
+            f"{len(token):,} characters, more than the {MAX_SESSION_TOKEN_CHARS:,} a session "
+            "cookie can hold; an operator sets CONSOLE_TOKEN to the provider's shorter token.",
             status_code=502,
         )
     authenticator = request.app.state.resources.authenticator

@@ -432,11 +432,16 @@ def test_in_production_the_session_cookie_is_secure(tmp_path: Path) -> None:
     assert "Sign in as" not in answer.text  # no development users in production
 
 
+@pytest.mark.parametrize(
+    ("kept", "audience"),
+    [("access_token", "pilot-partnerships"), ("id_token", DEV_CLIENT_ID)],
+)
 def test_in_production_the_console_signs_in_through_the_configured_provider(
-    sqlite_engine: Engine, tmp_path: Path
+    sqlite_engine: Engine, tmp_path: Path, kept: str, audience: str
 ) -> None:
     """The production code path against an external provider: here the development issuer of
-    another server plays it, reached only through OIDC_ISSUER's discovery document and keys."""
+    another server plays it, reached only through OIDC_ISSUER's discovery document and keys.
+    With CONSOLE_TOKEN=id_token the console keeps the ID token, whose audience is the client."""
     console = "https://console.example.eu"
     with _serving(sqlite_engine, tmp_path / "provider", public_url=console) as provider:
         _grant(provider, BindingRole.COMMISSION, "alice")
@@ -448,6 +453,8 @@ def test_in_production_the_console_signs_in_through_the_configured_provider(
             oidc_client_id=DEV_CLIENT_ID,
             public_url=console,
             console_session_secret="p" * 48,
+            console_token=kept,
+            oidc_audience=audience,
             attestation_keys={"k1": "secret"},
             attestation_key_id="k1",
             temporal_address="127.0.0.1:1",
