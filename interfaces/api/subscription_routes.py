@@ -121,7 +121,7 @@ _BODY: Final = {
     "/subscriptions",
     response_model=SubscriptionList,
     summary="The subscribers (administrators)",
-    responses=problem_responses(401, 403, 503),
+    responses=problem_responses(401, 403, 422, 503),
 )
 def list_subscriptions(
     caller: Administrator,
@@ -206,7 +206,7 @@ async def add_subscription(
     "/subscriptions/{subscription_id}",
     response_model=SubscriptionOut,
     summary="Remove a subscriber (administrators)",
-    responses=problem_responses(401, 403, 404, 409, 503),
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 def remove_subscription(
     caller: Administrator,
