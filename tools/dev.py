@@ -228,6 +228,7 @@ def banner(stack: Stack) -> Panel:
         )
     return Panel(
         f"HTTP API        {stack.api_url} (docs at {stack.api_url}/docs)\n"
+        f"Console         {stack.api_url}/ (sign in at {stack.api_url}/sign-in)\n"
         f"Temporal UI     {stack.ui_url}\n"
         f"Temporal        {stack.address} (namespace {escape(stack.namespace)})\n"
         f"Event store     {escape(stack.database_url)}\n"
