@@ -71,12 +71,24 @@ def test_two_people_acting_on_the_same_partnership_get_the_conflict_message(
     expect(jose.page.get_by_label("Comments")).to_have_value(
         "Spain's comment, typed before Portugal answered"
     )
-    # Sent again against the state now shown, it is recorded.
+    # Portugal opens its amendment at version 2, then Spain sends its answer again against
+    # the state now shown: it is recorded (version 3).
+    maria.page.goto("/cases/MA")
+    maria.page.get_by_role("link", name="Answer the consultation for Portugal").click()
+    maria.page.get_by_label("Not interested").check()
     jose.page.get_by_role("button", name="Answer the consultation").click()
     expect(jose.page.locator(".success")).to_contain_text("Recorded")
     answers = jose.page.get_by_role("region", name="The consultation's answers")
     expect(answers).to_contain_text("Spain's comment")
     expect(answers).to_contain_text("Portugal")
+
+    # With JavaScript, htmx sends the version seen as If-Match: it too meets the conflict.
+    with maria.page.expect_request(lambda sent: sent.method == "POST") as posted:
+        maria.page.get_by_role("button", name="Answer the consultation").click()
+    assert posted.value.headers.get("if-match") == '"2"'
+    expect(maria.page.get_by_role("alert")).to_contain_text("Someone else acted first")
+    expect(maria.page.locator(".stage-line")).to_contain_text("version 3")
+    expect(maria.page.get_by_label("Not interested")).to_be_checked()
 
 
 def test_someone_without_a_step_or_a_binding_sees_no_action(people: Any, stack: Stack) -> None:

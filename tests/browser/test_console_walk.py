@@ -4,6 +4,7 @@ Chromium, by the people whose steps they are (issue 11's acceptance)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -36,6 +37,10 @@ def test_a_partnership_goes_from_proposal_to_launch_through_the_pages(people: An
     page.get_by_role("button", name="Propose a partnership").click()
     expect(page.locator(".success")).to_contain_text("Consultation of the Member States")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Cabo Verde")
+    # htmx made it quicker (the page was swapped in, not reloaded), and the address is the
+    # partnership's, as after the plain form's redirect.
+    assert page.evaluate("typeof htmx") == "object"
+    expect(page).to_have_url(re.compile(r"/cases/CV\?done=propose$"))
 
     maria = people("member_state:PT:maria")
     inbox = maria.page
@@ -117,3 +122,30 @@ def test_a_partnership_goes_from_proposal_to_launch_through_the_pages(people: An
     milestones = page.get_by_role("region", name="Milestones and their reports")
     milestones.locator("summary").filter(has_text="The launch").click()
     expect(milestones.locator(".report-body").last).to_contain_text("Cabo Verde")
+
+
+def test_the_board_filters_by_stage_region_and_year(people: Any) -> None:
+    alice = people("commission:alice")
+    page = alice.page
+    page.goto("/cases/new")
+    page.get_by_label("Third country").fill("UA")
+    page.get_by_label("Rationale").fill("Test the concept with Ukraine")
+    page.get_by_label("Terms of reference").fill("Council conclusions of June 2007, point 11")
+    page.get_by_role("button", name="Propose a partnership").click()
+    expect(page.locator(".success")).to_be_visible()
+
+    page.goto("/board")
+    page.get_by_label("Region", exact=True).select_option(label="Eastern and South-Eastern Europe")
+    page.get_by_label("Stage", exact=True).select_option(label="Consultation of the Member States")
+    page.get_by_role("button", name="Filter").click()
+    listed = page.get_by_role("region", name=re.compile("Partnerships"))
+    expect(listed.get_by_role("link", name="Ukraine")).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("programme", re.I))).to_be_visible()
+    page.get_by_label("Region", exact=True).select_option(label="Central Asia")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("No partnership matches these filters.")).to_be_visible()
+    this_year = datetime.now(UTC).year
+    page.goto(f"/board?year={this_year}")
+    expect(page.get_by_role("link", name="Ukraine")).to_be_visible()
+    page.goto(f"/board?year={this_year - 1}")
+    expect(page.get_by_role("link", name="Ukraine")).to_have_count(0)
