@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,16 +21,23 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.database import redacted
+from activities.delivering import DeliveryActivities
+from activities.delivery_log import DeliveryLog
+from activities.directory_store import DirectoryStore
 from activities.eventstore import EventStore
 from activities.outbox import Outbox
 from activities.partnership import PartnershipActivities
 from activities.projections import Projections
+from activities.smtp_sending import SmtpConfig
 from activities.store_errors import StoreError
+from activities.webhook_signatures import SigningKeyError, signing_key
+from app.deliveries import DeliverySweeper, public_url
 from app.exceptions import TemporalUnreachable, Unavailable
 from app.temporal import connect
 from migrations.readiness import open_ready_engine
 from settings import TEMPORAL_HINT, Settings, SettingsError, load_settings
 from workflows.attestation import AttestationChecks, worker_keys
+from workflows.delivery import MilestoneDeliveryWorkflow
 from workflows.lifecycle import PilotPartnershipWorkflow
 from workflows.registration import ensure_search_attributes
 
@@ -44,6 +53,7 @@ class Wiring:
     activities: PartnershipActivities
     executor: ThreadPoolExecutor
     attestation: AttestationChecks
+    deliveries: DeliveryActivities
 
 
 def wire(settings: Settings) -> Wiring:
@@ -64,7 +74,54 @@ def wire(settings: Settings) -> Wiring:
         activities,
         ThreadPoolExecutor(max_workers=settings.activity_threads),
         AttestationChecks(keys, required=required),
+        delivery_activities(settings, store),
     )
+
+
+def delivery_activities(settings: Settings, store: EventStore) -> DeliveryActivities:
+    """The delivery activities: the delivery log, the directory's subscriptions, the senders."""
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    smtp = SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        mail_from=settings.mail_from,
+        starttls=settings.smtp_starttls,
+        username=settings.smtp_username,
+        password=password,
+        # An SMTP conversation must end within the attempt, leaving time to log it.
+        timeout_s=max(1.0, settings.delivery_attempt_timeout.total_seconds() * 0.8),
+    )
+    return DeliveryActivities(
+        DeliveryLog(store.engine),
+        DirectoryStore(store.engine),
+        store,
+        smtp=smtp,
+        public_url=public_url(settings),
+        signing_key=webhook_key(settings),
+    )
+
+
+def webhook_key(settings: Settings) -> Callable[[], bytes]:
+    """The webhook signing key, read when first needed; in production, checked right now.
+
+    In development the key is made in DATA_DIR on first use, so a worker that never sends a
+    webhook writes no key file.
+    """
+
+    def key() -> bytes:
+        return signing_key(
+            settings.webhook_signing_key,
+            production=settings.partnerships_env == "production",
+            data_dir=settings.data_dir,
+        )
+
+    if settings.partnerships_env != "production":
+        return functools.cache(key)
+    try:
+        checked = key()
+    except SigningKeyError as error:
+        raise SettingsError(str(error)) from None
+    return lambda: checked
 
 
 def build_worker(client: Client, wiring: Wiring, task_queue: str) -> Worker:
@@ -73,13 +130,16 @@ def build_worker(client: Client, wiring: Wiring, task_queue: str) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[PilotPartnershipWorkflow],
+        workflows=[PilotPartnershipWorkflow, MilestoneDeliveryWorkflow],
         # deliver_milestone: the old name of emit_milestone, for runs that scheduled it then.
         activities=[
             acts.open_stream,
             acts.append_events,
             acts.emit_milestone,
             acts.deliver_milestone,
+            wiring.deliveries.begin_delivery,
+            wiring.deliveries.deliver,
+            wiring.deliveries.fail_delivery,
         ],
         activity_executor=wiring.executor,
         # Steps are checked for the API's attestation before their validators run.
@@ -110,9 +170,13 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
             settings.temporal_namespace,
             redacted(settings.database_url),
         )
+        # Milestones owed to subscribers are started as delivery workflows from the outbox.
+        sweeper = DeliverySweeper(client, settings, wiring.deliveries.engine)
+        sweeping = asyncio.create_task(sweeper.run(stop))
         if ready is not None:
             ready.set()
         await stop.wait()
+        await sweeping
         log.info("shutting down: finishing in-flight tasks")
     wiring.executor.shutdown(wait=True)
 

@@ -19,12 +19,14 @@ well as in the pending activity's attempt count and last failure in Temporal.
 from __future__ import annotations
 
 import enum
+import smtplib
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pydantic
 import sqlalchemy.exc
 from temporalio import activity
@@ -324,3 +326,93 @@ def _validation_detail(error: pydantic.ValidationError) -> str:
 
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+# --- Deliveries ------------------------------------------------------------------------------
+# A delivery's attempt meets the receiver's failures as well as the store's. An answer other
+# than 2xx (or 410, which ends the subscription and is no failure), a timeout and a lost
+# connection are transient: retried with backoff until the delivery's retry period ends. An
+# SMTP 5xx reply is the server's final word on this message, and a misconfiguration no retry
+# can mend is final too. Anything else is the store's or a bug's, sorted as above.
+
+RETRIED_WITH_BACKOFF = "it is retried with backoff until the delivery's retry period ends"
+_SMTP_FINAL_ADVICE = (
+    "the server will not take this message; correct the subscription's address or the "
+    "SMTP_* settings, then retry the delivery (`partnerships deliveries retry`)"
+)
+_CONFIG_ADVICE = (
+    "correct the setting or the subscription, restart the workers and retry the delivery "
+    "(`partnerships deliveries retry`)"
+)
+
+
+def classify_delivery(error: BaseException) -> Classified:
+    """Sort a failure met while delivering a milestone; any other as `classify` does."""
+    return _delivery_classified(error) or classify(error)
+
+
+def delivery_failure(error: Exception, what: str, *, attempt: int | None = None) -> Exception:
+    """The exception a delivery activity raises for `error`, met while doing `what`.
+
+    A receiver's or mail server's failure says whether it is retried; the store's and unknown
+    ones are `as_activity_failure`'s. Errors Temporal already understands pass unchanged.
+    """
+    if isinstance(error, FailureError):
+        return error
+    found = _delivery_classified(error)
+    if found is None:
+        return as_activity_failure(error, what, attempt=attempt)
+    if attempt is None:
+        attempt = activity.info().attempt if activity.in_activity() else 1
+    reason = found.reason.rstrip(".")
+    if found.kind is Kind.TRANSIENT:
+        message = f"{what} failed on attempt {attempt}: {reason}; {found.advice}."
+        activity.logger.warning("%s", message)
+        return ApplicationError(message, found.type, type=found.type, non_retryable=False)
+    message = f"{what} failed for good on attempt {attempt}: {reason}; {found.advice}."
+    activity.logger.warning("%s", message)
+    return final_failure(message, found.type, found.type)
+
+
+def _delivery_classified(error: BaseException) -> Classified | None:
+    # Imported here: the senders are the delivery activities' own modules.
+    from activities.smtp_sending import CredentialsInClear
+    from activities.webhook_sending import WebhookRefused
+
+    name = type(error).__name__
+    if isinstance(error, WebhookRefused):
+        return Classified(Kind.TRANSIENT, name, str(error), RETRIED_WITH_BACKOFF)
+    if isinstance(error, httpx.TimeoutException):
+        reason = f"the receiver did not answer in time ({name})"
+        return Classified(Kind.TRANSIENT, name, reason, RETRIED_WITH_BACKOFF)
+    if isinstance(error, httpx.TransportError):
+        reason = f"the receiver could not be reached ({_first_line(error)})"
+        return Classified(Kind.TRANSIENT, name, reason, RETRIED_WITH_BACKOFF)
+    if isinstance(error, httpx.InvalidURL):
+        reason = f"the webhook URL is unusable ({_first_line(error)})"
+        return Classified(Kind.PERMANENT, name, reason, _CONFIG_ADVICE)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        refused = error.recipients.items()
+        replies = "; ".join(f"{to}: {code} {_smtp_text(text)}" for to, (code, text) in refused)
+        code = min((code for _, (code, _text) in refused), default=0)
+        return _smtp_reply(name, code, f"the recipient was refused ({replies})")
+    if isinstance(error, smtplib.SMTPResponseException):
+        reason = f"the SMTP server replied {error.smtp_code} {_smtp_text(error.smtp_error)}"
+        return _smtp_reply(name, error.smtp_code, reason)
+    if isinstance(error, smtplib.SMTPNotSupportedError | CredentialsInClear):
+        return Classified(Kind.PERMANENT, name, _first_line(error), _CONFIG_ADVICE)
+    if isinstance(error, smtplib.SMTPException | OSError):
+        reason = f"the mail server could not be reached or went away ({_first_line(error)})"
+        return Classified(Kind.TRANSIENT, name, reason, RETRIED_WITH_BACKOFF)
+    return None
+
+
+def _smtp_reply(name: str, code: int, reason: str) -> Classified:
+    if code >= 500:
+        return Classified(Kind.PERMANENT, name, reason, _SMTP_FINAL_ADVICE)
+    return Classified(Kind.TRANSIENT, name, reason, RETRIED_WITH_BACKOFF)
+
+
+def _smtp_text(text: bytes | str) -> str:
+    decoded = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return " ".join(decoded.split())[:_MAX_DETAIL]
