@@ -345,7 +345,7 @@ _EQUIVALENCE = settings(
 )
 
 
-@settings(_EQUIVALENCE, max_examples=40)
+@settings(_EQUIVALENCE, max_examples=30)
 @given(data=st.data())
 def test_on_sqlite_the_inbox_equals_the_one_folded_from_every_open_stream(
     sqlite_engine: Engine, data: st.DataObject
@@ -354,7 +354,7 @@ def test_on_sqlite_the_inbox_equals_the_one_folded_from_every_open_stream(
 
 
 @pytest.mark.postgres
-@settings(_EQUIVALENCE, max_examples=12)
+@settings(_EQUIVALENCE, max_examples=10)
 @given(data=st.data())
 def test_on_postgresql_the_inbox_equals_the_one_folded_from_every_open_stream(
     pg_engine: Engine, data: st.DataObject
@@ -365,11 +365,11 @@ def test_on_postgresql_the_inbox_equals_the_one_folded_from_every_open_stream(
 def the_inbox_equals_the_one_folded_from_every_open_stream(
     engine: Engine, data: st.DataObject
 ) -> None:
-    """A store of up to four generated lifecycles, written by appends (one event or a few at
+    """A store of up to three generated lifecycles, written by appends (one event or a few at
     a time), by catch-up or by a rebuild: the inbox for each set of actors, at each moment
     around the deadlines, is the one folding every open stream gives."""
     empty_every_table(engine)
-    walked: list[Lifecycle] = data.draw(st.lists(lifecycles(), min_size=1, max_size=4))
+    walked: list[Lifecycle] = data.draw(st.lists(lifecycles(), min_size=1, max_size=3))
     how = data.draw(st.sampled_from(["appends", "batches", "catch-up", "rebuild"]))
     store = EventStore(engine, projections=None if how == "catch-up" else Projections(engine))
     incarnations: dict[str, int] = {}
