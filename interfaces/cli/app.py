@@ -16,6 +16,8 @@ from app.process import exit_without_teardown
 from interfaces.cli import (
     access_commands,
     api_command,
+    delivery_commands,
+    mail_commands,
     read_commands,
     step_commands,
     store_commands,
@@ -38,6 +40,8 @@ store_commands.register(app)
 access_commands.register(app)
 subscriber_commands.register(app)
 api_command.register(app)
+delivery_commands.register(app)
+mail_commands.register(app)
 # The tooling for developers and demos sits apart, in tools/; the CLI only offers it.
 app.command(name="dev", rich_help_panel="Running the system")(reported(dev.dev))
 app.command(name="demo", rich_help_panel="Running the system")(reported(demo.demo))
