@@ -19,7 +19,7 @@ import base64
 import binascii
 from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote, urlencode, urlsplit
 
 import jinja2
 from fastapi import APIRouter, FastAPI, Request
@@ -133,6 +133,8 @@ def install_dev_issuer(app: FastAPI, settings: Settings) -> None:
     issuer = DevIssuer(settings)
     provider = DevProvider(settings)
     router = APIRouter(prefix="/dev", tags=["development issuer"])
+    parts = urlsplit(issuer.issuer)
+    issuer_origin = f"{parts.scheme}://{parts.netloc}"
 
     def directory(request: Request) -> DirectoryStore:
         return DirectoryStore(request.app.state.resources.store.engine())
@@ -172,6 +174,10 @@ def install_dev_issuer(app: FastAPI, settings: Settings) -> None:
     @router.post(f"/{AUTHORIZE_PATH}", include_in_schema=False)
     async def choose(request: Request) -> Response:
         """A user chosen on the page (or a new `ROLE[:MS]:USER`, granted its role): a code."""
+        origin = request.headers.get("origin")
+        if origin is not None and origin != issuer_origin:
+            # A form posted from another site must not grant roles in the directory.
+            return _page(error=f"a sign-in form from {origin} is refused", status_code=403)
         form = _params(await request.form())
         try:
             asked = provider.check_request(form)

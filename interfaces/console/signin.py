@@ -37,7 +37,7 @@ from app.dev_issuer import (
     dev_users,
     discovery_url,
 )
-from app.identity import NoBinding, Unauthenticated, trusted_issuer
+from app.identity import KeysUnavailable, NoBinding, Unauthenticated, trusted_issuer
 from interfaces.console.session import (
     CsrfChecked,
     SignInRefused,
@@ -228,6 +228,14 @@ async def sign_in_callback(request: Request) -> Response:
     except NoBinding as refused:
         end_session(request)
         return sign_in.page(request, next_path=next_path, refused=refused.message, status_code=403)
+    except KeysUnavailable:
+        return sign_in.page(
+            request,
+            next_path=next_path,
+            error="The identity provider's keys cannot be fetched now, so the sign-in cannot "
+            "be checked; try again shortly.",
+            status_code=503,
+        )
     start_session(request, token)
     return RedirectResponse(next_path, status_code=303)
 

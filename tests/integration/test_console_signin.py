@@ -363,6 +363,23 @@ def test_an_unknown_redirect_uri_is_shown_an_error_and_never_redirected_to(
     assert "is not the console&#39;s registered" in answer.text
 
 
+def test_the_issuer_refuses_a_sign_in_form_posted_from_another_site(served: Served) -> None:
+    fields = {
+        "response_type": "code",
+        "client_id": DEV_CLIENT_ID,
+        "redirect_uri": f"{served.url}/sign-in/callback",
+        "scope": "openid",
+        "code_challenge": _challenge(secrets.token_urlsafe(48)),
+        "code_challenge_method": "S256",
+        "as": "administrator:mallory",
+    }
+    answer = httpx.post(
+        f"{served.url}/dev/authorize", data=fields, headers={"Origin": "https://evil.example"}
+    )
+    assert answer.status_code == 403
+    assert served.directory.listed() == []
+
+
 def test_an_authorization_request_without_pkce_is_answered_with_an_error(served: Served) -> None:
     for changes in ({"code_challenge": ""}, {"code_challenge_method": "plain"}):
         params = {
