@@ -32,6 +32,7 @@ from temporalio.client import Client
 
 from interfaces.terminal import CliError, ExitCode, err, out
 from settings import Settings, load_settings
+from tools.mail_sink import DEFAULT_SMTP_PORT, MAIL_SUBDIRECTORY, start_mail_sink
 
 HOST = "127.0.0.1"
 SERVER_START_TIMEOUT = timedelta(seconds=60)
@@ -48,6 +49,12 @@ class Stack:
     ui_port: int
     namespace: str
     api_port: int = 8000
+    mail_port: int = DEFAULT_SMTP_PORT
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where the development SMTP sink writes each message it catches."""
+        return self.data_dir / MAIL_SUBDIRECTORY
 
     @property
     def address(self) -> str:
@@ -233,6 +240,8 @@ def banner(stack: Stack) -> Panel:
         f"Temporal        {stack.address} (namespace {escape(stack.namespace)})\n"
         f"Event store     {escape(stack.database_url)}\n"
         f"Data directory  {escape(str(stack.data_dir))} (kept across restarts)\n"
+        f"Mail sink       smtp://{HOST}:{stack.mail_port}, each message in "
+        f"{escape(str(stack.mail_dir))} (`partnerships mail` lists them)\n"
         f"{exports}\n"
         "Try, in another terminal:\n"
         "  .venv/bin/partnerships demo          # Cape Verde, Moldova, Georgia\n"
@@ -342,6 +351,8 @@ async def _serve(stack: Stack, settings: Settings, server: TemporalServer) -> No
     import worker as composition_root
 
     await wait_until_serving(server, stack)
+    # Milestone e-mails go to the local sink (SMTP_* point at it), one .eml file each.
+    sink = await start_mail_sink(stack.mail_dir, HOST, stack.mail_port)
     ready = asyncio.Event()
     serving = asyncio.create_task(composition_root.serve(settings, ready=ready))
     announced = asyncio.create_task(ready.wait())
@@ -358,6 +369,7 @@ async def _serve(stack: Stack, settings: Settings, server: TemporalServer) -> No
     finally:
         api.stop()
         await answering
+        sink.close()
 
 
 def run_stack(stack: Stack) -> None:
@@ -365,6 +377,7 @@ def run_stack(stack: Stack) -> None:
     check_port_free(stack.port, "Temporal frontend")
     check_port_free(stack.ui_port, "Temporal UI")
     check_port_free(stack.api_port, "HTTP API")
+    check_port_free(stack.mail_port, "SMTP sink")
     binary = temporal_binary()
     stack.data_dir.mkdir(parents=True, exist_ok=True)
     settings = load_settings().model_copy(
@@ -378,6 +391,11 @@ def run_stack(stack: Stack) -> None:
             # as attested; unattested ones through the `temporal` CLI still work here.
             "attestation_keys": {"dev": dev_attestation_secret(stack.data_dir)},
             "attestation_key_id": "dev",
+            "smtp_host": HOST,
+            "smtp_port": stack.mail_port,
+            "smtp_starttls": False,
+            "smtp_username": None,
+            "smtp_password": None,
         }
     )
     err.print(f"migrating the event store at {escape(stack.database_url)} …")
@@ -414,6 +432,9 @@ def dev(
     port: Annotated[int, typer.Option("--port", help="Temporal frontend port")] = 7233,
     ui_port: Annotated[int, typer.Option("--ui-port", help="Temporal UI port")] = 8233,
     api_port: Annotated[int, typer.Option("--api-port", help="HTTP API port")] = 8000,
+    mail_port: Annotated[
+        int, typer.Option("--mail-port", help="Port of the SMTP sink that catches e-mail")
+    ] = DEFAULT_SMTP_PORT,
     data_dir: Annotated[
         Path, typer.Option("--data-dir", help="Where temporal.db and the event store live")
     ] = Path(".data"),
@@ -427,5 +448,6 @@ def dev(
             ui_port=ui_port,
             namespace=settings.temporal_namespace,
             api_port=api_port,
+            mail_port=mail_port,
         )
     )
