@@ -241,13 +241,13 @@ def deliveries(
     ]
 
 
-async def retry(client: Client, settings: Settings, engine: Engine, key: str) -> Delivery:
-    """Re-send a failed delivery: a new run of its workflow under the same id.
+def retryable(engine: Engine, key: str) -> Delivery:
+    """The delivery `key` if it may be re-sent: UnknownDelivery or NotRetryable otherwise.
 
-    A pending delivery whose run is gone (terminated) may be re-sent too; one delivered,
-    stopped, or still running may not (NotRetryable). Returns the delivery as it was.
+    A failed delivery may, and a pending one whose run is gone (terminated); one delivered or
+    stopped may not.
     """
-    found = await asyncio.to_thread(DeliveryLog(engine).get, key)
+    found = DeliveryLog(engine).get(key)
     if found is None:
         raise UnknownDelivery(
             f"no delivery has the id {key!r}; `partnerships deliveries` lists them"
@@ -256,6 +256,16 @@ async def retry(client: Client, settings: Settings, engine: Engine, key: str) ->
         raise NotRetryable(
             f"the delivery {key} is {found.state.value}; only a failed delivery can be re-sent"
         )
+    return found
+
+
+async def retry(client: Client, settings: Settings, engine: Engine, key: str) -> Delivery:
+    """Re-send a failed delivery: a new run of its workflow under the same id.
+
+    Refused as `retryable` says, and while its workflow still runs (NotRetryable). Returns the
+    delivery as it was.
+    """
+    found = await asyncio.to_thread(retryable, engine, key)
     request = DeliveryInput(
         delivery_id=found.delivery_id,
         stream_id=found.stream_id,

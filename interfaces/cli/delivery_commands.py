@@ -16,7 +16,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from activities.delivery_messages import DeliveryState
-from app.deliveries import DeliveryRecord, NotRetryable, UnknownDelivery, deliveries, retry
+from app.deliveries import (
+    DeliveryRecord,
+    NotRetryable,
+    UnknownDelivery,
+    deliveries,
+    retry,
+    retryable,
+)
 from app.partnerships import connected
 from interfaces.terminal import CliError, ExitCode, out, reported
 from migrations.readiness import open_ready_engine
@@ -131,19 +138,21 @@ def retry_delivery(
     """Re-send a failed delivery: a new run of its workflow, under the same id."""
     settings = load_settings()
     engine = open_ready_engine(settings.database_url)
+    key = delivery_id.strip()
 
     async def resend() -> None:
         async with connected(settings) as partnerships:
-            await retry(partnerships.temporal, settings, engine, delivery_id.strip())
+            await retry(partnerships.temporal, settings, engine, key)
 
     try:
+        retryable(engine, key)  # before Temporal is asked: an unknown id is said as such
         asyncio.run(resend())
     except UnknownDelivery as error:
         raise CliError(error.message, code=ExitCode.NOT_FOUND) from None
     except NotRetryable as error:
         raise CliError(error.message) from None
     out.print(
-        f"Re-sending {escape(delivery_id.strip())}: its workflow runs again under the same id; "
+        f"Re-sending {escape(key)}: its workflow runs again under the same id; "
         "`partnerships deliveries` shows the new attempts."
     )
 
