@@ -132,6 +132,20 @@ def test_rendering_loads_nothing_a_page_asks_for(asks: str) -> None:
         pdf_of_html(f'<!doctype html><html lang="en"><head>{asks}</head><body>x</body></html>')
 
 
+def test_the_pdf_is_tagged_titled_and_the_same_bytes_each_time(
+    stored: Stored, launch_pdf: bytes, tmp_path: Path
+) -> None:
+    path = tmp_path / "launch.pdf"
+    path.write_bytes(launch_pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True).stdout
+    assert f"Title:           {TITLE}" in info
+    assert "Author:          European Commission" in info
+    assert "Tagged:          yes" in info
+    assert "Page size:       595.276 x 841.89 pts (A4)" in info
+    again = render_report_as(stored.engine, "CV", MilestoneKind.LAUNCH, ReportFormat.PDF)
+    assert again.content == launch_pdf
+
+
 def test_a_milestone_reached_earlier_is_the_record_as_it_stood_then(
     stored: Stored, tmp_path: Path
 ) -> None:
