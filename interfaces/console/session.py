@@ -40,6 +40,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
 from app.identity import Caller, NoBinding, Unauthenticated
+from interfaces.console.signin_settings import check_console_settings, session_secret
 from settings import Settings
 
 SESSION_COOKIE: Final = "partnerships_console"
@@ -48,6 +49,9 @@ SESSION_MAX_AGE: Final = timedelta(hours=12)
 
 TOKEN_KEY: Final = "token"
 CSRF_KEY: Final = "csrf"
+NOTICE_KEY: Final = "notice"
+"""What the sign-in page says once, e.g. why the person must sign in again."""
+
 CSRF_FIELD: Final = "csrf_token"
 """The hidden form field that carries the CSRF token."""
 
@@ -205,7 +209,7 @@ def sign_in_url(next_path: str | None = None) -> str:
 def _to_sign_in(request: Request, error: Exception) -> Response:
     assert isinstance(error, SignInRequired)
     if error.reason:
-        request.session["notice"] = error.reason
+        request.session[NOTICE_KEY] = error.reason
     url = sign_in_url(error.next_path)
     if request.headers.get("HX-Request") == "true":
         return Response(status_code=200, headers={"HX-Redirect": url})
@@ -234,8 +238,6 @@ class ConsoleSessions(SessionMiddleware):
     """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        from interfaces.console.signin_settings import session_secret
-
         super().__init__(
             app,
             secret_key=session_secret(settings),
@@ -251,8 +253,8 @@ def install_console_sessions(app: FastAPI, settings: Settings) -> None:
 
     Raises SettingsError at once when production settings lack what sign-in needs.
     """
+    # The routes' module reads this one's names, so it is imported here, when the app is built.
     from interfaces.console.signin import install_sign_in, refused_page
-    from interfaces.console.signin_settings import check_console_settings
 
     check_console_settings(settings)
     app.add_middleware(ConsoleSessions, settings=settings)

@@ -39,6 +39,7 @@ from app.dev_issuer import (
 )
 from app.identity import KeysUnavailable, NoBinding, Unauthenticated, trusted_issuer
 from interfaces.console.session import (
+    NOTICE_KEY,
     CsrfChecked,
     SignInRefused,
     end_session,
@@ -52,7 +53,6 @@ log = logging.getLogger("pilot-partnerships.console")
 
 CLIENT_NAME: Final = "console"
 NEXT_KEY: Final = "sign_in_next"
-NOTICE_KEY: Final = "notice"
 PROVIDER_TIMEOUT_S: Final = 10.0
 """How long the console waits for the issuer's discovery document, token endpoint and keys."""
 
