@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from interfaces.console import wording
+from interfaces.console.session import csrf_token
 
 HERE: Final = Path(__file__).parent
 TEMPLATES_DIR: Final = HERE / "templates"
@@ -50,9 +51,7 @@ TEMPLATES: Final = Jinja2Templates(env=_environment())
 def page(
     request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
-    """The page `name` rendered for `request` with `context`."""
-    from interfaces.console.session import csrf_token
-
+    """The page `name` rendered for `request` with `context` and the session's CSRF token."""
     return TEMPLATES.TemplateResponse(
         request,
         name,
