@@ -19,8 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Final, Literal, Protocol
-from urllib.parse import urlsplit
+from typing import Annotated, Final, Literal, NamedTuple, Protocol
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -107,6 +106,38 @@ _EMAIL_RULE: Final = (
 )
 
 
+# RFC 3986, appendix B: scheme, authority, path, query, fragment. (urllib.parse would do, but
+# the domain imports nothing of a package that also does I/O.)
+_URL: Final = re.compile(r"(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?")
+_PORT: Final = re.compile(r"[0-9]{0,5}")
+
+
+class _Url(NamedTuple):
+    scheme: str
+    userinfo: str | None
+    host: str
+    fragment: str | None
+
+
+def _split_url(address: str) -> _Url:
+    """The parts of `address` a webhook rule reads; ValueError for a malformed authority."""
+    found = _URL.fullmatch(address)
+    if found is None:  # the pattern matches any text; kept for the type checker
+        raise ValueError(address)
+    scheme, authority, _, _, fragment = found.groups()
+    userinfo, at, hostport = (authority or "").rpartition("@")
+    if hostport.startswith("["):
+        host, bracket, port = hostport[1:].partition("]")
+        if not bracket or (port and not port.startswith(":")):
+            raise ValueError(address)
+        port = port[1:]
+    else:
+        host, _, port = hostport.partition(":")
+    if not _PORT.fullmatch(port) or (port and int(port) > 65535):
+        raise ValueError(address)
+    return _Url((scheme or "").lower(), userinfo if at else None, host.lower(), fragment)
+
+
 def is_loopback_host(host: str) -> bool:
     """Whether `host` (a URL's host name, without brackets) means this machine only."""
     if host.lower() in LOOPBACK_NAMES:
@@ -136,16 +167,15 @@ def webhook_destination(text: str, *, allow_loopback_http: bool) -> Destination:
             f"internationalised host in its xn-- form); {_WEBHOOK_RULE}"
         )
     try:
-        parts = urlsplit(address)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
+        parts = _split_url(address)
     except ValueError:
         raise InvalidSubscription(
             f"{address[:100]!r} is not a well-formed address; {_WEBHOOK_RULE}"
         ) from None
+    host = parts.host
     if parts.scheme not in ("https", "http") or not host:
         raise InvalidSubscription(f"{address[:100]!r} is not a web address; {_WEBHOOK_RULE}")
-    if parts.username is not None or parts.password is not None:
+    if parts.userinfo is not None:
         raise InvalidSubscription(
             "a webhook address carries no user name or password: it is kept in the permanent "
             "record, and receivers check each request's signature instead; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given
@@ -324,3 +325,36 @@ def test_a_stream_of_role_bindings_alone_folds_to_no_subscription() -> None:
     assert replay_directory([granted]) == Directory(bindings={"b1": evolve_directory(
         EMPTY_DIRECTORY, granted).bindings["b1"]})  # fmt: skip
     assert active_subscriptions(replay_directory([granted])) == []
+
+
+_URL_TEXT = st.text(
+    alphabet=st.sampled_from("abcxyz019.-_~:/?#[]@!$&'()*+,;=%"), min_size=1, max_size=40
+)
+
+
+@given(
+    scheme=st.sampled_from(["https", "HTTPS", "http", "ftp", ""]),
+    userinfo=st.sampled_from(["", "alice@", "alice:pw@", ":@", "@"]),
+    host=st.sampled_from(["council.example.eu", "127.0.0.1", "[::1]", "LOCALHOST", "", "[::1"]),
+    port=st.sampled_from(["", ":", ":8123", ":65535", ":65536", ":x"]),
+    rest=_URL_TEXT | st.just("/hooks"),
+)
+def test_webhook_addresses_are_read_as_the_standard_librarys_url_parser_reads_them(
+    scheme: str, userinfo: str, host: str, port: str, rest: str
+) -> None:
+    # The domain has its own small RFC 3986 reader (it imports nothing of urllib); on every
+    # address it accepts, urllib.parse finds the same scheme, host, credentials and fragment.
+    address = f"{scheme}://{userinfo}{host}{port}{rest}"
+    try:
+        accepted = webhook_destination(address, allow_loopback_http=True)
+    except InvalidSubscription:
+        return
+    parts = urlsplit(accepted.address)
+    assert parts.scheme in ("https", "http")
+    assert parts.hostname
+    assert parts.username is None
+    assert parts.password is None
+    assert not parts.fragment
+    assert parts.port is None or 0 <= parts.port <= 65535
+    if parts.scheme == "http":
+        assert parts.hostname in ("127.0.0.1", "::1", "localhost")
