@@ -12,6 +12,7 @@ everything, so what people wrote is shown as written and never becomes markup.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -91,6 +92,8 @@ _OFFICIAL_NAMES: Final[dict[str, str]] = {
     for c in pycountry.countries
     if getattr(c, "official_name", None) and c.official_name != c.name
 }
+# A name that is a form of state takes "the" in a sentence: "the Syrian Arab Republic".
+_NEEDS_ARTICLE: Final = re.compile(r"\b(Republic|Kingdom|Federation|Emirates|Islands|States)\b")
 # Where ISO's name is a list ("Taiwan, Province of China") and no official name differs.
 _COMMON_NAMES: Final[dict[str, str]] = {
     c.alpha_2: str(c.common_name)
@@ -120,13 +123,15 @@ def formal_name(code: str) -> str:
     """
     iso = iso_code(code)
     if iso in _OFFICIAL_NAMES:
-        return f"the {_OFFICIAL_NAMES[iso]}"
+        # Some official names carry their article already ("the State of Palestine").
+        return f"the {_OFFICIAL_NAMES[iso].removeprefix('the ')}"
     name = country_name(iso)
     head, comma, tail = name.partition(", ")
     tail = tail.removeprefix("The ")
     if comma and (tail.endswith(" of") or tail.endswith(" of the")):
         return f"the {tail} {head}"
-    return _COMMON_NAMES.get(iso, name)
+    name = _COMMON_NAMES.get(iso, name)
+    return f"the {name}" if _NEEDS_ARTICLE.search(name) else name
 
 
 def in_series(items: Sequence[str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pycountry
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -81,6 +82,11 @@ def test_each_milestone_kind_has_its_own_title() -> None:
         ("gm", "the Republic of the Gambia"),
         ("CD", "the Democratic Republic of the Congo"),
         ("TW", "Taiwan"),
+        ("PS", "the State of Palestine"),
+        ("SY", "the Syrian Arab Republic"),
+        ("LA", "the Lao People's Democratic Republic"),
+        ("SB", "the Solomon Islands"),
+        ("SH", "Saint Helena, Ascension and Tristan da Cunha"),
     ],
 )
 def test_a_formal_name_has_its_article_or_is_the_short_name(code: str, name: str) -> None:
@@ -196,3 +202,10 @@ def test_the_reminder_tells_the_council_its_deadline_and_moves_with_an_extension
     assert "is due by 31 March 2026" in text
     assert "Council decision deadline: 31 March 2026 (extended once)" in text
     assert second.reference == f"{STREAM} v{len(story.events)} deadline_reminder"
+
+
+@given(st.sampled_from(sorted(c.alpha_2 for c in pycountry.countries)))
+def test_a_formal_name_never_doubles_its_article(code: str) -> None:
+    name = formal_name(code)
+    assert not name.lower().startswith("the the "), name
+    assert ", The " not in name, name
