@@ -150,8 +150,8 @@ class DeliveryActivities:
         started = time.monotonic()
         try:
             if subscription.destination.kind is DestinationKind.WEBHOOK:
-                return self._post(request, subscription, milestone, attempted_at)
-            return self._mail(request, subscription, milestone, attempted_at)
+                return self._post(request, subscription, milestone)
+            return self._mail(request, subscription, milestone)
         except Exception as error:
             failure = delivery_failure(error, what, attempt=_attempt_number())
             final = isinstance(failure, ApplicationError) and failure.non_retryable
@@ -190,7 +190,6 @@ class DeliveryActivities:
         request: DeliveryInput,
         subscription: Subscription,
         milestone: OutboxMilestone,
-        attempted_at: datetime.datetime,
     ) -> DeliveryResult:
         body = webhook_body(
             message_id=request.delivery_id,
@@ -199,6 +198,7 @@ class DeliveryActivities:
             summary=status_summary(self._store.engine, request.stream_id),
             public_url=self._public_url,
         )
+        attempted_at = self._clock()
         answer = post_webhook(
             subscription.destination.address,
             message_id=request.delivery_id,
@@ -206,7 +206,7 @@ class DeliveryActivities:
             secret=secret_for(self._signing_key(), subscription.subscription_id),
             # The HTTP timeout leaves the attempt time to log what happened.
             timeout=_within(request.schedule.attempt_timeout),
-            sent_at=self._clock(),
+            sent_at=attempted_at,
         )
         if 200 <= answer.status_code < 300:
             state, outcome = DeliveryState.DELIVERED, "delivered"
@@ -235,7 +235,6 @@ class DeliveryActivities:
         request: DeliveryInput,
         subscription: Subscription,
         milestone: OutboxMilestone,
-        attempted_at: datetime.datetime,
     ) -> DeliveryResult:
         document = milestone_document(
             self._store, milestone.stream_id, milestone.position, MilestoneKind(milestone.kind)
@@ -248,6 +247,7 @@ class DeliveryActivities:
             sender=self._smtp.mail_from,
             public_url=self._public_url,
         )
+        attempted_at = self._clock()  # rendering the PDF took a while: the attempt is now
         reply = send_mail(self._smtp, message, to)
         attempt = Attempt(
             attempt=_attempt_number(),

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Final
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
+from activities.delivery_log import Attempt
 from activities.delivery_messages import DeliveryState
 from app.deliveries import (
     DeliveryRecord,
@@ -37,38 +37,37 @@ deliveries_app = typer.Typer(
 )
 
 
-def _when(record: DeliveryRecord) -> str:
-    return record.delivery.updated_at.strftime("%Y-%m-%d %H:%M:%S")
+def _answer(attempt: Attempt) -> str:
+    # An SMTP reply starts with its code already; an HTTP answer is its status and body.
+    reply = attempt.reply or ""
+    code = "" if attempt.status_code is None else str(attempt.status_code)
+    if code and not reply.startswith(code):
+        reply = f"HTTP {code} {reply}".strip()
+    return reply
 
 
-def _attempt_line(record: DeliveryRecord) -> str:
-    lines = []
-    for a in record.attempts:
-        answer = " ".join(str(x) for x in (a.status_code, a.reply) if x not in (None, ""))
-        shown = answer if a.outcome == "delivered" or not a.error else a.error
-        lines.append(
-            f"{a.attempted_at:%H:%M:%S} #{a.attempt} {a.outcome} {a.duration_ms} ms"
-            + (f": {shown[:160]}" if shown else "")
-        )
-    return "\n".join(lines) or "none yet"
+def _attempt_line(attempt: Attempt) -> str:
+    said = _answer(attempt) if attempt.outcome in ("delivered", "stopped") else attempt.error
+    said = said or _answer(attempt)
+    return (
+        f"{attempt.attempted_at:%Y-%m-%d %H:%M:%S} #{attempt.attempt} {attempt.outcome} in "
+        f"{attempt.duration_ms} ms" + (f": {said}" if said else "")
+    )
 
 
-def _table(records: list[DeliveryRecord], title: str) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=True)
-    for column in ("delivery id", "subscriber", "state", "attempts", "updated (UTC)", "log"):
-        table.add_column(column, no_wrap=column in {"state", "attempts", "updated (UTC)"})
-    for r in records:
-        d = r.delivery
-        # Names and replies come from outside: never parse them as markup.
-        table.add_row(
-            escape(d.delivery_id),
-            escape(f"{d.subscriber} <{d.destination}>"),
-            d.state.value,
-            str(d.attempts),
-            _when(r),
-            escape(_attempt_line(r)),
-        )
-    return table
+def _show(record: DeliveryRecord) -> None:
+    d = record.delivery
+    attempts = f"{d.attempts} attempt" + ("" if d.attempts == 1 else "s")
+    # Names, addresses and replies come from outside: never parse them as markup.
+    out.print(f"[bold]{escape(d.delivery_id)}[/bold]")
+    out.print(
+        f"  {escape(d.subscriber)} <{escape(d.destination)}>: [bold]{d.state.value}[/bold], "
+        f"{attempts}; updated {d.updated_at:%Y-%m-%d %H:%M:%S} UTC"
+    )
+    for attempt in record.attempts:
+        out.print("  " + escape(_attempt_line(attempt)), soft_wrap=True)
+    if d.state is DeliveryState.FAILED:
+        out.print(f"  re-send: partnerships deliveries retry {escape(d.delivery_id)}")
 
 
 def _as_json(record: DeliveryRecord) -> dict[str, Any]:
@@ -127,7 +126,8 @@ def list_deliveries(
     if not records:
         out.print("No failed delivery." if failed else "No delivery yet.")
         return
-    out.print(_table(records, "Failed deliveries" if failed else "Deliveries"))
+    for record in records:
+        _show(record)
 
 
 @deliveries_app.command("retry")

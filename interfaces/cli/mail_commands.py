@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from interfaces.terminal import out, reported
 from settings import load_settings
@@ -32,19 +31,16 @@ def mail(
     if not messages:
         out.print(f"No e-mail caught in {escape(str(where))} yet.")
         return
-    table = Table(title=escape(f"E-mails caught in {where}"), title_justify="left")
-    for column in ("received (UTC)", "to", "subject", "parts", "file"):
-        table.add_column(column, no_wrap=column == "received (UTC)")
     for m in messages:
-        parts = ", ".join(m.parts)
-        table.add_row(
-            m.received.strftime("%Y-%m-%d %H:%M:%S"),
-            escape(m.to),
-            escape(m.subject),
-            escape(parts + (f"; attached: {', '.join(m.attachments)}" if m.attachments else "")),
-            escape(m.path.name),
+        # Addresses and subjects come from outside: never parse them as markup.
+        out.print(
+            f"[bold]{m.received:%Y-%m-%d %H:%M:%S} UTC[/bold]  to {escape(m.to)}  "
+            f"({escape(m.path.name)})"
         )
-    out.print(table)
+        out.print(f"  {escape(m.subject)}")
+        attached = f"; attached: {', '.join(m.attachments)}" if m.attachments else ""
+        out.print(f"  {escape(', '.join(m.parts) + attached)}")
+    out.print(f"{len(messages)} shown, in {escape(str(where))}")
 
 
 def register(app: typer.Typer) -> None:
