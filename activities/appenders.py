@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import functools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -148,15 +148,30 @@ WriteOutcome = Inserted | Mismatch | Collision
 """What one attempt at an append did."""
 
 
-class Writer(Protocol):
-    """Writes one append on a driver connection.
+Fold = Callable[[AppendRequest, Inserted], None]
+"""Work done after a member's rows went in, inside its savepoint (the read models): if it
+raises, that member's rows are rolled back with it and it fails alone."""
 
-    With `own_transaction` the writer begins and commits; otherwise the caller has begun a
-    transaction on the same connection, and rolls it back on any outcome but Inserted.
+
+class Writer(Protocol):
+    """Writes a group of appends on a driver connection, each in its own savepoint.
+
+    Every member keeps its own expected-version check and chain link; one that is refused
+    (Mismatch, Collision) or fails (its error is its outcome) is rolled back to its savepoint
+    and its neighbours go on. Only an error that leaves the transaction unusable raises, and
+    then the whole group fails. With `own_transaction` the writer begins and commits; otherwise
+    the caller has begun a transaction on the same connection and commits it.
     """
 
-    def write(self, driver: Any, request: AppendRequest, *, own_transaction: bool) -> WriteOutcome:
-        """Append the request's events after its expected version."""
+    def write_group(
+        self,
+        driver: Any,
+        take: Callable[[], Sequence[AppendRequest]],
+        *,
+        own_transaction: bool,
+        fold: Fold | None = None,
+    ) -> list[WriteOutcome | Exception]:
+        """Write the requests `take()` gives (called once the write lock is held), in order."""
         ...
 
 
@@ -195,27 +210,60 @@ class SQLiteWriter:
     upsert_head_sql = _UPSERT_HEAD.format(p="?")
     select_head_sql = _SELECT_HEAD.format(p="?")
 
-    def write(
-        self, driver: sqlite3.Connection, request: AppendRequest, *, own_transaction: bool
-    ) -> WriteOutcome:
-        """See Writer.write."""
+    def write_group(
+        self,
+        driver: sqlite3.Connection,
+        take: Callable[[], Sequence[AppendRequest]],
+        *,
+        own_transaction: bool,
+        fold: Fold | None = None,
+    ) -> list[WriteOutcome | Exception]:
+        """See Writer.write_group."""
         cursor = driver.cursor()
         try:
             if own_transaction:
                 cursor.execute("BEGIN IMMEDIATE")
-            try:
-                outcome = self._write(cursor, request)
-            except sqlite3.IntegrityError:
-                outcome = Collision()
+            outcomes = [
+                self._member(cursor, f"m{index}", request, fold)
+                for index, request in enumerate(take())
+            ]
             if own_transaction:
-                cursor.execute("COMMIT" if isinstance(outcome, Inserted) else "ROLLBACK")
-            return outcome
+                cursor.execute("COMMIT")
+            return outcomes
         except BaseException:
             if own_transaction and driver.in_transaction:
                 driver.rollback()
             raise
         finally:
             cursor.close()
+
+    def _member(
+        self, cursor: sqlite3.Cursor, savepoint: str, request: AppendRequest, fold: Fold | None
+    ) -> WriteOutcome | Exception:
+        """One member in its own savepoint, released when its rows stay, else rolled back to.
+
+        A savepoint name per member: rolling back to a name that was never made fails, and
+        then the group fails, where a shared name could roll back a neighbour's rows.
+        """
+        cursor.execute(f"SAVEPOINT {savepoint}")
+        outcome: WriteOutcome | Exception
+        try:
+            outcome = self._write(cursor, request)
+        except sqlite3.IntegrityError:
+            outcome = Collision()
+        except sqlite3.OperationalError:
+            raise  # the database (locked, full, gone): the whole group's problem
+        except Exception as error:
+            outcome = error  # this member's data alone
+        if isinstance(outcome, Inserted) and fold is not None:
+            try:
+                fold(request, outcome)
+            except Exception as error:
+                outcome = error
+        if not isinstance(outcome, Inserted):
+            cursor.execute(f"ROLLBACK TO {savepoint}")
+        cursor.execute(f"RELEASE {savepoint}")
+        return outcome
 
     def _write(self, cursor: sqlite3.Cursor, request: AppendRequest) -> WriteOutcome:
         stream_id, expected_version, events, head = request
@@ -250,8 +298,24 @@ class SQLiteWriter:
         return Inserted(rows, positions)
 
 
+class _PostgresGroup:
+    """What a group has sent so far on its connection: the lock, an unreleased savepoint."""
+
+    __slots__ = ("committed", "locked", "unreleased")
+
+    def __init__(self) -> None:
+        self.locked = False
+        self.unreleased: str | None = None
+        self.committed = False
+
+
 class PostgresWriter:
-    """Appends on a psycopg 3 connection (autocommit off), pipelining every statement."""
+    """Appends on a psycopg 3 connection (autocommit off), pipelining every statement.
+
+    A member's statements go out as one pipeline with whatever the group still owes (the
+    append lock for the first, the previous member's release): one round trip per member when
+    the stream's head is already known, and the commit rides on the last member's pipeline.
+    """
 
     insert_sql = (
         f"INSERT INTO events ({_COLUMNS}) "
@@ -266,34 +330,73 @@ class PostgresWriter:
     upsert_head_sql = _UPSERT_HEAD.format(p="%s")
     select_head_sql = _SELECT_HEAD.format(p="%s")
 
-    def write(self, driver: Any, request: AppendRequest, *, own_transaction: bool) -> WriteOutcome:
-        """See Writer.write."""
+    def write_group(
+        self,
+        driver: Any,
+        take: Callable[[], Sequence[AppendRequest]],
+        *,
+        own_transaction: bool,
+        fold: Fold | None = None,
+    ) -> list[WriteOutcome | Exception]:
+        """See Writer.write_group."""
+        group = _PostgresGroup()
+        try:
+            requests = take()
+            outcomes: list[WriteOutcome | Exception] = []
+            for index, request in enumerate(requests):
+                # Without read models to fold, the last member's pipeline carries the commit.
+                last = own_transaction and fold is None and index == len(requests) - 1
+                outcomes.append(self._member(driver, group, f"m{index}", request, fold, last))
+            if own_transaction and not group.committed:
+                driver.commit()
+            return outcomes
+        except BaseException:
+            if own_transaction:
+                driver.rollback()
+            raise
+
+    def _owed(self, driver: Any, group: _PostgresGroup) -> None:
+        """Queue what the group owes before a member's statements: the lock, a release."""
+        if not group.locked:
+            driver.execute(APPEND_LOCK_SQL, (APPEND_LOCK_KEY,), prepare=True)
+            group.locked = True
+        if group.unreleased is not None:
+            driver.execute(f"RELEASE SAVEPOINT {group.unreleased}")
+            group.unreleased = None
+
+    def _member(
+        self,
+        driver: Any,
+        group: _PostgresGroup,
+        savepoint: str,
+        request: AppendRequest,
+        fold: Fold | None,
+        commit: bool,
+    ) -> WriteOutcome | Exception:
         import psycopg  # imported here: the SQLite writer runs where psycopg is not installed
 
         stream_id, expected_version, events, known_head = request
-        try:
-            if known_head is not None and known_head.version == expected_version:
-                # The lock goes out in the same pipeline as the insert: one round trip. A
-                # stale head then fails on the unique constraints, and the store retries.
-                head = known_head
-                lock_pending = True
-            else:
-                with driver.pipeline():
-                    # The head is read by a statement after the lock's, so its snapshot
-                    # includes whatever the previous lock holder committed.
-                    driver.execute(APPEND_LOCK_SQL, (APPEND_LOCK_KEY,), prepare=True)
-                    found = driver.execute(self.select_head_sql, (stream_id,), prepare=True)
-                row = found.fetchone()
-                head = Head(row[0], row[1]) if row else EMPTY_HEAD
-                lock_pending = False
-                if head.version != expected_version:
-                    if own_transaction:
-                        driver.rollback()
-                    return Mismatch(head)
-            rows = prepare_rows(stream_id, head, events)
+        if known_head is not None and known_head.version == expected_version:
+            # A stale known head fails on the unique constraints, and the store retries.
+            head = known_head
+        else:
             with driver.pipeline():
-                if lock_pending:
-                    driver.execute(APPEND_LOCK_SQL, (APPEND_LOCK_KEY,), prepare=True)
+                # The head is read by a statement after the lock's, so its snapshot
+                # includes whatever the previous lock holder committed.
+                self._owed(driver, group)
+                found = driver.execute(self.select_head_sql, (stream_id,), prepare=True)
+            row = found.fetchone()
+            head = Head(row[0], row[1]) if row else EMPTY_HEAD
+            if head.version != expected_version:
+                return Mismatch(head)
+        try:
+            rows = prepare_rows(stream_id, head, events)
+        except InvalidAppend as error:
+            return error
+        try:
+            with driver.pipeline():
+                self._owed(driver, group)
+                driver.execute(f"SAVEPOINT {savepoint}")
                 inserted = driver.execute(
                     self.insert_sql, self._params(stream_id, rows), prepare=True
                 )
@@ -302,18 +405,30 @@ class PostgresWriter:
                     (stream_id, rows[-1].stream_version, rows[-1].hash),
                     prepare=True,
                 )
-                if own_transaction:
+                if commit:
                     driver.commit()
             by_version = {version: position for position, version in inserted.fetchall()}
-            return Inserted(rows, [by_version[row.stream_version] for row in rows])
+            outcome = Inserted(rows, [by_version[row.stream_version] for row in rows])
+            if fold is not None:
+                fold(request, outcome)
         except psycopg.errors.UniqueViolation:
-            if own_transaction:
-                driver.rollback()
+            self._undo(driver, savepoint)
             return Collision()
-        except BaseException:
-            if own_transaction:
-                driver.rollback()
-            raise
+        except Exception as error:
+            if isinstance(error, psycopg.OperationalError):
+                raise  # the connection or server: the whole group's problem
+            self._undo(driver, savepoint)
+            return error
+        group.committed = commit
+        # Released with the next member's statements (a commit releases it anyway).
+        group.unreleased = savepoint
+        return outcome
+
+    @staticmethod
+    def _undo(driver: Any, savepoint: str) -> None:
+        """Roll the member back; raises (failing the group) if its savepoint was never made."""
+        driver.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+        driver.execute(f"RELEASE SAVEPOINT {savepoint}")
 
     @staticmethod
     def _params(stream_id: str, rows: list[PreparedRow]) -> tuple[Any, ...]:

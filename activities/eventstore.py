@@ -17,7 +17,7 @@ import dataclasses
 import datetime
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -39,6 +39,7 @@ from activities.connections import (
     writer_limit,
 )
 from activities.database import write_lock
+from activities.group_commit import GroupCommit
 from activities.hashing import canonical_json
 from activities.records import AppendResult, NewEvent, StoredEvent, VerifyReport
 from activities.schema import events as events_table
@@ -67,6 +68,9 @@ __all__ = [
 ]
 
 _HEAD_CACHE_SIZE = 10_000
+MAX_GROUP = 32
+"""The most appends one transaction commits together. PostgreSQL keeps the first 64
+subtransactions (one savepoint per member) in shared memory; more would slow its readers."""
 _MAX_ATTEMPTS = 3
 
 
@@ -113,6 +117,14 @@ class EventStore:
         limit = writer_limit(engine)
         self._driver_writers = driver_writers(engine, limit)
         self._sqlalchemy_writers = sqlalchemy_writers(engine, limit)
+        # Appends from many threads at once share a transaction and its commit. Not on
+        # PostgreSQL with read models: a group would hold several streams' read-model rows
+        # while catch-up, which locks them in its own order without the append lock, may
+        # hold others, and the two would deadlock.
+        alone = engine.dialect.name == "postgresql" and projections is not None
+        self.groups: GroupCommit[AppendRequest, WriteOutcome] = GroupCommit(
+            self._commit_group, max_group=1 if alone else MAX_GROUP
+        )
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -130,9 +142,7 @@ class EventStore:
             request = AppendRequest(
                 stream_id, expected_version, events, self._cached_head(stream_id)
             )
-            # This process's writers take turns here on SQLite (see database.write_lock).
-            with write_lock(self.engine):
-                outcome = self._write(request)
+            outcome = self.groups.run(request)
             if isinstance(outcome, Inserted):
                 return self._recorded(stream_id, outcome)
             self._forget(stream_id)
@@ -145,31 +155,57 @@ class EventStore:
             # the slow path, which reads the head under the lock.
         raise ConcurrencyError(stream_id, expected_version, self.stream_version(stream_id))
 
-    def _write(self, request: AppendRequest) -> WriteOutcome:
-        """One attempt, on a connection kept for appends when one is free, else the pool's."""
-        if self.projections is None:
-            with self._driver_writers.connection() as driver:
-                return self._writer.write(driver, request, own_transaction=True)
-        with self._sqlalchemy_writers.connection() as conn:
-            return self._write_with_read_models(conn, self.projections, request)
+    def _commit_group(
+        self, take: Callable[[], list[AppendRequest]]
+    ) -> list[WriteOutcome | Exception]:
+        """One group's transaction, on a connection kept for appends when one is free."""
+        # This process's writers take turns here on SQLite (see database.write_lock); appends
+        # that arrive while the leader waits for it join its group.
+        with write_lock(self.engine):
+            if self.projections is None:
+                with self._driver_writers.connection() as driver:
+                    return self._writer.write_group(driver, take, own_transaction=True)
+            with self._sqlalchemy_writers.connection() as conn:
+                return self._write_with_read_models(conn, self.projections, take)
 
     def _write_with_read_models(
-        self, conn: Connection, projections: InlineProjection, request: AppendRequest
-    ) -> WriteOutcome:
-        """The append and its read-model update in one transaction on `conn`."""
-        with conn.begin() as transaction:
-            outcome = self._writer.write(driver_connection(conn), request, own_transaction=False)
-            if not isinstance(outcome, Inserted):
-                transaction.rollback()
-                return outcome
+        self,
+        conn: Connection,
+        projections: InlineProjection,
+        take: Callable[[], list[AppendRequest]],
+    ) -> list[WriteOutcome | Exception]:
+        """A group's appends and their read-model updates in one transaction on `conn`.
+
+        Each member's read models are folded inside its savepoint, so a member whose fold
+        fails is rolled back alone.
+        """
+        folded: list[tuple[str, list[StoredEvent]]] = []
+        failed: list[BaseException] = []
+
+        def fold(request: AppendRequest, inserted: Inserted) -> None:
             # The read models fold the events as a reader of the log would get them.
             stored = [
                 self._upcast(_known(self._stored_from_prepared(request.stream_id, row, position)))
-                for row, position in zip(outcome.rows, outcome.positions, strict=True)
+                for row, position in zip(inserted.rows, inserted.positions, strict=True)
             ]
-            projections.apply(conn, request.stream_id, stored)
-        projections.committed(request.stream_id, stored)
-        return outcome
+            try:
+                projections.apply(conn, request.stream_id, stored)
+            except BaseException as error:
+                failed.append(error)
+                raise
+            folded.append((request.stream_id, stored))
+
+        with conn.begin():
+            outcomes = self._writer.write_group(
+                driver_connection(conn), take, own_transaction=False, fold=fold
+            )
+        for stream_id, stored in folded:
+            projections.committed(stream_id, stored)
+        if failed:
+            # What a failed projection left on the connection beyond its rolled-back rows is
+            # unknown: it is closed rather than kept for the next group.
+            conn.close()
+        return outcomes
 
     def _recorded(self, stream_id: str, inserted: Inserted) -> AppendResult:
         """The result of an append whose rows went in; their head is remembered."""

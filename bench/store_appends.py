@@ -6,6 +6,8 @@ creates and drops), on the same database and connection settings, it measures:
 - our append (one transaction of 1-3 events: head, concurrency check, hash chain, head update)
   against a raw SQLAlchemy Core INSERT of the same rows in one transaction per append;
 - the same against the `eventsourcing` library's application recorder on the same database;
+- the same two again from 16 threads at once, each appending to its own streams, as the worker's
+  activity threads do (ACTIVITY_THREADS, 16 by default): the `concurrent` lines;
 - a rebuild of the read models from a 100,000-event log.
 
 Contenders run in interleaved rounds so drift in the machine's load hits them alike.
@@ -23,6 +25,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +69,8 @@ from migrations import runner
 
 APPENDS_PER_ROUND = 150
 ROUNDS = 12
+THREADS = 16  # the worker's default ACTIVITY_THREADS
+APPENDS_PER_THREAD = 20  # per concurrent round: 16 x 20 = 320 appends
 REBUILD_EVENTS = 100_000
 PG_SERVER = os.environ.get(
     "PARTNERSHIPS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -230,9 +235,9 @@ def raw_core(engine: Engine) -> Runner:
     return run
 
 
-def eventsourcing_recorder(recorder: Any) -> Runner:
+def eventsourcing_recorder(recorder: Any, ids: dict[str, uuid.UUID] | None = None) -> Runner:
     """eventsourcing's application recorder: serialise each payload, insert in one transaction."""
-    ids: dict[str, uuid.UUID] = {}
+    ids = {} if ids is None else ids
 
     def run(batch: list[Append]) -> None:
         for a in batch:
@@ -250,6 +255,23 @@ def eventsourcing_recorder(recorder: Any) -> Runner:
             )
 
     return run
+
+
+# One append at a time per thread, for the concurrent rounds.
+OneAppend = Callable[[Append], None]
+
+
+def ours_one(store: EventStore) -> OneAppend:
+    def run(a: Append) -> None:
+        store.append(a.stream_id, a.expected_version, a.events)
+
+    return run
+
+
+def eventsourcing_one(recorder: Any) -> OneAppend:
+    ids: dict[str, uuid.UUID] = {}
+    run_batch = eventsourcing_recorder(recorder, ids)
+    return lambda a: run_batch([a])
 
 
 # -- backends ---------------------------------------------------------------------------------
@@ -318,6 +340,7 @@ def postgres_backend() -> Iterator[tuple[URL, Callable[[], Any]]]:
 class Figures:
     backend: str
     rates: dict[str, float]
+    concurrent: dict[str, float]
     rebuild_events: int
     rebuild_rate: float
 
@@ -342,6 +365,41 @@ def measure_appends(contenders: dict[str, Runner]) -> dict[str, float]:
                 elapsed[name].append(time.perf_counter() - start)
     # The median round is robust to a stray checkpoint or autovacuum in one round.
     return {name: APPENDS_PER_ROUND / statistics.median(t) for name, t in elapsed.items()}
+
+
+def measure_concurrent(contenders: dict[str, OneAppend]) -> dict[str, float]:
+    """Appends/s with THREADS threads appending at once, each to its own streams.
+
+    A round gives every thread APPENDS_PER_THREAD appends and times until the last is done.
+    """
+    per_round = THREADS * APPENDS_PER_THREAD
+    work = {
+        name: [
+            workload(f"{name.replace(' ', '_')}-c{thread}", APPENDS_PER_THREAD * (ROUNDS + 1))
+            for thread in range(THREADS)
+        ]
+        for name in contenders
+    }
+    elapsed: dict[str, list[float]] = {name: [] for name in contenders}
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        for round_ in range(ROUNDS + 1):
+            order = list(contenders)
+            order = order[round_ % len(order) :] + order[: round_ % len(order)]
+            for name in order:
+                append = contenders[name]
+                lo, hi = round_ * APPENDS_PER_THREAD, (round_ + 1) * APPENDS_PER_THREAD
+                slices = [appends[lo:hi] for appends in work[name]]
+
+                def run(batch: list[Append], append: OneAppend = append) -> None:
+                    for a in batch:
+                        append(a)
+
+                start = time.perf_counter()
+                for future in [pool.submit(run, batch) for batch in slices]:
+                    future.result()
+                if round_ > 0:
+                    elapsed[name].append(time.perf_counter() - start)
+    return {name: per_round / statistics.median(t) for name, t in elapsed.items()}
 
 
 def measure_rebuild(engine: Engine) -> tuple[int, float]:
@@ -371,35 +429,85 @@ def run_backend(label: str, backend: Callable[[], Any]) -> Figures:
                 "eventsourcing": eventsourcing_recorder(make_recorder()),
             }
             rates = measure_appends(contenders)
+            recorder = make_recorder()
+            concurrent = measure_concurrent(
+                {
+                    "ours": ours_one(EventStore(engine)),
+                    "ours + read models": ours_one(
+                        EventStore(engine, projections=Projections(engine))
+                    ),
+                    "eventsourcing": eventsourcing_one(recorder),
+                }
+            )
             with engine.begin() as conn:  # the rebuild measures a log of exactly its own events
                 conn.execute(sa.text("DELETE FROM events"))
                 conn.execute(sa.text("DELETE FROM streams"))
             rebuilt, rebuild_rate = measure_rebuild(engine)
         finally:
             engine.dispose()
-    return Figures(label, rates, rebuilt, rebuild_rate)
+    return Figures(label, rates, concurrent, rebuilt, rebuild_rate)
+
+
+_LABEL = 32  # width of the first column
+
+
+def _row(label: str, cells: list[str], note: str = "") -> None:
+    print(f"  {label:{_LABEL}}" + "".join(f"{c:>14}" for c in cells) + note)
+
+
+# The acceptance targets of issue 16, per backend.
+TARGETS = {
+    "ours/raw": {"SQLite": 0.8, "PostgreSQL": 0.8},
+    "ours/eventsourcing": {"SQLite": 0.9, "PostgreSQL": 1.0},
+    "concurrent ours/eventsourcing": {"SQLite": 1.5, "PostgreSQL": 1.5},
+}
+
+
+def _ratio_row(name: str, ratios: dict[str, float]) -> None:
+    targets = TARGETS[name]
+    note = "   (target >= " + ", ".join(f"{targets[b]} on {b}" for b in ratios) + ")"
+    _row(name, [f"{v:.2f}" for v in ratios.values()], note)
 
 
 def report(results: list[Figures]) -> None:
+    """Print the rates, the ratios against their targets, and the rebuild speed."""
     print()
     print(
         f"Appends/s (one transaction of 1-3 events; median of {ROUNDS} rounds of "
         f"{APPENDS_PER_ROUND}, contenders interleaved):"
     )
-    names = list(results[0].rates)
-    print(f"  {'':24}" + "".join(f"{r.backend:>14}" for r in results))
-    for name in names:
-        print(f"  {name:24}" + "".join(f"{r.rates[name]:>14,.0f}" for r in results))
+    _row("", [r.backend for r in results])
+    for name in results[0].rates:
+        _row(name, [f"{r.rates[name]:,.0f}" for r in results])
     print()
-    for ratio, base in (("ours/raw", "raw Core INSERT"), ("ours/eventsourcing", "eventsourcing")):
-        target = 0.7 if base.startswith("raw") else 1.0
-        cells = "".join(f"{r.rates['ours'] / r.rates[base]:>14.2f}" for r in results)
-        print(f"  {ratio:24}{cells}   (target >= {target})")
+    print(
+        f"Concurrent appends/s ({THREADS} threads, each to its own streams; median of {ROUNDS} "
+        f"rounds of {THREADS * APPENDS_PER_THREAD}, contenders interleaved):"
+    )
+    _row("", [r.backend for r in results])
+    for name in results[0].concurrent:
+        _row(name, [f"{r.concurrent[name]:,.0f}" for r in results])
     print()
-    print("Read-model rebuild (status board, participation, milestones outbox):")
+    print("Ratios (higher is better for ours):")
+    for name, base in (("ours/raw", "raw Core INSERT"), ("ours/eventsourcing", "eventsourcing")):
+        _ratio_row(name, {r.backend: r.rates["ours"] / r.rates[base] for r in results})
+    _ratio_row(
+        "concurrent ours/eventsourcing",
+        {r.backend: r.concurrent["ours"] / r.concurrent["eventsourcing"] for r in results},
+    )
+    print()
+    print("Appends/s with read models on (status board, participation, outbox, open tasks):")
+    for r in results:
+        print(
+            f"  {r.backend:10} {r.rates['ours + read models']:,.0f} one at a time, "
+            f"{r.concurrent['ours + read models']:,.0f} from {THREADS} threads"
+        )
+    print()
+    print("Read-model rebuild (status board, participation, milestones outbox, open tasks):")
     for r in results:
         print(
             f"  {r.backend:10} {r.rebuild_events:,} events folded at {r.rebuild_rate:,.0f} events/s"
+            + ("   (target >= 50,000 on SQLite)" if r.backend == "SQLite" else "")
         )
 
 
