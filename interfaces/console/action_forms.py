@@ -23,7 +23,7 @@ from domain.requests import REQUEST_FOR, StartPartnership
 from domain.view import StatusView
 from interfaces.console import wording
 from interfaces.console.core_parts import Held, Offer, Parts, SignedViewer, Viewer, attested_as
-from interfaces.console.partnership_pages import code_of, not_found
+from interfaces.console.partnership_pages import code_of, not_found, trouble
 from interfaces.console.refusals import Refusal, refusal_of
 from interfaces.console.session import CsrfChecked
 from interfaces.console.step_forms import (
@@ -197,10 +197,7 @@ async def step_form(
     try:
         view = await _status(held, code)
     except Exception as error:
-        refusal = refusal_of(error)
-        if refusal.kind == "NotFound":
-            return not_found(request, viewer, refusal.message)
-        raise
+        return trouble(request, viewer, error)
     offer = viewer.offer(view, update, member_state)
     fields = _fields(update, view, offer.acting_for if offer else member_state)
     typed = defaults(
@@ -237,10 +234,7 @@ async def take_step(
     try:
         view = await _status(held, code)
     except Exception as error:
-        refusal = refusal_of(error)
-        if refusal.kind == "NotFound":
-            return not_found(request, viewer, refusal.message)
-        raise
+        return trouble(request, viewer, error)
     offer = viewer.offer(view, update, member_state)
     fields = _fields(update, view, offer.acting_for if offer else member_state)
     typed = typed_from(form, fields)
@@ -267,7 +261,10 @@ async def take_step(
     except Exception as error:
         refusal = refusal_of(error)
         if refusal.is_conflict:
-            shown_view = await _status(held, code)
+            try:
+                shown_view = await _status(held, code)
+            except Exception as reading:
+                return trouble(request, viewer, reading)
             offer = viewer.offer(shown_view, update, member_state)
         return _form_page(
             request,

@@ -9,11 +9,14 @@ from typing import Final
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from activities.store_errors import StoreError
+from app.exceptions import Unavailable
 from app.reading import board_page
 from domain.regions import Region
 from domain.stages import Stage
 from interfaces.console import wording
 from interfaces.console.core_parts import Held, SignedViewer
+from interfaces.console.partnership_pages import trouble
 from interfaces.console.pictures import programme_svg
 from interfaces.console.templating import page
 
@@ -49,13 +52,16 @@ def board(
     ):
         if given and kept is None:
             notes.append(f"There is no {what} {given!r}; that filter is not applied.")
-    rows, _ = board_page(
-        held.store.engine(),
-        stage=chosen_stage,
-        region=chosen_region,
-        year=chosen_year,
-        limit=BOARD_MAX,
-    )
+    try:
+        rows, _ = board_page(
+            held.store.engine(),
+            stage=chosen_stage,
+            region=chosen_region,
+            year=chosen_year,
+            limit=BOARD_MAX,
+        )
+    except (StoreError, Unavailable) as error:
+        return trouble(request, viewer, error)
     today = datetime.now(UTC).date()
     return page(
         request,

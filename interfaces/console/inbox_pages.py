@@ -8,10 +8,13 @@ from datetime import UTC, date, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from activities.store_errors import StoreError
+from app.exceptions import Unavailable
 from app.reading import InboxItem, inbox
 from interfaces.console import wording
 from interfaces.console.core_parts import Held, SignedViewer
 from interfaces.console.dates import days_left_phrase
+from interfaces.console.partnership_pages import trouble
 from interfaces.console.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -53,6 +56,9 @@ def task_of(item: InboxItem, today: date) -> Task:
 def inbox_page(request: Request, viewer: SignedViewer, held: Held) -> HTMLResponse:
     """The signed-in person's inbox: each step across partnerships, with its deadline."""
     now = datetime.now(UTC)
-    items = inbox(held.store.engine(), viewer.actors, now)
+    try:
+        items = inbox(held.store.engine(), viewer.actors, now)
+    except (StoreError, Unavailable) as error:
+        return trouble(request, viewer, error)
     tasks = [task_of(item, now.date()) for item in items]
     return page(request, "inbox.html", {"viewer": viewer, "tasks": tasks, "today": now.date()})

@@ -7,13 +7,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app.exceptions import NotFound
 from domain.countries import iso_code
 from domain.errors import InvalidCountry
 from interfaces.console import wording
 from interfaces.console.case_reading import read_case
 from interfaces.console.core_parts import Held, SignedViewer, Viewer
 from interfaces.console.pictures import lifecycle_svg
+from interfaces.console.refusals import refusal_of
 from interfaces.console.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -22,6 +22,16 @@ router = APIRouter(include_in_schema=False)
 def not_found(request: Request, viewer: Viewer, message: str) -> HTMLResponse:
     """The page for a partnership nobody has proposed (404)."""
     return page(request, "not_found.html", {"viewer": viewer, "message": message}, status_code=404)
+
+
+def trouble(request: Request, viewer: Viewer, error: Exception) -> HTMLResponse:
+    """The page for what kept a page from being read: no such partnership (404), or a service
+    that cannot answer now (503), in words; anything unforeseen is raised on."""
+    refusal = refusal_of(error)
+    if refusal.kind == "NotFound":
+        return not_found(request, viewer, refusal.message)
+    status = 503 if refusal.kind in {"Unavailable", "StillRecording"} else 409
+    return page(request, "trouble.html", {"viewer": viewer, "refusal": refusal}, status_code=status)
 
 
 def code_of(cc: str) -> str | None:
@@ -42,8 +52,8 @@ async def partnership_page(
         return not_found(request, viewer, f"{cc[:10]!r} is not a country code.")
     try:
         case = await read_case(held, code)
-    except NotFound as error:
-        return not_found(request, viewer, error.message)
+    except Exception as error:
+        return trouble(request, viewer, error)
     view = case.view
     success = None
     if done in wording.STEP_TITLES:

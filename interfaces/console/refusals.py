@@ -46,8 +46,8 @@ class Refusal:
         """The heading shown above the message."""
         if self.is_conflict:
             return "Someone else acted first"
-        if self.kind in {"Unavailable", "NotAccepted", "StillRecording"}:
-            return "Not recorded: the service is busy"
+        if self.kind in {"Unavailable", "StillRecording"}:
+            return "The service is busy"
         return "The step was refused"
 
 
@@ -81,15 +81,15 @@ def refusal_of(error: Exception) -> Refusal:
             log.warning("console step not recorded: %s", error)
             return Refusal(
                 "Unavailable",
-                "The service could not record your step just now, so nothing was recorded; "
-                "try again shortly.",
+                "The service cannot answer just now, so nothing was read or recorded; try "
+                "again shortly.",
             )
         case StoreError():
             log.error("event store: %s", error)
             return Refusal(
                 "Unavailable",
-                "The event store cannot be reached just now, so nothing was recorded; try "
-                "again shortly.",
+                "The event store cannot be reached just now, so nothing was read or recorded; "
+                "try again shortly.",
             )
         case AppError():
             return Refusal(type(error).__name__, error.message)

@@ -153,7 +153,7 @@ def test_a_domain_refusal_is_told_in_the_domains_words() -> None:
 def test_an_unreachable_service_is_told_without_its_details() -> None:
     refusal = refusal_of(Unavailable("cannot reach Temporal at 10.0.0.7:7233"))
     assert "10.0.0.7" not in refusal.message
-    assert "nothing was recorded" in refusal.message
+    assert "nothing was read or recorded" in refusal.message
 
 
 def test_an_unforeseen_error_is_not_dressed_as_a_refusal() -> None:
