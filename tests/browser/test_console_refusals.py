@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
+from activities.database import create_engine_from_url
 from activities.directory_store import DirectoryStore
 from app.dev_issuer import DevIssuer
 from domain.directory import RevokeRole
-from tests.browser.conftest import Person, Stack
+from interfaces.api.server import create_app
+from migrations import runner
+from tests.browser.conftest import Person, ServedApp, Stack
 
 
 def propose(person: Person, country: str) -> Page:
@@ -112,3 +119,47 @@ def test_someone_without_a_step_or_a_binding_sees_no_action(people: Any, stack: 
     luca.page.goto("/cases/SN")
     expect(luca.page.get_by_text("You have no role here")).to_be_visible()
     expect(luca.page.get_by_role("link", name="Answer the consultation for Italy")).to_have_count(0)
+
+
+@pytest.fixture
+def without_temporal(tmp_path: Path, stack: Stack) -> Iterator[Stack]:
+    """The console on a store of its own, its Temporal address one where nothing listens."""
+    url = f"sqlite:///{tmp_path / 'partnerships.db'}"
+    runner.upgrade(url)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    nothing = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    nothing.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+    settings = stack.settings.model_copy(
+        update={
+            "database_url": url,
+            "data_dir": str(tmp_path),
+            "dev_issuer_url": f"{base}/dev/",
+            "temporal_address": f"127.0.0.1:{nothing.getsockname()[1]}",
+        }
+    )
+    engine = create_engine_from_url(url)
+    try:
+        with ServedApp(create_app(settings), sock):
+            yield Stack(url=base, settings=settings, engine=engine)
+    finally:
+        engine.dispose()
+        nothing.close()
+
+
+def test_a_page_that_temporal_cannot_answer_says_so_and_the_inbox_still_reads(
+    without_temporal: Stack, browser: Any
+) -> None:
+    without_temporal.grant("commission:carla")
+    carla = Person(without_temporal, browser, "commission:carla").sign_in()
+    try:
+        expect(carla.page.get_by_text("Nothing awaits you")).to_be_visible()
+        response = carla.page.goto("/cases/CV")
+        assert response is not None
+        assert response.status == 503
+        expect(carla.page.get_by_role("heading", level=1)).to_have_text("The service is busy")
+        expect(carla.page.get_by_role("alert")).to_contain_text("nothing was read or recorded")
+        expect(carla.page.get_by_role("link", name="Try again")).to_be_visible()
+    finally:
+        carla.close()
