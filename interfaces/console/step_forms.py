@@ -126,7 +126,8 @@ def _kind(name: str, annotation: Any) -> tuple[Kind, tuple[Choice, ...]]:
     if origin is list:
         (item,) = typing.get_args(base)
         if item is Component:
-            pool = sorted(EU_COMPONENTS) if name == "offers" else list(Component)
+            # In the conclusions' order; a Member State offers only what the EU may offer.
+            pool = [c for c in Component if name != "offers" or c in EU_COMPONENTS]
             return "checkboxes", tuple(Choice(c.value, wording.component(c)) for c in pool)
         return "checkboxes", ()
     if isinstance(base, type) and issubclass(base, StrEnum):
