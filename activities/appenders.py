@@ -376,27 +376,29 @@ class PostgresWriter:
         import psycopg  # imported here: the SQLite writer runs where psycopg is not installed
 
         stream_id, expected_version, events, known_head = request
-        if known_head is not None and known_head.version == expected_version:
-            # A stale known head fails on the unique constraints, and the store retries.
-            head = known_head
-        else:
-            with driver.pipeline():
-                # The head is read by a statement after the lock's, so its snapshot
-                # includes whatever the previous lock holder committed.
-                self._owed(driver, group)
-                found = driver.execute(self.select_head_sql, (stream_id,), prepare=True)
-            row = found.fetchone()
-            head = Head(row[0], row[1]) if row else EMPTY_HEAD
-            if head.version != expected_version:
-                return Mismatch(head)
         try:
+            if known_head is not None and known_head.version == expected_version:
+                # A stale known head fails on the unique constraints, and the store retries.
+                head = known_head
+                opened = False
+            else:
+                with driver.pipeline():
+                    # The head is read by a statement after the lock's, so its snapshot
+                    # includes whatever the previous lock holder committed.
+                    self._owed(driver, group)
+                    driver.execute(f"SAVEPOINT {savepoint}")
+                    found = driver.execute(self.select_head_sql, (stream_id,), prepare=True)
+                opened = True
+                row = found.fetchone()
+                head = Head(row[0], row[1]) if row else EMPTY_HEAD
+                if head.version != expected_version:
+                    group.unreleased = savepoint
+                    return Mismatch(head)
             rows = prepare_rows(stream_id, head, events)
-        except InvalidAppend as error:
-            return error
-        try:
             with driver.pipeline():
                 self._owed(driver, group)
-                driver.execute(f"SAVEPOINT {savepoint}")
+                if not opened:
+                    driver.execute(f"SAVEPOINT {savepoint}")
                 inserted = driver.execute(
                     self.insert_sql, self._params(stream_id, rows), prepare=True
                 )
@@ -417,6 +419,8 @@ class PostgresWriter:
         except Exception as error:
             if isinstance(error, psycopg.OperationalError):
                 raise  # the connection or server: the whole group's problem
+            # This member's data: roll it back alone. If its savepoint was never made (the
+            # lock failed, say), rolling back to it fails, and so does the group.
             self._undo(driver, savepoint)
             return error
         group.committed = commit

@@ -11,7 +11,8 @@ creates and drops), on the same database and connection settings, it measures:
 - a rebuild of the read models from a 100,000-event log.
 
 Contenders run in interleaved rounds so drift in the machine's load hits them alike.
-Set PARTNERSHIPS_BENCH_PG_URL to use another PostgreSQL server (default postgres@127.0.0.1).
+Set PARTNERSHIPS_BENCH_PG_URL to use another PostgreSQL server (default postgres@127.0.0.1),
+PARTNERSHIPS_BENCH_ROUNDS for fewer or more rounds (default 12).
 """
 
 from __future__ import annotations
@@ -65,10 +66,11 @@ from domain import (
     decide,
     evolve,
 )
+from domain.identifiers import WORKFLOW_ID_PREFIX
 from migrations import runner
 
 APPENDS_PER_ROUND = 150
-ROUNDS = 12
+ROUNDS = int(os.environ.get("PARTNERSHIPS_BENCH_ROUNDS", "12"))
 THREADS = 16  # the worker's default ACTIVITY_THREADS
 APPENDS_PER_THREAD = 20  # per concurrent round: 16 x 20 = 320 appends
 REBUILD_EVENTS = 100_000
@@ -180,7 +182,8 @@ def workload(tag: str, count: int) -> list[Append]:
             stream, version = stream + 1, 0
         chunk = HISTORY[version : version + size]
         new = [to_new_event(uuid.uuid4(), e, METADATA) for e in chunk]
-        appends.append(Append(f"{tag}-CV/{stream}", version, new))
+        # Partnership stream ids: the read models fold only those (domain/identifiers.py).
+        appends.append(Append(f"{WORKFLOW_ID_PREFIX}{tag}-CV/{stream}", version, new))
         version += len(chunk)
     return appends
 
@@ -407,7 +410,9 @@ def measure_rebuild(engine: Engine) -> tuple[int, float]:
     streams = REBUILD_EVENTS // len(HISTORY) + 1
     for s in range(streams):
         store.append(
-            f"rebuild-CV/{s}", 0, [to_new_event(uuid.uuid4(), e, METADATA) for e in HISTORY]
+            f"{WORKFLOW_ID_PREFIX}rebuild-CV/{s}",
+            0,
+            [to_new_event(uuid.uuid4(), e, METADATA) for e in HISTORY],
         )
     total = store.last_position()
     start = time.perf_counter()
