@@ -7,8 +7,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from activities.documents import report_html
+from app.reading import latest_record
+from domain.council_document import council_document_of
 from domain.countries import iso_code
 from domain.errors import InvalidCountry
+from domain.state import MilestoneKind
 from interfaces.console import wording
 from interfaces.console.case_reading import read_case
 from interfaces.console.core_parts import Held, SignedViewer, Viewer
@@ -79,3 +83,23 @@ async def partnership_page(
             ),
         },
     )
+
+
+@router.get("/cases/{cc}/reports/{milestone}", response_class=HTMLResponse)
+def milestone_document_page(
+    request: Request, cc: str, milestone: str, viewer: SignedViewer, held: Held
+) -> HTMLResponse:
+    """A milestone's report as the Council reads it: the accessible HTML document rendered
+    from the partnership's own events up to that milestone (`all`: the whole record)."""
+    code = code_of(cc)
+    kinds = {kind.value: kind for kind in MilestoneKind}
+    if code is None or (milestone not in kinds and milestone != "all"):
+        return not_found(request, viewer, "There is no such report.")
+    try:
+        record = latest_record(held.store.engine(), code)
+    except Exception as error:
+        return trouble(request, viewer, error)
+    if record is None:
+        return not_found(request, viewer, f"No partnership with {code} is on record.")
+    document = council_document_of(record.events, kinds.get(milestone), record.stream_id)
+    return HTMLResponse(report_html(document))

@@ -122,6 +122,9 @@ def test_a_partnership_goes_from_proposal_to_launch_through_the_pages(people: An
     milestones = page.get_by_role("region", name="Milestones and their reports")
     milestones.locator("summary").filter(has_text="The launch").click()
     expect(milestones.locator(".report-body").last).to_contain_text("Cabo Verde")
+    milestones.get_by_role("link", name="The launch: the Council's document").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Cabo Verde")
+    expect(page.locator("main")).to_contain_text("Portugal")
 
 
 def test_the_board_filters_by_stage_region_and_year(people: Any) -> None:
