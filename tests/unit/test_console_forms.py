@@ -4,6 +4,7 @@ request, what was typed comes back as typed, and people see only their own steps
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 
 from app.exceptions import Rejected, Unavailable
 from app.identity import Caller
+from app.reading import InboxItem
 from domain.actors import Actor, Role
 from domain.components import EU_COMPONENTS, Component
 from domain.directory import Binding, BindingRole
@@ -21,6 +23,7 @@ from domain.state import Partnership
 from domain.view import status_view
 from interfaces.console import wording
 from interfaces.console.core_parts import Viewer
+from interfaces.console.inbox_pages import task_of
 from interfaces.console.refusals import refusal_of
 from interfaces.console.step_forms import (
     Typed,
@@ -30,6 +33,7 @@ from interfaces.console.step_forms import (
     request_for,
     typed_from,
 )
+from interfaces.console.templating import TEMPLATES
 
 COMMISSION = Actor(id="alice", role=Role.COMMISSION)
 PORTUGAL = Actor(id="maria", role=Role.MEMBER_STATE, member_state="PT")
@@ -175,3 +179,42 @@ def test_what_happens_next_names_the_deadline_and_an_end_says_nothing_more() -> 
     assert said == "The Presidency records the Council's decision, due by 31 December 2007."
     assert "nothing more" in wording.what_next("launched", None, None)
     assert {s.value for s in Stage} <= set(wording.STAGE_LABELS)
+
+
+def test_an_overdue_step_stands_out_in_the_inbox() -> None:
+    item = InboxItem(
+        country="CV",
+        stream_id="partnership-CV/1",
+        stage="consultation",
+        update="respond_to_consultation",
+        actor=PORTUGAL,
+        deadline=date(2008, 6, 2),
+        days_left=-3,
+        overdue=True,
+    )
+    task = task_of(item, date(2008, 6, 5))
+    assert task.title == "Answer the consultation on Cabo Verde for Portugal"
+    assert task.href == "/cases/CV/act/respond_to_consultation?for=PT"
+    assert task.when == "3 days overdue"
+    html = TEMPLATES.env.get_template("inbox.html").render(
+        request=SimpleNamespace(url=SimpleNamespace(path="/")),
+        csrf_token="t",
+        viewer=viewer(binding(BindingRole.MEMBER_STATE, "PT")),
+        tasks=[task],
+        today=date(2008, 6, 5),
+    )
+    assert '<tr class="overdue">' in html
+    assert "Overdue</strong> 3 days overdue" in html
+    assert '<time datetime="2008-06-02">2 June 2008</time>' in html
+
+
+def test_an_empty_inbox_says_so() -> None:
+    html = TEMPLATES.env.get_template("inbox.html").render(
+        request=SimpleNamespace(url=SimpleNamespace(path="/")),
+        csrf_token="t",
+        viewer=viewer(binding(BindingRole.OPERATOR)),
+        tasks=[],
+        today=date(2008, 6, 5),
+    )
+    assert "Nothing awaits you: there is no step you may take now." in html
+    assert "<table" not in html
