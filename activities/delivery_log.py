@@ -9,6 +9,7 @@ in the same transaction that updates the row's count, state and last error. The 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,18 +233,24 @@ class DeliveryLog:
             for r in rows
         ]
 
-    def started(self) -> dict[tuple[str, int, str, str], DeliveryState]:
-        """Each started delivery's state, by (stream, version, kind, subscription)."""
+    def started(
+        self, streams: Iterable[str] | None = None
+    ) -> dict[tuple[str, int, str, str], DeliveryState]:
+        """Each started delivery's state, by (stream, version, kind, subscription).
+
+        Only those of `streams` when given (the sweeper asks about the milestones it holds).
+        """
+        query = sa.select(
+            deliveries.c.stream_id,
+            deliveries.c.version,
+            deliveries.c.kind,
+            deliveries.c.subscription_id,
+            deliveries.c.state,
+        )
+        if streams is not None:
+            query = query.where(deliveries.c.stream_id.in_(sorted(set(streams))))
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(
-                    deliveries.c.stream_id,
-                    deliveries.c.version,
-                    deliveries.c.kind,
-                    deliveries.c.subscription_id,
-                    deliveries.c.state,
-                )
-            ).all()
+            rows = conn.execute(query).all()
         return {(r[0], r[1], r[2], r[3]): DeliveryState(r[4]) for r in rows}
 
     def owed(self, *, include_delivered: bool) -> list[OwedMilestone]:

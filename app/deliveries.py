@@ -154,7 +154,9 @@ class DeliverySweeper:
         if not subscriptions:
             return [], []
         owed = self._log.owed(include_delivered=any(s.history for s in subscriptions))
-        return plan(owed, subscriptions, self._log.started())
+        if not owed:
+            return [], []
+        return plan(owed, subscriptions, self._log.started({m.stream_id for m in owed}))
 
     async def sweep(self) -> SweepResult:
         """One sweep: start what is due (at most MAX_STARTS_PER_SWEEP), settle what is done."""

@@ -173,6 +173,8 @@ class DeliveriesContract:
         keys = [opened(log, launch.version, "launch", s.subscription_id) for s in (one, two)]
         due, settled = plan([launch], [one, two], log.started())
         assert (due, settled) == ([], [])
+        assert set(log.started([STREAM])) == set(log.started())
+        assert log.started(["partnership-MD/1"]) == {}
         log.record_attempt(keys[0], attempt(1, "delivered", 200), final=DeliveryState.DELIVERED)
         assert plan([launch], [one, two], log.started()) == ([], [])
         log.record_attempt(keys[1], attempt(1, "delivered", 200), final=DeliveryState.DELIVERED)
