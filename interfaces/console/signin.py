@@ -52,6 +52,8 @@ from settings import Settings
 log = logging.getLogger("pilot-partnerships.console")
 
 CLIENT_NAME: Final = "console"
+FLOW_STATE_PREFIX: Final = f"_state_{CLIENT_NAME}_"
+"""How Authlib names a waiting sign-in's entry in the session (`_state_<client>_<state>`)."""
 NEXT_KEY: Final = "sign_in_next"
 PROVIDER_TIMEOUT_S: Final = 10.0
 """How long the console waits for the issuer's discovery document, token endpoint and keys."""
@@ -161,6 +163,10 @@ async def start_sign_in(
 ) -> Response:
     """Start the authorization code flow: 302 to the issuer's authorization endpoint."""
     sign_in = _sign_in(request)
+    # One sign-in waits at a time: each keeps its state, nonce and verifier in the cookie, and
+    # a person who starts again and again would otherwise grow it past what browsers keep.
+    for key in [k for k in request.session if k.startswith(FLOW_STATE_PREFIX)]:
+        del request.session[key]
     request.session[NEXT_KEY] = local_path(next)
     extra = {"login_hint": login_hint.strip()} if login_hint.strip() else {}
     try:

@@ -540,6 +540,24 @@ def test_a_sign_in_form_without_the_csrf_token_is_refused(served: Served) -> Non
     assert refused.status_code == 403
 
 
+def test_starting_again_and_again_keeps_one_sign_in_waiting(served: Served) -> None:
+    _grant(served, BindingRole.COMMISSION, "alice")
+    with served.browser() as browser:
+        first = _start(browser, login_hint="alice")
+        for _ in range(10):
+            _start(browser, login_hint="alice")
+        last = _start(browser, login_hint="alice")
+        waiting = [key for key in _session(served, browser) if key.startswith("_state_")]
+        assert len(waiting) == 1
+        assert len(browser.cookies[SESSION_COOKIE]) < 4_000
+        stale = browser.get(browser.get(first.headers["location"]).headers["location"])
+        assert stale.status_code == 400
+        assert "could not be matched" in stale.text
+        to_console = browser.get(last.headers["location"])
+        assert browser.get(to_console.headers["location"]).status_code == 303
+        assert browser.get("/test/whoami").json()["subject"] == "alice"
+
+
 def test_next_never_leads_off_the_site(served: Served) -> None:
     _grant(served, BindingRole.COMMISSION, "alice")
     with served.browser() as browser:
