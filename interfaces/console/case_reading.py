@@ -19,10 +19,10 @@ from activities.records import StoredEvent
 from activities.schema import read_utc
 from app.reading import Record, current_view, latest_record, report_from
 from domain.events import ConsultationAnswered, Event, PartnershipWithdrawn
-from domain.narration import what_happened
 from domain.state import Answer, MilestoneKind
 from domain.view import StatusView
 from interfaces.console.core_parts import Parts
+from interfaces.console.timeline_words import event_words
 
 _MARKDOWN: Final = MarkdownIt("commonmark", {"html": False})
 """Raw HTML in a report is shown as text: what people wrote never becomes markup."""
@@ -92,7 +92,7 @@ def _line(stored: StoredEvent, event: Event) -> Line:
     return Line(
         version=stored.stream_version,
         type=stored.type,
-        what=what_happened(event),
+        what=event_words(event),
         occurred_on=stored.occurred_on,
         recorded_at=read_utc(stored.recorded_at),
         actor=event.actor.id,

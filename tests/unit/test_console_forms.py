@@ -3,7 +3,7 @@ request, what was typed comes back as typed, and people see only their own steps
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -15,8 +15,10 @@ from app.exceptions import Rejected, Unavailable
 from app.identity import Caller
 from app.reading import InboxItem
 from domain.actors import Actor, Role
+from domain.commands import Position
 from domain.components import EU_COMPONENTS, Component
 from domain.directory import Binding, BindingRole
+from domain.events import ConsultationAnswered, PartnershipLaunched
 from domain.requests import REQUEST_FOR, RespondToConsultationRequest, StartPartnership
 from domain.stages import Stage
 from domain.state import Partnership
@@ -34,6 +36,7 @@ from interfaces.console.step_forms import (
     typed_from,
 )
 from interfaces.console.templating import TEMPLATES
+from interfaces.console.timeline_words import event_words
 
 COMMISSION = Actor(id="alice", role=Role.COMMISSION)
 PORTUGAL = Actor(id="maria", role=Role.MEMBER_STATE, member_state="PT")
@@ -218,3 +221,28 @@ def test_an_empty_inbox_says_so() -> None:
     )
     assert "Nothing awaits you: there is no step you may take now." in html
     assert "<table" not in html
+
+
+def test_the_timeline_words_events_with_english_names() -> None:
+    moment = datetime(2008, 6, 5, 12, tzinfo=UTC)
+    answered = ConsultationAnswered(
+        actor=Actor(id="kostas", role=Role.MEMBER_STATE, member_state="EL"),
+        occurred_on=date(2007, 7, 16),
+        recorded_at=moment,
+        member_state="EL",
+        position=Position.INTERESTED,
+        offers=(Component.LEGAL_MIGRATION, Component.VISA_FACILITATION),
+    )
+    assert event_words(answered) == (
+        "Greece answered: interested, offering legal migration opportunities and visa facilitation."
+    )
+    launched = PartnershipLaunched(
+        actor=COMMISSION,
+        occurred_on=date(2008, 6, 5),
+        recorded_at=moment,
+        member_states=("ES", "FR", "LU", "PT"),
+        components=(Component.LEGAL_MIGRATION,),
+    )
+    assert event_words(launched) == (
+        "Launched: the joint declaration was signed with Spain, France, Luxembourg and Portugal."
+    )
