@@ -61,7 +61,7 @@ def test_the_session_cookie_is_out_of_reach_of_scripts_and_sign_out_ends_it(
         context.close()
 
 
-def test_the_sign_in_page_has_no_serious_accessibility_violation(
+def test_the_sign_in_pages_have_no_serious_accessibility_violation(
     stack: Stack, browser: Any
 ) -> None:
     stack.grant("presidency:PT:paulo")
@@ -70,6 +70,11 @@ def test_the_sign_in_page_has_no_serious_accessibility_violation(
         page = context.new_page()
         page.goto("/sign-in")
         expect(page.get_by_role("button", name="Sign in as paulo", exact=True)).to_be_visible()
+        assert axe_violations(page) == []
+        # Without a name, the development issuer shows its own page of users.
+        page.get_by_role("button", name="Sign in as this user").click()
+        expect(page.get_by_role("heading", name="Development issuer")).to_be_visible()
+        expect(page.get_by_role("button", name="paulo", exact=True)).to_be_visible()
         assert axe_violations(page) == []
     finally:
         context.close()
