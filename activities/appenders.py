@@ -1,10 +1,12 @@
-"""The append hot path: one writer per backend, writing one AppendRequest on a driver connection.
+"""The append hot path: one writer per backend, writing a group of AppendRequests on a driver
+connection, each member in its own savepoint, in one transaction (activities/group_commit.py).
 
 An append is the one write the whole system waits on, so it skips SQLAlchemy's statement layer
 and, on the connections a store keeps (activities/connections.py), its pool's checkout:
-on PostgreSQL the lock, insert, head update and commit go out as one psycopg pipeline (one round
-trip when the stream's head is already known); on SQLite the statements run on the sqlite3
-connection inside BEGIN IMMEDIATE. Values are written in the formats SQLAlchemy's types read back
+on PostgreSQL a member's savepoint, insert and head update go out as one psycopg pipeline with
+the group's lock (first member) and commit (last member): one round trip for an append alone
+whose stream's head is already known; on SQLite the statements run on the sqlite3 connection
+inside BEGIN IMMEDIATE. Values are written in the formats SQLAlchemy's types read back
 (activities/schema.py), which the contract tests check by reading through SQLAlchemy.
 """
 

@@ -5,10 +5,12 @@ PostgreSQL every append holds one transaction-scoped advisory lock, so global po
 in order and a catch-up reader that has seen position N has seen everything before it (the
 Marten 3321 pitfall, DESIGN.md §4); on SQLite BEGIN IMMEDIATE gives the same order.
 
-An append reads top to bottom in this module: `append` validates and retries, `_write` picks a
-connection (activities/connections.py), a Writer writes the rows (activities/appenders.py), and
-with read models `_write_with_read_models` folds them in the same transaction. The hash chains
-are checked by activities/verification.py.
+An append reads top to bottom in this module: `append` validates and retries; it joins a group
+(activities/group_commit.py), so appends that arrive together from many threads share one
+transaction and one commit; `_commit_group` picks a connection (activities/connections.py), a
+Writer writes each member in its own savepoint (activities/appenders.py), and with read models
+`_write_with_read_models` folds them in the same transaction. The hash chains are checked by
+activities/verification.py.
 """
 
 from __future__ import annotations
