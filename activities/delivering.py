@@ -31,7 +31,7 @@ from activities.delivery_messages import (
 )
 from activities.documents import milestone_document
 from activities.eventstore import EventStore
-from activities.failures import classified_failures, delivery_failure
+from activities.failures import classified_failures, classify_delivery, delivery_failure
 from activities.mail_messages import milestone_email
 from activities.milestone_payloads import outbox_milestone, status_summary, webhook_body
 from activities.outbox import OutboxMilestone
@@ -154,6 +154,10 @@ class DeliveryActivities:
             return self._mail(request, subscription, milestone)
         except Exception as error:
             failure = delivery_failure(error, what, attempt=_attempt_number())
+            # The log keeps the reason alone; Temporal's failure says what and which attempt.
+            reason = classify_delivery(error).reason
+            if isinstance(error, ApplicationError):
+                reason = error.message
             final = isinstance(failure, ApplicationError) and failure.non_retryable
             self._log_failure(
                 request,
@@ -165,7 +169,7 @@ class DeliveryActivities:
                     duration_ms=int((time.monotonic() - started) * 1000),
                     status_code=_status_of(error),
                     reply=_reply_of(error),
-                    error=_first_words(failure),
+                    error=reason,
                     subscription_id=subscription.subscription_id,
                     subscriber=subscription.name,
                 ),
@@ -327,7 +331,3 @@ def _reply_of(error: BaseException) -> str | None:
     if isinstance(text, bytes):
         return text.decode("utf-8", "replace")
     return None
-
-
-def _first_words(failure: Exception) -> str:
-    return failure.message if isinstance(failure, ApplicationError) else str(failure)

@@ -40,12 +40,17 @@ _STORE_RETRY = RetryPolicy(
 _STORE_TIMEOUT = timedelta(seconds=15)
 
 
-def _reason(error: ActivityError) -> str:
+def _reason(error: ActivityError, period: timedelta) -> str:
+    """Why the delivery gave up, in words for the operator."""
     cause = error.cause
-    if isinstance(cause, TimeoutError):
-        return "its retry period ended before an attempt succeeded"
+    # Temporal stops retrying when the period has passed, or when the next attempt would
+    # start after it: then the cause is the last attempt's (retryable) failure.
+    if isinstance(cause, TimeoutError) or (
+        isinstance(cause, ApplicationError) and not cause.non_retryable
+    ):
+        return f"no attempt succeeded within its retry period ({period})"
     if isinstance(cause, ApplicationError):
-        return cause.message
+        return f"an attempt failed for good ({cause.type})"
     return str(cause or error)
 
 
@@ -89,7 +94,7 @@ class MilestoneDeliveryWorkflow:
             )
             return delivered
         except ActivityError as error:
-            reason = _reason(error)
+            reason = _reason(error, schedule.period)
         failed: DeliveryResult = await workflow.execute_activity(
             "fail_delivery",
             FailDeliveryInput(delivery_id=request.delivery_id, reason=reason),
@@ -101,7 +106,7 @@ class MilestoneDeliveryWorkflow:
         workflow.set_current_details(f"**Failed** after {failed.attempts} attempts: {reason}")
         raise ApplicationError(
             f"the delivery {request.delivery_id} failed after {failed.attempts} attempts: "
-            f"{reason}. Last error: {failed.detail}. Re-send it with "
+            f"{reason}; the last error: {failed.detail.rstrip('.')}. Re-send it with "
             f"`partnerships deliveries retry {request.delivery_id}`",
             type=DELIVERY_FAILED,
             non_retryable=True,

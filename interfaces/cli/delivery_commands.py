@@ -62,12 +62,15 @@ def _show(record: DeliveryRecord) -> None:
     out.print(f"[bold]{escape(d.delivery_id)}[/bold]")
     out.print(
         f"  {escape(d.subscriber)} <{escape(d.destination)}>: [bold]{d.state.value}[/bold], "
-        f"{attempts}; updated {d.updated_at:%Y-%m-%d %H:%M:%S} UTC"
+        f"{attempts}; updated {d.updated_at:%Y-%m-%d %H:%M:%S} UTC",
+        soft_wrap=True,
     )
     for attempt in record.attempts:
         out.print("  " + escape(_attempt_line(attempt)), soft_wrap=True)
     if d.state is DeliveryState.FAILED:
-        out.print(f"  re-send: partnerships deliveries retry {escape(d.delivery_id)}")
+        out.print(
+            f"  re-send: partnerships deliveries retry {escape(d.delivery_id)}", soft_wrap=True
+        )
 
 
 def _as_json(record: DeliveryRecord) -> dict[str, Any]:

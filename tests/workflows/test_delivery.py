@@ -276,7 +276,8 @@ async def test_a_delivery_that_fails_for_its_whole_period_is_failed_and_can_be_s
             await handle.result()
         assert isinstance(failed.value.cause, ApplicationError)
         assert failed.value.cause.type == "DeliveryFailed"
-        assert "retry period ended" in failed.value.cause.message
+        assert "within its retry period (0:00:02)" in failed.value.cause.message
+        assert "HTTP 502" in failed.value.cause.message
         # The sweeper does not start it again by itself.
         await asyncio.sleep(0.5)
         assert (await handle.describe()).status is WorkflowExecutionStatus.FAILED
