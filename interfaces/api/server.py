@@ -20,6 +20,7 @@ from app.exceptions import Unavailable
 from app.identity import Authenticator
 from interfaces.api import (
     caller_routes,
+    delivery_routes,
     health_routes,
     partnership_routes,
     record_routes,
@@ -94,6 +95,7 @@ def create_app(
         partnership_routes,
         record_routes,
         subscription_routes,
+        delivery_routes,
     ):
         app.include_router(module.router)
     install_dev_issuer(app, settings)
