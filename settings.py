@@ -202,6 +202,32 @@ class Settings(BaseSettings):
         "in DATA_DIR",
     )
 
+    # Operator signals: metrics, health, logs and traces (README, Operations).
+    worker_metrics_port: int = Field(
+        default=9464,
+        ge=0,
+        le=65535,
+        description="Port of the worker's /metrics, /healthz and /readyz endpoint; 0: none",
+    )
+    worker_metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address the worker's endpoint listens on (0.0.0.0: every interface)",
+    )
+    api_metrics: Literal["loopback", "open", "off"] = Field(
+        default="loopback",
+        description="Who may read the API's /metrics: loopback (requests from this machine, "
+        "not forwarded by a proxy), open (anyone who reaches the API) or off",
+    )
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description="Log lines as JSON objects or text; unset: json in production, text otherwise",
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OpenTelemetry collector to export traces to by OTLP/HTTP, e.g. "
+        "http://127.0.0.1:4318; unset: no tracing",
+    )
+
     @field_validator("console_session_secret")
     @classmethod
     def _long_session_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -269,6 +295,13 @@ class Settings(BaseSettings):
         if self.attestation_keys_file is not None:
             self.attestation_keys = _read_keys_file(self.attestation_keys_file)
         return self
+
+    @property
+    def logs_as_json(self) -> bool:
+        """Whether log lines are JSON objects (LOG_FORMAT, or production by default)."""
+        if self.log_format is not None:
+            return self.log_format == "json"
+        return self.partnerships_env == "production"
 
     @property
     def attestation_required(self) -> bool:
