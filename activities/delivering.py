@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 from temporalio import activity
@@ -50,7 +50,9 @@ class SubscriptionDirectory(Protocol):
 
     def subscription(self, key: str) -> Subscription | None: ...
 
-    def stop(self, subscription_id: str, reason: str) -> Subscription: ...
+    def stop(
+        self, subscription_id: str, reason: str, *, provenance: Mapping[str, Any] | None = None
+    ) -> Subscription: ...
 
 
 def _utc_now() -> datetime.datetime:
@@ -270,7 +272,7 @@ class DeliveryActivities:
     def _stop(self, subscription: Subscription, reason: str) -> None:
         with classified_failures(f"stopping the subscription {subscription.subscription_id}"):
             try:
-                self._directory.stop(subscription.subscription_id, reason)
+                self._directory.stop(subscription.subscription_id, reason, provenance=_run())
             except DomainError as error:  # unknown by now: nothing left to stop
                 activity.logger.warning("stopping %s: %s", subscription.subscription_id, error)
 
@@ -298,6 +300,14 @@ class DeliveryActivities:
             attempts=found.attempts if found else 0,
             detail=detail,
         )
+
+
+def _run() -> dict[str, str]:
+    """The delivery run that stopped a subscription, for the directory event's metadata."""
+    if not activity.in_activity():
+        return {}
+    info = activity.info()
+    return {"workflow_id": info.workflow_id or "", "run_id": info.workflow_run_id or ""}
 
 
 def _active(subscription: Subscription | None) -> bool:

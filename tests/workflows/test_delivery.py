@@ -22,9 +22,11 @@ from activities.database import create_engine_from_url
 from activities.delivery_log import DeliveryLog
 from activities.delivery_messages import DeliveryState
 from activities.directory_store import DirectoryStore
+from activities.eventstore import EventStore
 from activities.outbox import Outbox
 from activities.webhook_signatures import secret_for, usable_key, verify
 from app.deliveries import DeliverySweeper, NotRetryable, deliveries, retry
+from domain.directory import DIRECTORY_STREAM
 from domain.subscriptions import Subscribe, Subscription
 from settings import Settings
 from tests.workflows.delivery_receivers import SIGNING_KEY, WebhookReceiver, smtp_server
@@ -244,6 +246,11 @@ async def test_a_410_stops_the_subscription_and_nothing_more_is_sent_to_it(
     assert "410" in (held.end_reason or "")
     [delivery] = stack.log.recent()
     assert [a.outcome for a in stack.log.attempts(delivery.delivery_id)] == ["stopped"]
+    # The directory's record says which delivery stopped it.
+    stopped = EventStore(stack.log.engine).read_stream(DIRECTORY_STREAM)[-1]
+    assert stopped.type == "SubscriptionStopped"
+    assert stopped.metadata["workflow_id"] == delivery.delivery_id
+    assert stopped.metadata["channel"] == "system"
     # Another milestone is owed to no one now: the sweeper starts nothing for it.
     await stack.reach_consultation_outcome("MD")
     await asyncio.sleep(1.0)  # ten sweeps
