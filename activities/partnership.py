@@ -23,6 +23,7 @@ from activities.messages import (
     OpenStreamInput,
     OpenStreamResult,
 )
+from activities.metrics import count_attestation_refusal, observed_append
 from activities.outbox import OutboxMilestone
 from activities.records import AppendResult, NewEvent, StoredEvent
 from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
@@ -80,6 +81,8 @@ class PartnershipActivities:
             prefix = stream_prefix(request.country)
             stream = next_stream(request.country, self._log.streams(prefix))
         provenance, unattested = self._start_provenance(request)
+        if unattested is not None:  # the workflow refuses the start as Unattested
+            count_attestation_refusal("start")
         return OpenStreamResult(
             stream_id=stream,
             consultation_period_days=self._consultation_period_days,
@@ -120,7 +123,9 @@ class PartnershipActivities:
         what = f"the append to {request.stream_id} after version {request.expected_version}"
         with classified_failures(what):
             rows = [to_new_event(r.event_id, r.event, metadata) for r in request.events]
-            result = self._log.append(request.stream_id, request.expected_version, rows)
+            with observed_append() as recorded:  # partnerships_appends and their latency
+                result = self._log.append(request.stream_id, request.expected_version, rows)
+                recorded(result.duplicate)
         return AppendOutput(
             stream_id=result.stream_id,
             version=result.version,

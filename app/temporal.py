@@ -25,6 +25,7 @@ from temporalio.client import Client
 from temporalio.service import TLSConfig
 
 from app.exceptions import TemporalUnreachable
+from app.tracing import tracing_interceptors
 from settings import Settings, SettingsError
 from workflows.converter import DATA_CONVERTER
 
@@ -135,7 +136,8 @@ async def connect(
             namespace=settings.temporal_namespace,
             data_converter=DATA_CONVERTER,
             connect_timeout=CONNECT_TIMEOUT,
-            interceptors=interceptors,
+            # Tracing first (when OTEL_EXPORTER_OTLP_ENDPOINT is set): it carries the trace on.
+            interceptors=[*tracing_interceptors(), *interceptors],
             tls=security.tls,
             api_key=security.api_key,
         )
