@@ -31,9 +31,15 @@ from activities.projections import Projections
 from activities.smtp_sending import SmtpConfig
 from activities.store_errors import StoreError
 from activities.webhook_signatures import SigningKeyError, signing_key
+from app.activity_context import ActivityLogContext
 from app.deliveries import DeliverySweeper, public_url
 from app.exceptions import TemporalUnreachable, Unavailable
+from app.log_context import configure_logging as configure_log_format
+from app.metrics_exposition import install_sdk_metrics
+from app.refusal_metrics import RefusalMetrics
 from app.temporal import connect
+from app.tracing import install_tracing
+from app.worker_endpoints import EndpointServer, bind, endpoints_app
 from migrations.readiness import open_ready_engine
 from settings import TEMPORAL_HINT, Settings, SettingsError, load_settings
 from workflows.attestation import AttestationChecks, worker_keys
@@ -142,8 +148,9 @@ def build_worker(client: Client, wiring: Wiring, task_queue: str) -> Worker:
             wiring.deliveries.fail_delivery,
         ],
         activity_executor=wiring.executor,
-        # Steps are checked for the API's attestation before their validators run.
-        interceptors=[wiring.attestation],
+        # Steps are checked for the API's attestation before their validators run; refusals
+        # are counted outside the check; activities log with their workflow, run and stream.
+        interceptors=[RefusalMetrics(), wiring.attestation, ActivityLogContext()],
         # On SIGTERM, in-flight activities get this long to finish before they are cancelled:
         # an append waits at most 10 s for the database, and compose allows 30 s to stop.
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
@@ -154,6 +161,9 @@ def build_worker(client: Client, wiring: Wiring, task_queue: str) -> Worker:
 
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
     """Run a worker until SIGTERM/SIGINT; finish in-flight tasks before returning."""
+    install_tracing(settings)  # only when OTEL_EXPORTER_OTLP_ENDPOINT is set
+    if settings.worker_metrics_port:
+        install_sdk_metrics()  # before connecting: the client's runtime reports to it
     wiring = wire(settings)
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
@@ -173,12 +183,30 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         # Milestones owed to subscribers are started as delivery workflows from the outbox.
         sweeper = DeliverySweeper(client, settings, wiring.deliveries.engine)
         sweeping = asyncio.create_task(sweeper.run(stop))
-        if ready is not None:
-            ready.set()
-        await stop.wait()
-        await sweeping
+        endpoint = start_endpoint(settings, client, wiring)
+        try:
+            if ready is not None:
+                ready.set()
+            await stop.wait()
+            await sweeping
+        finally:
+            if endpoint is not None:
+                await endpoint.stop()
         log.info("shutting down: finishing in-flight tasks")
     wiring.executor.shutdown(wait=True)
+
+
+def start_endpoint(settings: Settings, client: Client, wiring: Wiring) -> EndpointServer | None:
+    """Serve /metrics, /healthz and /readyz on WORKER_METRICS_PORT (none when 0 or busy)."""
+    if not settings.worker_metrics_port:
+        return None
+    sock = bind(settings.worker_metrics_host, settings.worker_metrics_port)
+    if sock is None:
+        return None
+    endpoint = EndpointServer(endpoints_app(client, wiring.deliveries.engine), sock)
+    endpoint.start()
+    log.info("metrics at http://%s/metrics (health: /healthz, /readyz)", endpoint.address)
+    return endpoint
 
 
 # The exit codes are the CLI's (README's table): a bad setting, and something unreachable.
@@ -209,6 +237,7 @@ def main() -> int:
         settings = load_settings()
     except SettingsError as error:  # a bad environment variable: named, with what is allowed
         return failed(str(error), EXIT_BAD_SETTING)
+    configure_log_format(settings)  # LOG_FORMAT: json or text lines, with their context
     try:
         asyncio.run(serve(settings))
     except SettingsError as error:  # e.g. TLS files that cannot be read
