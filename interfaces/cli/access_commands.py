@@ -19,10 +19,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from activities.directory_store import DirectoryStore
-from app.dev_issuer import DEFAULT_TTL, MAX_TTL, DevToken, dev_token
+from app.dev_issuer import (
+    AS_FORMAT,
+    DEFAULT_TTL,
+    MAX_TTL,
+    DevToken,
+    DevUserInvalid,
+    dev_token,
+    parse_dev_user,
+)
 from app.identity import trusted_issuer
 from domain.directory import (
-    ROLES_WITH_A_MEMBER_STATE,
     Binding,
     BindingRole,
     GrantRole,
@@ -37,9 +44,6 @@ from settings import Settings, load_settings
 
 PANEL: Final = "Who is who"
 ROLE_FORMAT: Final = "ROLE[:MS], e.g. commission, presidency:PT, member_state:PT or administrator"
-AS_FORMAT: Final = (
-    "ROLE[:MS]:USER, e.g. commission:alice, presidency:PT:joao, member_state:PT:maria"
-)
 
 _ROLE_NAMES: Final = ", ".join(role.value for role in BindingRole)
 
@@ -83,31 +87,13 @@ def parse_role(text: str) -> tuple[BindingRole, str | None]:
 def parse_as(text: str) -> tuple[BindingRole, str | None, str]:
     """`ROLE[:MS]:USER` as a role, its Member State (None when not given) and the user.
 
-    A `member_state` names its Member State; a `presidency` may, and must when the user holds
-    no Presidency binding yet.
+    The development issuer's own rule (`parse_dev_user`), which its sign-in page applies too;
+    here a refusal is a usage error naming the option.
     """
-    role_text, sep, rest = text.strip().partition(":")
-    if not sep:
-        raise CliError(
-            f"--as {text!r} is missing the role or the user; write it as {AS_FORMAT}",
-            code=ExitCode.USAGE,
-        )
-    role = _role(role_text, option="--as")
-    member_state: str | None = None
-    user = rest
-    if role in ROLES_WITH_A_MEMBER_STATE:
-        head, sep, tail = rest.partition(":")
-        if sep and len(head.strip()) == 2 and head.strip().isalpha():
-            member_state, user = head.strip(), tail
-        elif role is BindingRole.MEMBER_STATE:
-            raise CliError(
-                f"--as {text!r}: a member_state representative names the Member State and the "
-                "user, e.g. member_state:PT:maria",
-                code=ExitCode.USAGE,
-            )
-    if not user.strip():
-        raise CliError(f"--as {text!r} names no user; write it as {AS_FORMAT}", code=ExitCode.USAGE)
-    return role, member_state, user.strip()
+    try:
+        return parse_dev_user(text)
+    except DevUserInvalid as error:
+        raise CliError(f"--as {error}", code=ExitCode.USAGE) from None
 
 
 def _day(text: str | None, *, option: str) -> date:

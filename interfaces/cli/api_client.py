@@ -19,12 +19,13 @@ from typing import Any, Final
 import httpx
 from pydantic import ValidationError
 
+from app.dev_issuer import AS_FORMAT
 from domain.actors import Actor, Role
 from domain.directory import BindingRole
 from domain.requests import UserRequest
 from domain.view import StatusView
-from interfaces.cli.access_commands import AS_FORMAT, parse_as
 from interfaces.cli.access_commands import development_token as access_token
+from interfaces.cli.access_commands import parse_as
 from interfaces.cli.arguments import update_request
 from interfaces.terminal import CliError, ExitCode
 from settings import Settings
