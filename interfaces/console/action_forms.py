@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from app.identity import NoBinding
 from app.partnerships import check_proposal
 from domain.commands import ProposePartnership
 from domain.requests import REQUEST_FOR, StartPartnership
@@ -136,7 +137,6 @@ async def propose(
     fields = form_fields("propose")
     typed = typed_from(form, fields)
     offer = _proposer(viewer)
-    actor = offer.actor if offer else viewer.caller.actor_for(ProposePartnership)
 
     def again(**shown: Any) -> HTMLResponse:
         return _form_page(
@@ -150,6 +150,11 @@ async def propose(
             **shown,
         )
 
+    try:
+        actor = offer.actor if offer else viewer.caller.actor_for(ProposePartnership)
+    except NoBinding as error:
+        refusal = refusal_of(error)
+        return again(refusal=refusal, status_code=_status_of(refusal))
     try:
         start = request_for("propose", typed, fields, actor)
     except ValidationError as error:
@@ -239,8 +244,25 @@ async def take_step(
     fields = _fields(update, view, offer.acting_for if offer else member_state)
     typed = typed_from(form, fields)
     command = REQUEST_FOR[update].command_type
-    actor = offer.actor if offer else viewer.caller.actor_for(command, member_state=member_state)
     shown_view = view
+    try:
+        # Not offered now: the domain refuses the step in its own words (NotPermitted, …).
+        actor = (
+            offer.actor if offer else viewer.caller.actor_for(command, member_state=member_state)
+        )
+    except NoBinding as error:
+        refusal = refusal_of(error)
+        return _form_page(
+            request,
+            viewer,
+            update=update,
+            view=view,
+            offer=offer,
+            fields=fields,
+            typed=typed,
+            refusal=refusal,
+            status_code=_status_of(refusal),
+        )
     try:
         sent = request_for(update, typed, fields, actor, expected_version=seen)
     except ValidationError as error:
