@@ -8,6 +8,7 @@ attempts, so no step retries for ever in silence while the workflow holds its lo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
@@ -31,6 +32,9 @@ from domain.identifiers import next_stream, stream_prefix
 from domain.provenance import START, UNATTESTED, Provenance, Unattested, verified
 from domain.report import render_report
 from domain.state import MilestoneKind
+
+# Each line carries the workflow, run and stream of its activity (app/activity_context.py).
+log = logging.getLogger("pilot-partnerships.activities")
 
 
 class EventLog(Protocol):
@@ -126,6 +130,13 @@ class PartnershipActivities:
             with observed_append() as recorded:  # partnerships_appends and their latency
                 result = self._log.append(request.stream_id, request.expected_version, rows)
                 recorded(result.duplicate)
+        log.info(
+            "%s %d event(s) on %s, now at version %d",
+            "already recorded" if result.duplicate else "recorded",
+            len(rows),
+            result.stream_id,
+            result.version,
+        )
         return AppendOutput(
             stream_id=result.stream_id,
             version=result.version,
