@@ -123,3 +123,17 @@ def test_an_unknown_state_is_refused_naming_the_states(api: tuple[TestClient, Se
     )
     assert reply.status_code == 422
     assert "failed" in reply.text
+
+
+def test_an_unknown_query_parameter_is_refused_not_ignored(
+    api: tuple[TestClient, Settings],
+) -> None:
+    client, settings = api
+    reply = client.get(
+        "/deliveries",
+        params={"stat": "failed"},
+        headers=bearer(settings, BindingRole.OPERATOR, "olga"),
+    )
+    assert reply.status_code == 400
+    assert reply.json()["type"] == "UnknownParameter"
+    assert "'stat'" in reply.json()["detail"]
