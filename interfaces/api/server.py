@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 
 from app.exceptions import Unavailable
 from app.identity import Authenticator
+from app.tracing import install_tracing, instrument_api
 from interfaces.api import (
     caller_routes,
     delivery_routes,
@@ -28,8 +29,10 @@ from interfaces.api import (
 )
 from interfaces.api.attesting import check_attestation_settings
 from interfaces.api.dev_routes import install_dev_issuer
+from interfaces.api.metrics_routes import install_metrics
 from interfaces.api.models import PROPOSAL_BODY, STEP_BODIES
 from interfaces.api.problems import PROBLEM_JSON_SCHEMA, PROBLEM_SCHEMA, install
+from interfaces.api.request_ids import RequestIds
 from interfaces.api.resources import API_WORKER_PATIENCE, Authenticates, Resources, Store
 from interfaces.api.size_limit import MAX_BODY_BYTES, BodySizeLimit
 from interfaces.console.mounting import install_console
@@ -57,6 +60,7 @@ def create_app(
     attest what the workers require attested, never starts.
     """
     check_attestation_settings(settings)
+    install_tracing(settings)  # only when OTEL_EXPORTER_OTLP_ENDPOINT is set
     store = Store(settings)
     held = Resources(
         settings=settings,
@@ -89,6 +93,7 @@ def create_app(
     app.state.resources = held
     install(app)
     app.add_middleware(BodySizeLimit, limit=max_body_bytes)
+    app.add_middleware(RequestIds)  # outermost: every line logged for a request carries its id
     for module in (
         health_routes,
         caller_routes,
@@ -99,6 +104,8 @@ def create_app(
     ):
         app.include_router(module.router)
     install_dev_issuer(app, settings)
+    install_metrics(app, settings, store.engine)  # /metrics, not in the OpenAPI document
+    instrument_api(app)  # traced when tracing is on
     install_console(app)
     install_console_sessions(app, settings)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
