@@ -163,3 +163,27 @@ def test_a_page_that_temporal_cannot_answer_says_so_and_the_inbox_still_reads(
         expect(carla.page.get_by_role("link", name="Try again")).to_be_visible()
     finally:
         carla.close()
+
+
+def test_a_representative_cannot_answer_for_another_member_state(people: Any) -> None:
+    propose(people("commission:alice"), "EG")
+    maria = people("member_state:PT:maria")
+    page = maria.page
+    response = page.goto("/cases/EG/act/respond_to_consultation?for=ES")
+    assert response is not None
+    assert response.status == 403
+    expect(page.get_by_text("You may not take this step now.")).to_be_visible()
+    expect(page.get_by_role("button", name="Answer the consultation")).to_have_count(0)
+    # Sent anyway (a crafted request with the session's CSRF token), the domain refuses it.
+    token = page.locator('input[name="csrf_token"]').first.get_attribute("value")
+    sent = page.request.post(
+        "/cases/EG/act/respond_to_consultation?for=ES",
+        form={
+            "csrf_token": token or "",
+            "member_state": "ES",
+            "position": "interested",
+        },
+    )
+    assert sent.status == 403
+    assert "The step was refused" in sent.text()
+    assert "maria (member_state, PT) may answer only for PT, not for ES" in sent.text()
