@@ -37,6 +37,7 @@ def api(
     # Imported here: only this command needs the web server.
     import uvicorn
 
+    from app.log_context import configure_logging
     from interfaces.api.server import create_app
 
     loaded = load_settings()
@@ -56,7 +57,11 @@ def api(
             + "partnerships token --as ROLE[:MS]:USER`",
             soft_wrap=True,
         )
-    uvicorn.run(app, host=host, port=api_port, log_level="info", server_header=False)
+    # LOG_FORMAT: one handler, json or text with each request's id; uvicorn's lines go to it.
+    configure_logging(settings, extra_info=("uvicorn",))
+    uvicorn.run(
+        app, host=host, port=api_port, log_level="info", log_config=None, server_header=False
+    )
 
 
 def register(app: typer.Typer) -> None:
