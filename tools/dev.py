@@ -377,7 +377,7 @@ def run_stack(stack: Stack) -> None:
     check_port_free(stack.port, "Temporal frontend")
     check_port_free(stack.ui_port, "Temporal UI")
     check_port_free(stack.api_port, "HTTP API")
-    check_port_free(stack.mail_port, "SMTP sink")
+    check_port_free(stack.mail_port, "SMTP sink")  # the port was asked for, or was free
     binary = temporal_binary()
     stack.data_dir.mkdir(parents=True, exist_ok=True)
     settings = load_settings().model_copy(
@@ -428,13 +428,33 @@ def dev_attestation_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def sink_port() -> int:
+    """DEFAULT_SMTP_PORT when free, else a port the OS says is free now.
+
+    Only this process's worker sends to the sink, so any port serves; the banner says which.
+    """
+    try:
+        check_port_free(DEFAULT_SMTP_PORT, "SMTP sink")
+        return DEFAULT_SMTP_PORT
+    except CliError:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((HOST, 0))
+            port: int = probe.getsockname()[1]
+            return port
+
+
 def dev(
     port: Annotated[int, typer.Option("--port", help="Temporal frontend port")] = 7233,
     ui_port: Annotated[int, typer.Option("--ui-port", help="Temporal UI port")] = 8233,
     api_port: Annotated[int, typer.Option("--api-port", help="HTTP API port")] = 8000,
     mail_port: Annotated[
-        int, typer.Option("--mail-port", help="Port of the SMTP sink that catches e-mail")
-    ] = DEFAULT_SMTP_PORT,
+        int | None,
+        typer.Option(
+            "--mail-port",
+            help=f"Port of the SMTP sink that catches e-mail; default {DEFAULT_SMTP_PORT}, "
+            "or a free one when that is taken",
+        ),
+    ] = None,
     data_dir: Annotated[
         Path, typer.Option("--data-dir", help="Where temporal.db and the event store live")
     ] = Path(".data"),
@@ -448,6 +468,6 @@ def dev(
             ui_port=ui_port,
             namespace=settings.temporal_namespace,
             api_port=api_port,
-            mail_port=mail_port,
+            mail_port=mail_port if mail_port is not None else sink_port(),
         )
     )
