@@ -47,7 +47,12 @@ class StandInAuthenticator:
 
 @pytest.fixture
 def app() -> FastAPI:
-    settings = Settings(database_url="sqlite:///nowhere/never-opened.db", data_dir="nowhere")
+    # A unit test touches no disk: the console's session secret is given, not kept in DATA_DIR.
+    settings = Settings(
+        database_url="sqlite:///nowhere/never-opened.db",
+        data_dir="nowhere",
+        console_session_secret="a-unit-test-secret-of-32-characters!",
+    )
     return create_app(settings, authenticator=StandInAuthenticator(), max_body_bytes=1_000)
 
 
