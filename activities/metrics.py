@@ -15,13 +15,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Final
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Histogram, disable_created_metrics
 
 from activities.store_errors import ConcurrencyError, EventIdConflict, InvalidAppend
 
 APPEND_OUTCOMES: Final = ("recorded", "duplicate", "conflict", "refused", "error")
 """How an append ends: new events recorded; a retry that recorded nothing again; another writer
 got there first (expected version); refused for good (bad ids or content); anything else."""
+
+# No `_created` series beside each counter and histogram: nothing here reads them.
+disable_created_metrics()
 
 APPENDS = Counter(
     "partnerships_appends",
