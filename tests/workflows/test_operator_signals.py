@@ -29,7 +29,6 @@ from domain.requests import StartPartnership
 from settings import Settings
 from tests.workflows.harness import (
     COMMISSION,
-    PRESIDENCY,
     Harness,
     member,
     unique_task_queue,
@@ -197,9 +196,8 @@ def wait_for_line(process: WorkerProcess, text: str) -> None:
     """Wait (at most 30 s) until the worker's log holds `text`."""
     deadline = time.monotonic() + 30
     while text not in process.log.read_text():
-        assert process.process is not None and process.process.poll() is None, (
-            process.log.read_text()
-        )
+        assert process.process is not None
+        assert process.process.poll() is None, process.log.read_text()
         assert time.monotonic() < deadline, process.log.read_text()
         time.sleep(0.05)
 
