@@ -43,6 +43,7 @@ from domain.state import MilestoneKind
 from domain.subscriptions import DestinationKind, Subscription
 
 GONE = 410
+_ENDED = (DeliveryState.DELIVERED, DeliveryState.STOPPED)
 
 
 class SubscriptionDirectory(Protocol):
@@ -132,6 +133,11 @@ class DeliveryActivities:
             f"delivering {request.kind.value} of {request.stream_id} to {request.subscription_id}"
         )
         with classified_failures(what):
+            # A worker may die after the attempt was logged and before Temporal heard of it:
+            # the retry finds the delivery ended and sends nothing again.
+            ended = self._log.get(request.delivery_id)
+            if ended is not None and ended.state in _ENDED:
+                return self._result(request, ended.state, "ended already")
             subscription = self._directory.subscription(request.subscription_id)
             milestone = outbox_milestone(
                 self._store.engine, request.stream_id, request.version, request.kind.value
