@@ -25,7 +25,12 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.delivery_log import Attempt, Delivery, DeliveryLog, OwedMilestone
@@ -36,12 +41,14 @@ from activities.delivery_messages import (
     delivery_id,
 )
 from activities.directory_store import DirectoryStore
+from activities.milestone_payloads import outbox_milestone
 from activities.outbox import Outbox
 from app.exceptions import AppError
 from domain.regions import Region
 from domain.state import MilestoneKind
 from domain.subscriptions import Subscription, matches
 from settings import Settings
+from workflows.contract import COUNTRY
 from workflows.delivery import DELIVERY_WORKFLOW_TYPE
 
 log = logging.getLogger("pilot-partnerships.deliveries")
@@ -200,10 +207,14 @@ async def start_delivery(client: Client, settings: Settings, item: DueDelivery) 
         subscription_id=item.subscription.subscription_id,
         schedule=retry_schedule(settings),
     )
-    return await _start(client, settings, request)
+    return await _start(client, settings, request, m.country)
 
 
-async def _start(client: Client, settings: Settings, request: DeliveryInput) -> bool:
+async def _start(
+    client: Client, settings: Settings, request: DeliveryInput, country: str | None
+) -> bool:
+    # Operators filter deliveries by country as they do partnerships: PartnershipCountry="CV".
+    attributes = TypedSearchAttributes([SearchAttributePair(COUNTRY, country)] if country else [])
     try:
         await client.start_workflow(
             DELIVERY_WORKFLOW_TYPE,
@@ -214,6 +225,7 @@ async def _start(client: Client, settings: Settings, request: DeliveryInput) -> 
             # running or delivered is never started twice.
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=attributes,
             static_summary=(
                 f"{request.kind.value} of {request.stream_id} v{request.version} "
                 f"to {request.subscription_id}"
@@ -276,7 +288,10 @@ async def retry(client: Client, settings: Settings, engine: Engine, key: str) ->
         subscription_id=found.subscription_id,
         schedule=retry_schedule(settings),
     )
-    if not await _start(client, settings, request):
+    milestone = await asyncio.to_thread(
+        outbox_milestone, engine, found.stream_id, found.version, found.kind
+    )
+    if not await _start(client, settings, request, milestone.country if milestone else None):
         raise NotRetryable(
             f"the delivery {key} is still being attempted (its workflow is running); see it "
             "in the Temporal UI"

@@ -33,6 +33,7 @@ from tests.workflows.delivery_receivers import SIGNING_KEY, WebhookReceiver, smt
 from tests.workflows.harness import COMMISSION, Harness, member, unique_task_queue
 from tools.mail_sink import caught
 from worker import build_worker, wire
+from workflows.contract import COUNTRY
 
 PATIENCE_S = 30.0
 
@@ -229,7 +230,10 @@ async def test_a_receiver_that_fails_three_times_gets_it_once_delivered_with_fou
     # Accepted once: only the last answer was a 2xx, and the delivery's run completed.
     handle = stack.harness.client.get_workflow_handle(delivery.delivery_id)
     assert (await handle.result())["state"] == "delivered"
-    assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
+    described = await handle.describe()
+    assert described.status is WorkflowExecutionStatus.COMPLETED
+    # Operators find it as they find the partnership: PartnershipCountry="CV".
+    assert described.typed_search_attributes.get(COUNTRY) == "CV"
 
 
 async def test_a_410_stops_the_subscription_and_nothing_more_is_sent_to_it(
