@@ -32,6 +32,7 @@ DEFAULT_SERVICE: str = "pilot-partnerships"
 
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
+_active = False
 _exporting_to: set[str] = set()
 
 
@@ -41,22 +42,25 @@ def install_tracing(settings: Settings, *, processor: SpanProcessor | None = Non
     Once per process; a later call adds its `processor` to the same provider. Returns whether
     tracing is on.
     """
-    global _provider
+    global _provider, _active
     endpoint = (settings.otel_exporter_otlp_endpoint or "").strip()
     if processor is None and not endpoint:
-        return _provider is not None
+        return _active
     with _lock:
         if _provider is None:
-            provider = TracerProvider(
-                resource=Resource.create({SERVICE_NAME: DEFAULT_SERVICE})
-                if not _service_name_set()
-                else Resource.create()
+            _provider = TracerProvider(
+                resource=Resource.create()
+                if _service_name_set()
+                else Resource.create({SERVICE_NAME: DEFAULT_SERVICE})
             )
-            trace.set_tracer_provider(provider)
+            trace.set_tracer_provider(_provider)
+        if not _active:
             from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
-            SQLAlchemyInstrumentor().instrument(tracer_provider=provider)
-            _provider = provider
+            # Every engine created from now on traces its statements. The instrumentation
+            # declares SQLAlchemy < 2.1 only; its events are the same on 2.1 (tested).
+            SQLAlchemyInstrumentor().instrument(tracer_provider=_provider, skip_dep_check=True)
+            _active = True
         if endpoint and endpoint not in _exporting_to:
             _exporting_to.add(endpoint)
             _provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(endpoint)))
@@ -76,19 +80,34 @@ def _otlp_exporter(endpoint: str) -> SpanExporter:
     return OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
 
 
+def stop_tracing() -> None:
+    """Stop tracing what starts from now on (new clients, apps and engines); for tests.
+
+    OpenTelemetry keeps its global provider for the life of the process: a later
+    `install_tracing` reuses it.
+    """
+    global _active
+    with _lock:
+        if _active:
+            from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+            SQLAlchemyInstrumentor().uninstrument()
+            _active = False
+
+
 def tracing_on() -> bool:
     """Whether this process traces."""
-    return _provider is not None
+    return _active
 
 
 def tracing_interceptors() -> list[temporalio.client.Interceptor]:
     """The Temporal client's tracing interceptor when tracing is on (workers inherit it)."""
-    return [TracingInterceptor()] if _provider is not None else []
+    return [TracingInterceptor()] if _active else []
 
 
 def instrument_api(app: Any) -> None:
     """Trace each request to the FastAPI `app` when tracing is on."""
-    if _provider is None:
+    if not _active or _provider is None:
         return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
