@@ -30,6 +30,8 @@ from migrations.readiness import open_ready_engine
 from settings import load_settings
 
 PANEL: Final = "Deliveries to subscribers"
+ATTEMPTS_SHOWN: Final = 5
+"""The latest attempts shown per delivery: a retry period of days makes dozens."""
 
 deliveries_app = typer.Typer(
     help="Deliveries of milestones to subscribers, with every attempt; re-send a failed one.",
@@ -65,7 +67,10 @@ def _show(record: DeliveryRecord) -> None:
         f"{attempts}; updated {d.updated_at:%Y-%m-%d %H:%M:%S} UTC",
         soft_wrap=True,
     )
-    for attempt in record.attempts:
+    earlier = len(record.attempts) - ATTEMPTS_SHOWN
+    if earlier > 0:
+        out.print(f"  … {earlier} earlier attempts (--json lists them all)")
+    for attempt in record.attempts[-ATTEMPTS_SHOWN:]:
         out.print("  " + escape(_attempt_line(attempt)), soft_wrap=True)
     if d.state is DeliveryState.FAILED:
         out.print(
