@@ -50,6 +50,7 @@ class Stack:
     namespace: str
     api_port: int = 8000
     mail_port: int = DEFAULT_SMTP_PORT
+    metrics_port: int = 0  # the worker's /metrics, /healthz, /readyz; 0: none
 
     @property
     def mail_dir(self) -> Path:
@@ -240,6 +241,7 @@ def banner(stack: Stack) -> Panel:
         f"Temporal        {stack.address} (namespace {escape(stack.namespace)})\n"
         f"Event store     {escape(stack.database_url)}\n"
         f"Data directory  {escape(str(stack.data_dir))} (kept across restarts)\n"
+        f"Metrics         {_metrics_line(stack)}\n"
         f"Mail sink       smtp://{HOST}:{stack.mail_port}, each message in "
         f"{escape(str(stack.mail_dir))} (`partnerships mail` lists them)\n"
         f"{exports}\n"
@@ -255,6 +257,15 @@ def banner(stack: Stack) -> Panel:
         title="Pilot Partnerships is running",
         title_align="left",
     )
+
+
+def _metrics_line(stack: Stack) -> str:
+    """Where Prometheus reads the worker's and the API's metrics (README, Operations)."""
+    api = f"{stack.api_url}/metrics (API)"
+    if not stack.metrics_port:
+        return api
+    worker = f"http://{HOST}:{stack.metrics_port}"
+    return f"{worker}/metrics (worker; health: /healthz, /readyz), {api}"
 
 
 # How `dev` treats SIGINT and SIGTERM. Until the worker installs its own handlers, both unwind
@@ -396,6 +407,8 @@ def run_stack(stack: Stack) -> None:
             "smtp_starttls": False,
             "smtp_username": None,
             "smtp_password": None,
+            "worker_metrics_port": stack.metrics_port,
+            "worker_metrics_host": HOST,
         }
     )
     err.print(f"migrating the event store at {escape(stack.database_url)} …")
@@ -443,6 +456,21 @@ def sink_port() -> int:
             return port
 
 
+DEFAULT_METRICS_PORT = 9464
+
+
+def metrics_port() -> int:
+    """DEFAULT_METRICS_PORT when free, else a port the OS says is free now (the banner says)."""
+    try:
+        check_port_free(DEFAULT_METRICS_PORT, "worker metrics")
+        return DEFAULT_METRICS_PORT
+    except CliError:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((HOST, 0))
+            port: int = probe.getsockname()[1]
+            return port
+
+
 def dev(
     port: Annotated[int, typer.Option("--port", help="Temporal frontend port")] = 7233,
     ui_port: Annotated[int, typer.Option("--ui-port", help="Temporal UI port")] = 8233,
@@ -453,6 +481,16 @@ def dev(
             "--mail-port",
             help=f"Port of the SMTP sink that catches e-mail; default {DEFAULT_SMTP_PORT}, "
             "or a free one when that is taken",
+        ),
+    ] = None,
+    metrics_port_given: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=0,
+            max=65535,
+            help=f"The worker's /metrics and health port; default {DEFAULT_METRICS_PORT}, or a "
+            "free one when that is taken; 0: none",
         ),
     ] = None,
     data_dir: Annotated[
@@ -469,5 +507,6 @@ def dev(
             namespace=settings.temporal_namespace,
             api_port=api_port,
             mail_port=mail_port if mail_port is not None else sink_port(),
+            metrics_port=metrics_port() if metrics_port_given is None else metrics_port_given,
         )
     )
