@@ -214,9 +214,15 @@ EXIT_BAD_SETTING = 2
 EXIT_UNAVAILABLE = 3
 
 
-def configure_logging() -> None:
-    """Our own progress at INFO; libraries (alembic, the SDK) only when something is wrong."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+def configure_logging(settings: Settings | None = None) -> None:
+    """Our own progress at INFO; libraries (alembic, the SDK) only when something is wrong.
+
+    With `settings`, lines take LOG_FORMAT's shape (json or text) and carry their context.
+    """
+    if settings is None:
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    else:
+        configure_log_format(settings)
     log.setLevel(logging.INFO)
 
 
@@ -237,7 +243,7 @@ def main() -> int:
         settings = load_settings()
     except SettingsError as error:  # a bad environment variable: named, with what is allowed
         return failed(str(error), EXIT_BAD_SETTING)
-    configure_log_format(settings)  # LOG_FORMAT: json or text lines, with their context
+    configure_logging(settings)  # LOG_FORMAT: json or text lines, with their context
     try:
         asyncio.run(serve(settings))
     except SettingsError as error:  # e.g. TLS files that cannot be read

@@ -54,8 +54,9 @@ def worker() -> None:
     # Imported here: only this command needs the worker's composition root.
     import worker as composition_root
 
-    composition_root.configure_logging()
-    asyncio.run(composition_root.serve(load_settings()))
+    settings = load_settings()
+    composition_root.configure_logging(settings)  # LOG_FORMAT: json or text
+    asyncio.run(composition_root.serve(settings))
 
 
 def _exit_status(exit: SystemExit) -> int:
