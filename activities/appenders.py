@@ -150,9 +150,10 @@ WriteOutcome = Inserted | Mismatch | Collision
 """What one attempt at an append did."""
 
 
-Fold = Callable[[AppendRequest, Inserted], None]
-"""Work done after a member's rows went in, inside its savepoint (the read models): if it
-raises, that member's rows are rolled back with it and it fails alone."""
+Fold = Callable[[int, AppendRequest, Inserted], None]
+"""Work done after a member's rows went in, inside its savepoint (the read models), given the
+member's index in the group: if it raises, that member's rows are rolled back with it and it
+fails alone."""
 
 
 class Writer(Protocol):
@@ -226,8 +227,7 @@ class SQLiteWriter:
             if own_transaction:
                 cursor.execute("BEGIN IMMEDIATE")
             outcomes = [
-                self._member(cursor, f"m{index}", request, fold)
-                for index, request in enumerate(take())
+                self._member(cursor, index, request, fold) for index, request in enumerate(take())
             ]
             if own_transaction:
                 cursor.execute("COMMIT")
@@ -240,13 +240,14 @@ class SQLiteWriter:
             cursor.close()
 
     def _member(
-        self, cursor: sqlite3.Cursor, savepoint: str, request: AppendRequest, fold: Fold | None
+        self, cursor: sqlite3.Cursor, index: int, request: AppendRequest, fold: Fold | None
     ) -> WriteOutcome | Exception:
         """One member in its own savepoint, released when its rows stay, else rolled back to.
 
         A savepoint name per member: rolling back to a name that was never made fails, and
         then the group fails, where a shared name could roll back a neighbour's rows.
         """
+        savepoint = f"m{index}"
         cursor.execute(f"SAVEPOINT {savepoint}")
         outcome: WriteOutcome | Exception
         try:
@@ -259,7 +260,7 @@ class SQLiteWriter:
             outcome = error  # this member's data alone
         if isinstance(outcome, Inserted) and fold is not None:
             try:
-                fold(request, outcome)
+                fold(index, request, outcome)
             except Exception as error:
                 outcome = error
         if not isinstance(outcome, Inserted):
@@ -348,7 +349,7 @@ class PostgresWriter:
             for index, request in enumerate(requests):
                 # Without read models to fold, the last member's pipeline carries the commit.
                 last = own_transaction and fold is None and index == len(requests) - 1
-                outcomes.append(self._member(driver, group, f"m{index}", request, fold, last))
+                outcomes.append(self._member(driver, group, index, request, fold, last))
             if own_transaction and not group.committed:
                 driver.commit()
             return outcomes
@@ -370,7 +371,7 @@ class PostgresWriter:
         self,
         driver: Any,
         group: _PostgresGroup,
-        savepoint: str,
+        index: int,
         request: AppendRequest,
         fold: Fold | None,
         commit: bool,
@@ -378,6 +379,7 @@ class PostgresWriter:
         import psycopg  # imported here: the SQLite writer runs where psycopg is not installed
 
         stream_id, expected_version, events, known_head = request
+        savepoint = f"m{index}"
         try:
             if known_head is not None and known_head.version == expected_version:
                 # A stale known head fails on the unique constraints, and the store retries.
@@ -414,7 +416,7 @@ class PostgresWriter:
             by_version = {version: position for position, version in inserted.fetchall()}
             outcome = Inserted(rows, [by_version[row.stream_version] for row in rows])
             if fold is not None:
-                fold(request, outcome)
+                fold(index, request, outcome)
         except psycopg.errors.UniqueViolation:
             self._undo(driver, savepoint)
             return Collision()

@@ -119,6 +119,7 @@ class EventStore:
         limit = writer_limit(engine)
         self._driver_writers = driver_writers(engine, limit)
         self._sqlalchemy_writers = sqlalchemy_writers(engine, limit)
+        self._folded = threading.local()  # this thread's member's fold, until committed
         # Appends from many threads at once share a transaction and its commit. Not on
         # PostgreSQL with read models: a group would hold several streams' read-model rows
         # while catch-up, which locks them in its own order without the append lock, may
@@ -146,6 +147,8 @@ class EventStore:
             )
             outcome = self.groups.run(request)
             if isinstance(outcome, Inserted):
+                if self.projections is not None:
+                    self._committed(self.projections, stream_id)
                 return self._recorded(stream_id, outcome)
             self._forget(stream_id)
             original = self._resolve(request)
@@ -181,33 +184,55 @@ class EventStore:
         Each member's read models are folded inside its savepoint, so a member whose fold
         fails is rolled back alone.
         """
-        folded: list[tuple[str, list[StoredEvent]]] = []
         failed: list[BaseException] = []
 
-        def fold(request: AppendRequest, inserted: Inserted) -> None:
-            # The read models fold the events as a reader of the log would get them.
-            stored = [
-                self._upcast(_known(self._stored_from_prepared(request.stream_id, row, position)))
-                for row, position in zip(inserted.rows, inserted.positions, strict=True)
-            ]
+        def fold(index: int, request: AppendRequest, inserted: Inserted) -> None:
             try:
-                projections.apply(conn, request.stream_id, stored)
+                self.groups.on_member_thread(
+                    index, lambda: self._fold(conn, projections, request, inserted)
+                )
             except BaseException as error:
                 failed.append(error)
                 raise
-            folded.append((request.stream_id, stored))
 
         with conn.begin():
             outcomes = self._writer.write_group(
                 driver_connection(conn), take, own_transaction=False, fold=fold
             )
-        for stream_id, stored in folded:
-            projections.committed(stream_id, stored)
         if failed:
             # What a failed projection left on the connection beyond its rolled-back rows is
             # unknown: it is closed rather than kept for the next group.
             conn.close()
         return outcomes
+
+    def _fold(
+        self,
+        conn: Connection,
+        projections: InlineProjection,
+        request: AppendRequest,
+        inserted: Inserted,
+    ) -> None:
+        """Fold one member's events into the read models, on that member's own thread.
+
+        On its own thread, so a projection that keeps state per thread between `apply` and
+        `committed` (activities/projections.py does) sees each append as it would alone;
+        `append` calls `committed` on the same thread once the group has committed.
+        """
+        self._folded.events = None
+        # The read models fold the events as a reader of the log would get them.
+        stored = [
+            self._upcast(_known(self._stored_from_prepared(request.stream_id, row, position)))
+            for row, position in zip(inserted.rows, inserted.positions, strict=True)
+        ]
+        projections.apply(conn, request.stream_id, stored)
+        self._folded.events = stored
+
+    def _committed(self, projections: InlineProjection, stream_id: str) -> None:
+        """Tell the read models that this thread's fold has committed."""
+        stored = getattr(self._folded, "events", None)
+        self._folded.events = None
+        if stored:
+            projections.committed(stream_id, stored)
 
     def _recorded(self, stream_id: str, inserted: Inserted) -> AppendResult:
         """The result of an append whose rows went in; their head is remembered."""

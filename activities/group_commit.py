@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["GroupCommit", "GroupStats"]
 
+T = TypeVar("T")
 W = TypeVar("W")  # one member's work
 R = TypeVar("R")  # what committing it gave that member
 
@@ -31,7 +32,17 @@ Take = Callable[[], list[W]]
 class _Ticket(Generic[W, R]):
     """One member's place in the queue, and what its group gave it."""
 
-    __slots__ = ("error", "lead", "result", "wake", "work")
+    __slots__ = (
+        "done",
+        "error",
+        "lead",
+        "result",
+        "task",
+        "task_error",
+        "task_result",
+        "wake",
+        "work",
+    )
 
     def __init__(self, work: W) -> None:
         self.work = work
@@ -39,6 +50,11 @@ class _Ticket(Generic[W, R]):
         self.lead = False
         self.result: R | None = None
         self.error: BaseException | None = None
+        # Work the leader hands to this member's own thread while the group is written.
+        self.task: Callable[[], Any] | None = None
+        self.task_result: Any = None
+        self.task_error: BaseException | None = None
+        self.done: threading.Lock | None = None  # released when the task is done
 
     def outcome(self) -> R:
         if self.error is not None:
@@ -77,6 +93,8 @@ class GroupCommit(Generic[W, R]):
         self._lock = threading.Lock()
         self._queue: list[_Ticket[W, R]] = []
         self._busy = False  # a leader is committing, or has been woken to
+        self._taken: list[_Ticket[W, R]] = []  # the group being written (one at a time)
+        self._leader: _Ticket[W, R] | None = None  # its leader's own ticket
 
     def run(self, work: W) -> R:
         """Commit `work` in a group, leading one if no commit is in flight; its result."""
@@ -90,11 +108,46 @@ class GroupCommit(Generic[W, R]):
                 ticket.wake.acquire()
         if not leading:
             assert ticket.wake is not None
-            ticket.wake.acquire()  # released when its group committed, or it is to lead
+            # Released when its group committed, when it is to lead, or for a task.
+            while ticket.wake.acquire() and ticket.task is not None:
+                self._run_task(ticket, ticket.task)
             if not ticket.lead:
                 return ticket.outcome()
         self._lead(ticket)
         return ticket.outcome()
+
+    def on_member_thread(self, index: int, task: Callable[[], T]) -> T:
+        """Run `task` on the thread of the group's member `index`, and return what it returns.
+
+        For the leader's `commit`, while it writes the group: work that keeps state per thread
+        (a read model's fold, kept until its `committed`) runs on the member's own thread, as
+        it would have without a group. The member's thread is waiting, so the two never run
+        at once. Raises what `task` raised.
+        """
+        ticket = self._taken[index]
+        if ticket is self._leader:  # the leader's own: this thread
+            return task()
+        done = ticket.done = threading.Lock()
+        done.acquire()
+        ticket.task = task
+        assert ticket.wake is not None  # a member that queued behind a leader has one
+        ticket.wake.release()
+        done.acquire()  # released by the member once the task is done
+        error, result = ticket.task_error, ticket.task_result
+        ticket.task_error = ticket.task_result = None
+        if error is not None:
+            raise error
+        return result  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _run_task(ticket: _Ticket[W, R], task: Callable[[], Any]) -> None:
+        ticket.task = None
+        try:
+            ticket.task_result = task()
+        except BaseException as error:  # raised on the leader's thread
+            ticket.task_error = error
+        assert ticket.done is not None
+        ticket.done.release()
 
     def queued(self) -> int:
         """How many members are waiting for a group (the leader's own not counted once taken)."""
@@ -103,6 +156,7 @@ class GroupCommit(Generic[W, R]):
 
     def _lead(self, own: _Ticket[W, R]) -> None:
         taken: list[_Ticket[W, R]] = []
+        self._leader = own
 
         def take() -> list[W]:
             if taken:
@@ -112,6 +166,7 @@ class GroupCommit(Generic[W, R]):
                 count = min(len(self._queue), self.max_group)
                 taken.extend(self._queue[:count])
                 del self._queue[:count]
+                self._taken = taken
                 self.stats.groups += 1
                 self.stats.members += count
                 self.stats.largest = max(self.stats.largest, count)
@@ -139,6 +194,7 @@ class GroupCommit(Generic[W, R]):
     def _hand_over(self, own: _Ticket[W, R], taken: list[_Ticket[W, R]]) -> None:
         """Wake the next leader (the queue's head) or mark no commit in flight; wake the group."""
         with self._lock:
+            self._taken = []
             if self._queue:
                 head = self._queue[0]
                 head.lead = True

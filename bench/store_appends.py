@@ -85,7 +85,8 @@ PG_SERVER = os.environ.get(
 def lifecycle() -> list[Event]:
     """One partnership from proposal to launch, as the domain decides it."""
     commission = Actor(id="alice", role=Role.COMMISSION)
-    presidency = Actor(id="pedro", role=Role.PRESIDENCY)
+    # Portugal held the Presidency of the Council in the second half of 2007.
+    presidency = Actor(id="pedro", role=Role.PRESIDENCY, member_state="PT")
 
     def rep(ms: str) -> Actor:
         return Actor(id=f"rep-{ms.lower()}", role=Role.MEMBER_STATE, member_state=ms)
@@ -124,7 +125,11 @@ def lifecycle() -> list[Event]:
         ),
         (
             ConcludeTalks(
-                third_country_willing=True, commitments=[Component.READMISSION_AND_RETURN]
+                third_country_willing=True,
+                commitments=[
+                    Component.READMISSION_AND_RETURN,
+                    Component.ILLEGAL_IMMIGRATION_COOPERATION,
+                ],
             ),
             commission,
             at(2007, 10, 15),
