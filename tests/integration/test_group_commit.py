@@ -241,12 +241,20 @@ class CountingProjections(Projections):
         super().__init__(engine)
         self.refuse = refuse
         self.applied: list[str] = []
+        self.threads: dict[str, list[tuple[str, str]]] = {}
 
     def apply(self, conn: Connection, stream_id: str, new_events: Sequence[StoredEvent]) -> None:
         self.applied.append(stream_id)
+        self.threads.setdefault(stream_id, []).append(("apply", threading.current_thread().name))
         super().apply(conn, stream_id, new_events)
         if stream_id == self.refuse:
             raise RuntimeError("the read models refused this stream")
+
+    def committed(self, stream_id: str, new_events: Sequence[StoredEvent]) -> None:
+        self.threads.setdefault(stream_id, []).append(
+            ("committed", threading.current_thread().name)
+        )
+        super().committed(stream_id, new_events)
 
 
 class TestSQLiteGroupCommit(GroupCommitContract):
@@ -285,6 +293,12 @@ class TestSQLiteGroupCommit(GroupCommitContract):
         assert sorted(s for s in projections.applied if s in streams) == sorted(streams)
         assert store.groups.stats.groups == groups_before + 1
         kept = snapshot(engine)
+        # Each member's fold ran on the thread that appended, and was told of the commit
+        # there, as the read models' per-thread fold cache requires; the refused one never.
+        for stream_id in streams:
+            ((_, applying), *rest) = projections.threads[stream_id]
+            assert rest == ([] if stream_id == bad else [("committed", applying)])
+        assert len({projections.threads[s][0][1] for s in streams}) == len(streams)
         Projections(engine).rebuild()
         assert snapshot(engine) == kept
 

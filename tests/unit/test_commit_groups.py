@@ -157,3 +157,51 @@ def test_a_group_holds_at_most_max_group_members_and_the_rest_form_the_next() ->
 def test_a_group_must_allow_one_member() -> None:
     with pytest.raises(ValueError, match="at least one member"):
         GroupCommit(Committer(), max_group=0)
+
+
+def test_the_leader_can_run_a_members_work_on_that_members_own_thread() -> None:
+    seen: dict[str, str] = {}
+    group: GroupCommit[str, str]
+
+    def commit(take: Take[str]) -> list[str | BaseException]:
+        members = take()
+        results: list[str | BaseException] = []
+        for index, member in enumerate(members):
+
+            def task(member: str = member) -> str:
+                if member == "bad":
+                    raise ValueError(member)
+                seen[member] = threading.current_thread().name
+                return member.upper()
+
+            try:
+                results.append(group.on_member_thread(index, task))
+            except ValueError as error:
+                results.append(error)
+        return results
+
+    gate = threading.Event()
+    entered = threading.Event()
+
+    def first(take: Take[str]) -> list[str | BaseException]:
+        entered.set()
+        gate.wait(timeout=10)
+        return commit(take)
+
+    calls = iter([first])
+    group = GroupCommit(lambda take: next(calls, commit)(take))
+    runs = Runs(group)
+    runs.start("lead")
+    entered.wait(timeout=10)
+    # The leader waits before taking its group, so it is still queued: one group of four.
+    for count, member in enumerate(["b", "bad", "d"], start=2):
+        runs.start(member)
+        wait_until(lambda count=count: group.queued() == count)  # type: ignore[misc]
+    gate.set()
+    runs.join()
+    # Each member's task ran on its own thread, the leader's too; a task's error is that
+    # member's alone.
+    assert seen == {"lead": "lead", "b": "b", "d": "d"}
+    assert isinstance(runs.results["bad"], ValueError)
+    assert runs.results["d"] == "D"
+    assert group.stats.largest == 4
