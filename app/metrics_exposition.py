@@ -38,26 +38,37 @@ def _free_loopback_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def install_sdk_metrics() -> str:
+_ATTEMPTS: Final = 3
+
+
+def install_sdk_metrics() -> str | None:
     """Make the Temporal SDK export its metrics in this process; return where (host:port).
 
     Once per process: the runtime becomes the default, so every client connected afterwards
     (the worker's, the API's) and its workers report to it. Clients connected before keep
-    theirs. Calling again returns the same address.
+    theirs. Calling again returns the same address. If no exporter can be started (the port
+    the OS offered was taken meanwhile, three times), the process runs on without the SDK's
+    metrics and says so at WARNING: metrics never keep a worker or the API from starting.
     """
     global _sdk_address
     with _lock:
-        if _sdk_address is None:
+        for _attempt in range(_ATTEMPTS):
+            if _sdk_address is not None:
+                break
             address = f"127.0.0.1:{_free_loopback_port()}"
-            runtime = Runtime(
-                telemetry=TelemetryConfig(
-                    metrics=PrometheusConfig(
-                        bind_address=address,
-                        counters_total_suffix=True,
-                        durations_as_seconds=True,
+            try:
+                runtime = Runtime(
+                    telemetry=TelemetryConfig(
+                        metrics=PrometheusConfig(
+                            bind_address=address,
+                            counters_total_suffix=True,
+                            durations_as_seconds=True,
+                        )
                     )
                 )
-            )
+            except Exception as error:  # the SDK reports a failed bind as a RuntimeError
+                log.warning("metrics: the Temporal SDK's exporter on %s: %s", address, error)
+                continue
             Runtime.set_default(runtime, error_if_already_set=False)
             _sdk_address = address
         return _sdk_address
