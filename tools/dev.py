@@ -265,7 +265,8 @@ def _metrics_line(stack: Stack) -> str:
     if not stack.metrics_port:
         return api
     worker = f"http://{HOST}:{stack.metrics_port}"
-    return f"{worker}/metrics (worker; health: /healthz, /readyz), {api}"
+    # Two lines, so the banner's panel does not wrap them.
+    return f"{worker}/metrics (worker; also /healthz, /readyz)\n{' ' * 16}{api}"
 
 
 # How `dev` treats SIGINT and SIGTERM. Until the worker installs its own handlers, both unwind
