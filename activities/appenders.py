@@ -226,11 +226,17 @@ class SQLiteWriter:
         try:
             if own_transaction:
                 cursor.execute("BEGIN IMMEDIATE")
+            requests = take()
+            # Alone in a transaction of its own, an append needs no savepoint: its transaction
+            # is rolled back instead.
+            alone = own_transaction and len(requests) == 1
             outcomes = [
-                self._member(cursor, index, request, fold) for index, request in enumerate(take())
+                self._member(cursor, index, request, fold, alone=alone)
+                for index, request in enumerate(requests)
             ]
             if own_transaction:
-                cursor.execute("COMMIT")
+                refused = alone and not isinstance(outcomes[0], Inserted)
+                cursor.execute("ROLLBACK" if refused else "COMMIT")
             return outcomes
         except BaseException:
             if own_transaction and driver.in_transaction:
@@ -240,15 +246,23 @@ class SQLiteWriter:
             cursor.close()
 
     def _member(
-        self, cursor: sqlite3.Cursor, index: int, request: AppendRequest, fold: Fold | None
+        self,
+        cursor: sqlite3.Cursor,
+        index: int,
+        request: AppendRequest,
+        fold: Fold | None,
+        *,
+        alone: bool,
     ) -> WriteOutcome | Exception:
-        """One member in its own savepoint, released when its rows stay, else rolled back to.
+        """One member in its own savepoint, released when its rows stay, else rolled back to
+        (`alone`: no savepoint, the caller rolls back the transaction).
 
         A savepoint name per member: rolling back to a name that was never made fails, and
         then the group fails, where a shared name could roll back a neighbour's rows.
         """
         savepoint = f"m{index}"
-        cursor.execute(f"SAVEPOINT {savepoint}")
+        if not alone:
+            cursor.execute(f"SAVEPOINT {savepoint}")
         outcome: WriteOutcome | Exception
         try:
             outcome = self._write(cursor, request)
@@ -263,6 +277,8 @@ class SQLiteWriter:
                 fold(index, request, outcome)
             except Exception as error:
                 outcome = error
+        if alone:
+            return outcome
         if not isinstance(outcome, Inserted):
             cursor.execute(f"ROLLBACK TO {savepoint}")
         cursor.execute(f"RELEASE {savepoint}")
@@ -304,12 +320,13 @@ class SQLiteWriter:
 class _PostgresGroup:
     """What a group has sent so far on its connection: the lock, an unreleased savepoint."""
 
-    __slots__ = ("committed", "locked", "unreleased")
+    __slots__ = ("alone", "committed", "locked", "unreleased")
 
     def __init__(self) -> None:
         self.locked = False
         self.unreleased: str | None = None
-        self.committed = False
+        self.committed = False  # or rolled back: the transaction is over
+        self.alone = False  # one member in the writer's own transaction: no savepoint
 
 
 class PostgresWriter:
@@ -345,6 +362,9 @@ class PostgresWriter:
         group = _PostgresGroup()
         try:
             requests = take()
+            # Alone in a transaction of its own, an append needs no savepoint: its transaction
+            # is rolled back instead.
+            group.alone = own_transaction and len(requests) == 1
             outcomes: list[WriteOutcome | Exception] = []
             for index, request in enumerate(requests):
                 # Without read models to fold, the last member's pipeline carries the commit.
@@ -390,18 +410,20 @@ class PostgresWriter:
                     # The head is read by a statement after the lock's, so its snapshot
                     # includes whatever the previous lock holder committed.
                     self._owed(driver, group)
-                    driver.execute(f"SAVEPOINT {savepoint}")
+                    if not group.alone:
+                        driver.execute(f"SAVEPOINT {savepoint}")
                     found = driver.execute(self.select_head_sql, (stream_id,), prepare=True)
                 opened = True
                 row = found.fetchone()
                 head = Head(row[0], row[1]) if row else EMPTY_HEAD
                 if head.version != expected_version:
-                    group.unreleased = savepoint
+                    if not group.alone:
+                        group.unreleased = savepoint
                     return Mismatch(head)
             rows = prepare_rows(stream_id, head, events)
             with driver.pipeline():
                 self._owed(driver, group)
-                if not opened:
+                if not (opened or group.alone):
                     driver.execute(f"SAVEPOINT {savepoint}")
                 inserted = driver.execute(
                     self.insert_sql, self._params(stream_id, rows), prepare=True
@@ -418,23 +440,28 @@ class PostgresWriter:
             if fold is not None:
                 fold(index, request, outcome)
         except psycopg.errors.UniqueViolation:
-            self._undo(driver, savepoint)
+            self._undo(driver, group, savepoint)
             return Collision()
         except Exception as error:
             if isinstance(error, psycopg.OperationalError):
                 raise  # the connection or server: the whole group's problem
             # This member's data: roll it back alone. If its savepoint was never made (the
             # lock failed, say), rolling back to it fails, and so does the group.
-            self._undo(driver, savepoint)
+            self._undo(driver, group, savepoint)
             return error
         group.committed = commit
-        # Released with the next member's statements (a commit releases it anyway).
-        group.unreleased = savepoint
+        if not group.alone:
+            # Released with the next member's statements (a commit releases it anyway).
+            group.unreleased = savepoint
         return outcome
 
     @staticmethod
-    def _undo(driver: Any, savepoint: str) -> None:
+    def _undo(driver: Any, group: _PostgresGroup, savepoint: str) -> None:
         """Roll the member back; raises (failing the group) if its savepoint was never made."""
+        if group.alone:
+            driver.rollback()
+            group.committed = True  # nothing left to commit
+            return
         driver.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
         driver.execute(f"RELEASE SAVEPOINT {savepoint}")
 
