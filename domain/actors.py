@@ -22,6 +22,8 @@ class Role(StrEnum):
     SYSTEM = "system"
 
 
+_WITH_A_MEMBER_STATE: Final = frozenset({Role.MEMBER_STATE, Role.PRESIDENCY})
+
 HUMAN_ROLES: tuple[Role, ...] = (
     Role.COMMISSION,
     Role.PRESIDENCY,
@@ -31,7 +33,12 @@ HUMAN_ROLES: tuple[Role, ...] = (
 
 
 class Actor(BaseModel):
-    """The acting user; a `member_state` representative is bound to exactly one Member State."""
+    """The acting user; a `member_state` representative is bound to exactly one Member State.
+
+    A `presidency` official names the Member State whose Presidency they act for (e.g. PT);
+    the Presidency's steps are valid only on dates that Member State held it
+    (domain/presidencies.py). Events recorded before it had to carry none.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -59,8 +66,10 @@ class Actor(BaseModel):
     def _bound_to_one_member_state(self) -> Self:
         if self.role is Role.MEMBER_STATE and self.member_state is None:
             raise ValueError("a member_state actor must name its Member State, e.g. PT")
-        if self.role is not Role.MEMBER_STATE and self.member_state is not None:
-            raise ValueError(f"only member_state actors name a Member State, not {self.role}")
+        if self.role not in _WITH_A_MEMBER_STATE and self.member_state is not None:
+            raise ValueError(
+                f"only member_state and presidency actors name a Member State, not {self.role}"
+            )
         return self
 
     def __str__(self) -> str:

@@ -56,6 +56,9 @@ class ProposePartnership(Command):
     occurred_on: date | None = None
     consultation_deadline: date | None = None
     decision_deadline: date | None = None
+    # The date by which the Council's conclusions ask it to decide ("by the end of 2007"): a
+    # business fact, reported as such, unlike `decision_deadline`, the engine's timer.
+    council_target_date: date | None = None
 
 
 class RespondToConsultation(Command):
@@ -94,12 +97,24 @@ class RecordTalksRound(Command):
     location: Label | None = None
 
 
+class DeclareInterest(Command):
+    """A Member State declares interest during the talks, and is recorded as joining late."""
+
+    name: ClassVar[str] = "declare_interest"
+    member_state: str = Field(min_length=1, max_length=10)
+    offers: list[Component] = Field(default_factory=list, max_length=20)
+    comments: Text | None = None
+    occurred_on: date | None = None
+
+
 class ConcludeTalks(Command):
-    """Conclude the talks: is the third country willing, and what does it commit to?"""
+    """Conclude the talks: is the third country willing, what does it commit to, and what
+    does the Community offer?"""
 
     name: ClassVar[str] = "conclude_talks"
     third_country_willing: bool
     commitments: list[Component] = Field(default_factory=list, max_length=20)
+    community_offers: list[Component] = Field(default_factory=list, max_length=20)
     occurred_on: date | None = None
 
 
@@ -120,6 +135,9 @@ class ExtendDecisionDeadline(Command):
     new_deadline: date
     reason: Text
     occurred_on: date | None = None
+    # A new target date the Council set itself, when it did: a business fact, like the one
+    # recorded with the proposal, against which its decision's date is checked.
+    council_target_date: date | None = None
 
 
 class RecordCouncilDecision(Command):
@@ -166,6 +184,7 @@ USER_COMMANDS: tuple[type[Command], ...] = (
     CloseConsultation,
     AuthoriseTalks,
     RecordTalksRound,
+    DeclareInterest,
     ConcludeTalks,
     SubmitReport,
     ExtendDecisionDeadline,

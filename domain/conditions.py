@@ -168,9 +168,10 @@ def signatories_refusal(signing: Iterable[str], *, eligible: Iterable[str]) -> s
     outside = [code for code in dict.fromkeys(signing) if code not in allowed]
     if outside:
         return (
-            f"{', '.join(outside)} neither took part in the consultation or the talks nor "
-            "declared interest later, so it cannot sign the joint declaration; it may join "
-            "the launched partnership by accession. Member States that may sign: "
+            f"{', '.join(outside)} did not declare interest in the consultation, so it cannot "
+            "sign the joint declaration: nor did it take part in the talks or declare interest "
+            "later; it may join the launched partnership by accession. Member States that may "
+            "sign: "
             f"{', '.join(sorted(allowed)) or 'none'}"
         )
     return None

@@ -24,6 +24,7 @@ from domain.commands import (
     CloseConsultation,
     Command,
     ConcludeTalks,
+    DeclareInterest,
     ExtendDecisionDeadline,
     IssueDeadlineReminder,
     LapseDecisionDeadline,
@@ -37,6 +38,15 @@ from domain.commands import (
     Withdraw,
 )
 from domain.components import EU_COMPONENTS, THIRD_COUNTRY_COMPONENTS, Component
+from domain.conditions import (
+    commitments_refusal,
+    community_offers_refusal,
+    eligible_signatories,
+    late_interest_refusal,
+    launch_components_refusal,
+    member_state_offers_refusal,
+    signatories_refusal,
+)
 from domain.countries import member_state, third_country
 from domain.deadlines import (
     DEFAULT_CONSULTATION_PERIOD,
@@ -48,6 +58,7 @@ from domain.deadlines import (
 )
 from domain.errors import (
     AlreadyStarted,
+    ConditionNotMet,
     DeadlineNotReached,
     ForeignMemberState,
     InvalidDate,
@@ -56,6 +67,7 @@ from domain.errors import (
     LimitReached,
     NotInterested,
     NotPermitted,
+    NotThePresidency,
     WrongStage,
 )
 from domain.events import (
@@ -65,6 +77,7 @@ from domain.events import (
     DecisionDeadlineExtended,
     DecisionDeadlineReminderIssued,
     Event,
+    LateInterestDeclared,
     PartnershipLapsed,
     PartnershipLaunched,
     PartnershipNotPursued,
@@ -76,6 +89,7 @@ from domain.events import (
     TalksRoundRecorded,
 )
 from domain.policy import allowed_at, may_issue, roles_label, stages_label
+from domain.presidencies import presidency_on, presidency_refusal
 from domain.regions import region_of
 from domain.stages import Stage
 from domain.state import Partnership
@@ -90,11 +104,15 @@ def decide(
     now: datetime,
     *,
     consultation_period: timedelta = DEFAULT_CONSULTATION_PERIOD,
+    point_11: bool = True,
 ) -> list[Event]:
     """The events that `command`, issued by `actor` at recorded time `now`, gives rise to.
 
     `now` must be timezone-aware. `consultation_period` is the default length of a
-    consultation whose deadline the proposal leaves open. Every date a command carries is
+    consultation whose deadline the proposal leaves open. `point_11` applies the rules of
+    issue 13 (the Presidency in office, the conditions of point 10, late interest, the
+    Council's target date); a workflow started before them passes False and decides as it
+    always did, so its history replays. Every date a command carries is
     checked against the bounds of domain/bounds.py; whatever the dates, `decide` raises nothing
     but a `DomainError` (or a `ValueError` for a `now` that is naive or that UTC cannot hold).
     """
@@ -107,9 +125,9 @@ def decide(
         raise ValueError(f"decide needs a `now` that UTC can hold, not {now!r}") from None
     _check_role(actor, command)
     if isinstance(command, ProposePartnership):
-        return _propose(state, command, actor, now, consultation_period)
+        return _propose(state, command, actor, now, consultation_period, point_11=point_11)
     stage = _check_stage(state, actor, command)
-    base = _Context(state=state, actor=actor, now=now, stage=stage)
+    base = _Context(state=state, actor=actor, now=now, stage=stage, point_11=point_11)
     match command:
         case RespondToConsultation():
             return base.respond(command)
@@ -119,6 +137,8 @@ def decide(
             return base.authorise_talks(command)
         case RecordTalksRound():
             return base.record_talks_round(command)
+        case DeclareInterest():
+            return base.declare_interest(command)
         case ConcludeTalks():
             return base.conclude_talks(command)
         case SubmitReport():
@@ -257,6 +277,8 @@ def _propose(
     actor: Actor,
     now: datetime,
     consultation_period: timedelta,
+    *,
+    point_11: bool,
 ) -> list[Event]:
     if state.stage is not None and state.stage.is_end:
         raise AlreadyStarted(
@@ -271,6 +293,14 @@ def _propose(
     on = _business_date(command.occurred_on, now, what="the proposal's date", not_before=())
     today = now.date()
     country = third_country(command.country, on, recorded_on=today)
+    target = command.council_target_date
+    if target is not None:
+        if not point_11:
+            raise InvalidInput(
+                "this partnership's workflow started before the Council's target date was "
+                "recorded; propose without council_target_date"
+            )
+        _council_target(target, on, today, after=("the proposal's date", on))
     if command.decision_deadline is not None:
         _deadline(command.decision_deadline, today, what="the decision deadline")
     if command.consultation_deadline is not None:
@@ -319,18 +349,70 @@ def _propose(
             terms_of_reference=command.terms_of_reference,
             consultation_deadline=consultation_deadline,
             decision_deadline=decision_deadline,
+            council_target_date=target,
         )
     ]
+
+
+def _council_target(day: date, on: date, today: date, *, after: tuple[str, date]) -> date:
+    """The Council's target date `day`, checked: a business fact, so it may lie in the past
+    (a back-filled partnership's "by the end of 2007"), but not before `after` nor beyond the
+    horizon of the deadlines recorded on `today`."""
+    label, floor = after
+    latest = latest_deadline(today)
+    allowed = f"give a date between {floor.isoformat()} and {latest.isoformat()}"
+    if day < floor:
+        raise InvalidDate(
+            f"the Council's target date {day.isoformat()} is before {label} "
+            f"({floor.isoformat()}); {allowed}"
+        )
+    if day > latest:
+        raise InvalidDate(
+            f"the Council's target date {day.isoformat()} lies more than "
+            f"{DEADLINE_HORIZON_YEARS} years after today ({today.isoformat()}); {allowed}"
+        )
+    return day
 
 
 class _Context:
     """One decision's inputs, so each rule reads as a short method."""
 
-    def __init__(self, *, state: Partnership, actor: Actor, now: datetime, stage: Stage) -> None:
+    def __init__(
+        self, *, state: Partnership, actor: Actor, now: datetime, stage: Stage, point_11: bool
+    ) -> None:
         self.state = state
         self.actor = actor
         self.now = now
         self.stage = stage
+        self.point_11 = point_11
+
+    def _presidency(self, on: date, what: str) -> None:
+        """Refuse a Presidency step by a Member State not in office on `on` (point 11)."""
+        if not self.point_11:
+            return
+        ms = self.actor.member_state
+        if ms is None:
+            held = presidency_on(on)
+            example = f"presidency:{held}:{self.actor.id}" if held else "presidency:PT:joao"
+            raise NotThePresidency(
+                f"{self.actor} names no Member State: a presidency official acts for the "
+                "Member State holding the Presidency of the Council on the step's date "
+                f"({on.isoformat()}: {held or 'unknown'}); act as {example}"
+            )
+        reason = presidency_refusal(ms, on, what=what)
+        if reason is not None:
+            raise NotThePresidency(reason)
+
+    def _condition(self, reason: str | None) -> None:
+        if reason is not None:
+            raise ConditionNotMet(reason)
+
+    def _not_before_point_11(self, command: Command) -> None:
+        if not self.point_11:
+            raise InvalidInput(
+                f"{command.name} is not available to this partnership: its workflow started "
+                "before the step existed"
+            )
 
     def _on(self, given: date | None, what: str, *later_than: tuple[str, date | None]) -> date:
         anchors = (("the proposal", self.state.proposed_on), *later_than)
@@ -348,8 +430,41 @@ class _Context:
                 )
         return chosen
 
+    def _taking_part(self, codes: Iterable[str], on: date) -> tuple[str, ...]:
+        """The Member States of a talks round held on `on`: those that declared interest (in
+        the consultation or late) and the Member State holding the Presidency then, which
+        takes part "in close cooperation" whether or not it declared interest (point 11)."""
+        if not self.point_11:
+            return self._interested(codes, on, for_what="take part in talks")
+        presidency = presidency_on(on)
+        may = set(self.state.interested_member_states) | set(self.state.late_member_states)
+        if presidency is not None:
+            may.add(presidency)
+        chosen = _unique(member_state(code, on) for code in codes)
+        for code in chosen:
+            if code not in may:
+                raise NotInterested(
+                    f"{code} did not declare interest in the consultation, so it cannot take "
+                    "part in talks: nor did it declare interest during the talks, nor hold "
+                    f"the Presidency on {on.isoformat()} ({presidency or 'unknown'}); Member "
+                    f"States that may take part: {', '.join(sorted(may)) or 'none'}"
+                )
+        return chosen
+
     def _stamp(self, on: date) -> _Stamp:
         return _stamped_by(self.actor, on, self.now)
+
+    def _member_state_offers(self, offers: tuple[Component, ...]) -> None:
+        _only(
+            offers,
+            EU_COMPONENTS,
+            belongs_to="the third country to commit to",
+            not_to="a Member State to offer",
+            may="Member States may offer",
+        )
+        if self.point_11:
+            # Visa facilitation is the Community's to offer (point 10), not a Member State's.
+            self._condition(member_state_offers_refusal(offers))
 
     def _refuse_past_deadline(self, command: Command) -> None:
         reason = deadline_refusal(self.state, type(command), self.now)
@@ -388,13 +503,7 @@ class _Context:
                 "a Member State that is not interested makes no offers; "
                 "answer `interested` to offer components, or leave offers empty"
             )
-        _only(
-            offers,
-            EU_COMPONENTS,
-            belongs_to="the third country to commit to",
-            not_to="a Member State to offer",
-            may="Member States may offer",
-        )
+        self._member_state_offers(offers)
         return [
             ConsultationAnswered(
                 **self._stamp(on),
@@ -442,6 +551,7 @@ class _Context:
             "the authorisation's date",
             ("the consultation's closure", self.state.consultation_closed_on),
         )
+        self._presidency(on, "authorise exploratory talks")
         return [TalksAuthorised(**self._stamp(on), note=command.note)]
 
     def record_talks_round(self, command: RecordTalksRound) -> list[Event]:
@@ -451,7 +561,7 @@ class _Context:
             "the round's date",
             ("the talks' authorisation", self.state.talks_authorised_on),
         )
-        taking_part = self._interested(command.member_states, on, for_what="take part in talks")
+        taking_part = self._taking_part(command.member_states, on)
         return [
             TalksRoundRecorded(
                 **self._stamp(on),
@@ -459,6 +569,37 @@ class _Context:
                 member_states=taking_part,
                 summary=command.summary,
                 location=command.location,
+            )
+        ]
+
+    def declare_interest(self, command: DeclareInterest) -> list[Event]:
+        self._not_before_point_11(command)
+        on = self._on(
+            command.occurred_on,
+            "the declaration's date",
+            ("the talks' authorisation", self.state.talks_authorised_on),
+        )
+        declaring = member_state(command.member_state, on)
+        if self.actor.member_state != declaring:
+            raise ForeignMemberState(
+                f"{self.actor} may declare interest only for {self.actor.member_state}, "
+                f"not for {declaring}"
+            )
+        reason = late_interest_refusal(
+            declaring,
+            interested=self.state.interested_member_states,
+            late=self.state.late_member_states,
+        )
+        if reason is not None:
+            raise InvalidInput(reason)
+        offers = _unique(command.offers)
+        self._member_state_offers(offers)
+        return [
+            LateInterestDeclared(
+                **self._stamp(on),
+                member_state=declaring,
+                offers=offers,
+                comments=command.comments,
             )
         ]
 
@@ -472,6 +613,7 @@ class _Context:
             ("the last talks round", last_round),
         )
         commitments = _unique(command.commitments)
+        community = _unique(command.community_offers)
         _only(
             commitments,
             THIRD_COUNTRY_COMPONENTS,
@@ -488,11 +630,20 @@ class _Context:
             raise InvalidInput(
                 "an unwilling third country commits to nothing; leave commitments empty"
             )
+        if not command.third_country_willing and community:
+            raise InvalidInput(
+                "the Community offers nothing to an unwilling third country; leave "
+                "community_offers empty"
+            )
+        if self.point_11:
+            self._condition(commitments_refusal(command.third_country_willing, commitments))
+        self._condition(community_offers_refusal(community))
         return [
             TalksConcluded(
                 **self._stamp(on),
                 third_country_willing=command.third_country_willing,
                 commitments=commitments,
+                community_offers=community,
             )
         ]
 
@@ -515,6 +666,19 @@ class _Context:
         # The business date of the extension, like every other step's; a history recorded
         # before the command carried one sends none and gets today, as it did then.
         on = self._on(command.occurred_on, "the extension's date")
+        self._presidency(on, "extend the decision deadline")
+        target = command.council_target_date
+        if target is not None:
+            self._not_before_point_11(command)
+            current_target = self.state.council_target_date
+            _council_target(
+                target,
+                on,
+                self.now.date(),
+                after=("the current target date", current_target)
+                if current_target is not None
+                else ("the extension's date", on),
+            )
         _deadline(
             command.new_deadline,
             self.now.date(),
@@ -532,6 +696,7 @@ class _Context:
                 previous_deadline=current,
                 new_deadline=command.new_deadline,
                 reason=command.reason,
+                council_target_date=target,
             )
         ]
 
@@ -539,6 +704,16 @@ class _Context:
         self._refuse_past_deadline(command)
         submitted = self.state.report.submitted_on if self.state.report else None
         on = self._on(command.decided_on, "the decision's date", ("the report", submitted))
+        self._presidency(on, "record the Council's decision")
+        target = self.state.council_target_date
+        if self.point_11 and target is not None and on > target:
+            floor = max(d for d in (EARLIEST_BUSINESS_DATE, self.state.proposed_on, submitted) if d)
+            raise InvalidDate(
+                f"the decision's date {on.isoformat()} is after the Council's own target date "
+                f"{target.isoformat()} (a new target the Council set is recorded with "
+                "extend_decision_deadline's council_target_date); give a date between "
+                f"{floor.isoformat()} and {target.isoformat()}"
+            )
         return [
             CouncilDecisionRecorded(
                 **self._stamp(on),
@@ -550,14 +725,32 @@ class _Context:
     def launch(self, command: LaunchPartnership) -> list[Event]:
         decided = self.state.decision.decided_on if self.state.decision else None
         on = self._on(command.signed_on, "the signature date", ("the Council's decision", decided))
-        signatories = self._interested(
-            command.member_states, on, for_what="sign the joint declaration"
-        )
+        components = _unique(command.components)
+        if self.point_11:
+            signatories = _unique(member_state(code, on) for code in command.member_states)
+            eligible = eligible_signatories(
+                interested=self.state.interested_member_states,
+                took_part=self.state.took_part_in_talks,
+                late=self.state.late_member_states,
+            )
+            reason = signatories_refusal(signatories, eligible=eligible)
+            if reason is not None:
+                raise NotInterested(reason)
+            committed = self.state.talks.commitments if self.state.talks else ()
+            self._condition(
+                launch_components_refusal(
+                    components, offered=self.state.offered, committed=committed
+                )
+            )
+        else:
+            signatories = self._interested(
+                command.member_states, on, for_what="sign the joint declaration"
+            )
         return [
             PartnershipLaunched(
                 **self._stamp(on),
                 member_states=signatories,
-                components=_unique(command.components),
+                components=components,
                 joint_declaration_reference=command.joint_declaration_reference,
             )
         ]
@@ -594,9 +787,11 @@ class _Context:
         deadline = self._deadline()
         if not has_passed(deadline, self.now):
             raise DeadlineNotReached(f"the decision deadline {deadline.isoformat()} has not passed")
+        # The deadline has passed, so it lies before today; held at today all the same, so
+        # a lapse's business date is never in the future, whatever the calendar's edge.
         return [
             PartnershipLapsed(
-                **self._stamp(deadline),
+                **self._stamp(min(deadline, self.now.date())),
                 deadline=deadline,
             )
         ]

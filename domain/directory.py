@@ -244,13 +244,14 @@ class Binding(BaseModel):
     def actor(self, subject: str) -> Actor | None:
         """The actor this binding lets `subject` act as, or None for an administrator.
 
-        A Presidency binding names its Member State, but the Presidency acts for the Council,
-        not for that Member State, so its actor names none.
+        A Presidency binding names its Member State, and so does its actor: the Presidency
+        acts for the Council, and its steps are valid only on the dates that Member State
+        held the Presidency (domain/presidencies.py).
         """
         role = _ACTING_ROLES.get(self.role)
         if role is None:
             return None
-        acting_for = self.member_state if role is Role.MEMBER_STATE else None
+        acting_for = self.member_state if role in (Role.MEMBER_STATE, Role.PRESIDENCY) else None
         return Actor(id=subject, role=role, member_state=acting_for)
 
     def label(self) -> str:

@@ -48,6 +48,10 @@ class ForeignMemberState(NotPermitted):
     """A Member State representative acting for another Member State."""
 
 
+class NotThePresidency(NotPermitted):
+    """A Presidency step by a Member State that did not hold the Presidency on its date."""
+
+
 class WrongStage(DomainError):
     """The command is not possible at the partnership's current stage."""
 
@@ -79,6 +83,10 @@ class AlreadyStarted(DomainError):
 
 class VersionMismatch(DomainError):
     """A step sent against a version of the partnership that is no longer the current one."""
+
+
+class ConditionNotMet(DomainError):
+    """A step that fails a condition of point 10 of the Council conclusions of June 2007."""
 
 
 class LimitReached(DomainError):

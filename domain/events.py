@@ -14,9 +14,17 @@ software knows are refused there (activities/upcasting.py).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    model_serializer,
+)
 
 from domain.actors import Actor
 from domain.commands import Outcome, Position, Recommendation
@@ -35,6 +43,20 @@ class EventBase(BaseModel):
     occurred_on: date
     recorded_at: AwareDatetime
 
+    # Fields added after events of the type were recorded, left out of the payload while they
+    # hold their default: an event without the new fact is written exactly as before, so its
+    # payload, and the hash chained over it, are those of an event of the older software.
+    _OMITTED_AT_DEFAULT: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_new_facts_at_default(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in self._OMITTED_AT_DEFAULT:
+                if getattr(self, name) == type(self).model_fields[name].default:
+                    data.pop(name, None)
+        return data
+
 
 class PartnershipProposed(EventBase):
     """The Commission proposed a pilot partnership with a third country."""
@@ -46,6 +68,11 @@ class PartnershipProposed(EventBase):
     terms_of_reference: str
     consultation_deadline: date
     decision_deadline: date
+    # The Council's own target date for its decision, a business fact; absent when none was
+    # recorded (and in every proposal recorded before it existed).
+    council_target_date: date | None = None
+
+    _OMITTED_AT_DEFAULT: ClassVar[tuple[str, ...]] = ("council_target_date",)
 
 
 class ConsultationAnswered(EventBase):
@@ -99,12 +126,29 @@ class TalksRoundRecorded(EventBase):
     location: str | None = None
 
 
+class LateInterestDeclared(EventBase):
+    """A Member State declared interest during the talks: it joins late."""
+
+    type: Literal["LateInterestDeclared"] = "LateInterestDeclared"
+    member_state: str
+    offers: tuple[Component, ...] = ()
+    comments: str | None = None
+
+
 class TalksConcluded(EventBase):
-    """The talks concluded; an unwilling third country ends the partnership."""
+    """The talks concluded; an unwilling third country ends the partnership.
+
+    `community_offers` is what the Commission recorded as the Community's offer (visa
+    facilitation, capacity building, other Community measures); conclusions recorded before
+    it existed have none.
+    """
 
     type: Literal["TalksConcluded"] = "TalksConcluded"
     third_country_willing: bool
     commitments: tuple[Component, ...] = ()
+    community_offers: tuple[Component, ...] = ()
+
+    _OMITTED_AT_DEFAULT: ClassVar[tuple[str, ...]] = ("community_offers",)
 
 
 class ReportSubmitted(EventBase):
@@ -123,6 +167,10 @@ class DecisionDeadlineExtended(EventBase):
     previous_deadline: date
     new_deadline: date
     reason: str
+    # The Council's new target date, when it set one; None leaves the recorded one in place.
+    council_target_date: date | None = None
+
+    _OMITTED_AT_DEFAULT: ClassVar[tuple[str, ...]] = ("council_target_date",)
 
 
 class DecisionDeadlineReminderIssued(EventBase):
@@ -171,6 +219,7 @@ Event = Annotated[
     | PartnershipNotPursued
     | TalksAuthorised
     | TalksRoundRecorded
+    | LateInterestDeclared
     | TalksConcluded
     | ReportSubmitted
     | DecisionDeadlineExtended

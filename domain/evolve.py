@@ -17,6 +17,7 @@ from domain.events import (
     DecisionDeadlineReminderIssued,
     Event,
     EventBase,
+    LateInterestDeclared,
     PartnershipLapsed,
     PartnershipLaunched,
     PartnershipNotPursued,
@@ -32,6 +33,7 @@ from domain.stages import Stage
 from domain.state import (
     Answer,
     Decision,
+    LateInterest,
     Launch,
     Milestone,
     Participant,
@@ -68,6 +70,7 @@ def _changes(state: Partnership, event: Event) -> dict[str, Any]:
                 "terms_of_reference": event.terms_of_reference,
                 "consultation_deadline": event.consultation_deadline,
                 "decision_deadline": event.decision_deadline,
+                "council_target_date": event.council_target_date,
             }
         case ConsultationAnswered():
             answer = _copied(
@@ -99,6 +102,11 @@ def _changes(state: Partnership, event: Event) -> dict[str, Any]:
             )
             # Shown in the order held and numbered by it, whatever the order recorded.
             return {"rounds": in_held_order((*state.rounds, talks_round))}
+        case LateInterestDeclared():
+            late = _copied(
+                LateInterest, event, declared_on=event.occurred_on, declared_by=event.actor.id
+            )
+            return {"late_interest": (*state.late_interest, late)}
         case TalksConcluded():
             outcome = _copied(TalksOutcome, event, concluded_on=event.occurred_on)
             stage = Stage.REPORT_DUE if event.third_country_willing else Stage.TALKS_FAILED
@@ -110,6 +118,7 @@ def _changes(state: Partnership, event: Event) -> dict[str, Any]:
             return {
                 "decision_deadline": event.new_deadline,
                 "deadline_extensions": state.deadline_extensions + 1,
+                "council_target_date": event.council_target_date or state.council_target_date,
             }
         case DecisionDeadlineReminderIssued():
             return {"reminded_deadlines": (*state.reminded_deadlines, event.deadline)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from domain.actors import Role
 from domain.events import (
     ConsultationAnswered,
     ConsultationClosed,
@@ -18,6 +19,7 @@ from domain.events import (
     DecisionDeadlineExtended,
     DecisionDeadlineReminderIssued,
     Event,
+    LateInterestDeclared,
     PartnershipLapsed,
     PartnershipLaunched,
     PartnershipNotPursued,
@@ -73,6 +75,11 @@ def _detail(event: Event, written: Callable[[str], str]) -> str:
             # recorded late takes its place by `held_on` (the state's `in_held_order`), which
             # would leave a number here stale. The line's business date names the round.
             return f"talks round with {listed(event.member_states)}"
+        case LateInterestDeclared():
+            offers = ", ".join(o.value for o in event.offers)
+            return f"{event.member_state} declared interest during the talks (joins late)" + (
+                f", offering {offers}" if offers else ""
+            )
         case TalksConcluded():
             willing = "willing" if event.third_country_willing else "unwilling"
             return f"talks concluded; third country {willing}"
@@ -109,7 +116,10 @@ def describe(event: Event) -> str:
 
     What people wrote is made inert and cut to `QUOTED_CHARS` characters.
     """
-    who = event.actor.member_state or event.actor.role.value
+    actor = event.actor
+    who = actor.member_state or actor.role.value
+    if actor.role is Role.PRESIDENCY and actor.member_state:
+        who = f"presidency ({actor.member_state})"
     return f"{event.occurred_on.isoformat()} · {who}: {_detail(event, _quoted)}"
 
 

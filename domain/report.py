@@ -7,12 +7,14 @@ so a report shows it as written and nobody can put a link, a heading or HTML int
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from domain.countries import country_name
 from domain.events import Event
 from domain.evolve import replay
 from domain.milestones import milestone_kind
 from domain.narration import listed
+from domain.presidencies import presidency_on, term_on
 from domain.state import MilestoneKind, Partnership
 from domain.text import markdown_inert
 from domain.view import answers_given
@@ -55,13 +57,20 @@ def _consultation(state: Partnership) -> list[str]:
     return lines
 
 
+def _by_the_presidency(day: date) -> str:
+    """The Presidency with the Member State that held it on `day`, where the order is known."""
+    held = presidency_on(day)
+    return f"the Presidency ({held})" if held else "the Presidency"
+
+
 def _talks(state: Partnership) -> list[str]:
     if state.talks_authorised_on is None:
         return []
     lines = [
         "## Exploratory talks",
         "",
-        f"Authorised by the Presidency on {state.talks_authorised_on.isoformat()}.",
+        f"Authorised by {_by_the_presidency(state.talks_authorised_on)} on "
+        f"{state.talks_authorised_on.isoformat()}.",
         "",
     ]
     for r in state.rounds:
@@ -70,6 +79,12 @@ def _talks(state: Partnership) -> list[str]:
             f"- Round {r.number}, {r.held_on.isoformat()}{where} "
             f"({listed(r.member_states)}): {markdown_inert(r.summary)}"
         )
+    for late in state.late_interest:
+        offers = listed([o.value for o in late.offers])
+        lines.append(
+            f"- {late.member_state} declared interest on {late.declared_on.isoformat()}, "
+            f"joining late (offers: {offers})."
+        )
     if state.talks is not None:
         willing = "willing" if state.talks.third_country_willing else "not willing"
         lines += [
@@ -77,6 +92,9 @@ def _talks(state: Partnership) -> list[str]:
             f"Concluded on {state.talks.concluded_on.isoformat()}: the third country is "
             f"{willing}. Commitments: {listed([c.value for c in state.talks.commitments])}.",
         ]
+        if state.talks.community_offers:
+            offered = listed([c.value for c in state.talks.community_offers])
+            lines.append(f"The Community offers: {offered}.")
     return [*lines, ""]
 
 
@@ -99,7 +117,9 @@ def _outcome(state: Partnership) -> list[str]:
         lines += [
             "## Council decision",
             "",
-            f"On {state.decision.decided_on.isoformat()}{ref}: **{state.decision.outcome.value}**.",
+            f"On {state.decision.decided_on.isoformat()}{ref}, recorded by "
+            f"{_by_the_presidency(state.decision.decided_on)}: "
+            f"**{state.decision.outcome.value}**.",
             "",
         ]
     if state.lapsed_on is not None:
@@ -118,8 +138,44 @@ def _outcome(state: Partnership) -> list[str]:
     return lines
 
 
-def render_state(state: Partnership, kind: MilestoneKind | None = None) -> str:
-    """Render a folded partnership as the report-back document for `kind`."""
+def _deadlines(state: Partnership) -> list[str]:
+    """The deadlines, each as what it is: the Council's own target date is a business fact;
+    the operational deadline is the engine's timer on recorded time (for a back-filled
+    partnership, years after the Council's own date)."""
+    consultation = state.consultation_deadline
+    operational = state.decision_deadline
+    lines = [
+        f"Proposed on {state.proposed_on.isoformat() if state.proposed_on else '?'}. "
+        f"Consultation deadline {consultation.isoformat() if consultation else '?'}; "
+        f"operational decision deadline {operational.isoformat() if operational else '?'} "
+        "(the engine's timer for the reminder and the lapse).",
+    ]
+    if state.council_target_date is not None:
+        lines.append(
+            f"The Council's own target: a decision by {state.council_target_date.isoformat()}."
+        )
+    return lines
+
+
+def _presidency(as_of: date | None) -> list[str]:
+    term = term_on(as_of) if as_of is not None else None
+    if as_of is None or term is None:
+        return []
+    return [f"Presidency of the Council on {as_of.isoformat()}: {term}.", ""]
+
+
+def _latest_business_date(state: Partnership) -> date | None:
+    return max((m.occurred_on for m in state.milestones), default=state.proposed_on)
+
+
+def render_state(
+    state: Partnership, kind: MilestoneKind | None = None, *, as_of: date | None = None
+) -> str:
+    """Render a folded partnership as the report-back document for `kind`.
+
+    The Presidency named is the one in office on `as_of` (by default, the business date of
+    the latest milestone, or of the proposal).
+    """
     if state.country is None:
         return "# No partnership has been proposed\n"
     title = _TITLES[kind] if kind else "Status of the pilot partnership"
@@ -130,12 +186,9 @@ def render_state(state: Partnership, kind: MilestoneKind | None = None) -> str:
         f"region {state.region.value if state.region else 'unknown'}; "
         f"stage **{state.stage.value if state.stage else 'unknown'}**.",
         "",
-        f"Proposed on {state.proposed_on.isoformat() if state.proposed_on else '?'}. "
-        f"Consultation deadline "
-        f"{state.consultation_deadline.isoformat() if state.consultation_deadline else '?'}; "
-        f"Council decision deadline "
-        f"{state.decision_deadline.isoformat() if state.decision_deadline else '?'}.",
+        *_deadlines(state),
         "",
+        *_presidency(as_of if as_of is not None else _latest_business_date(state)),
         f"Terms of reference: {markdown_inert(state.terms_of_reference or '', block=True)}",
         "",
     ]
@@ -153,4 +206,6 @@ def render_report(events: Sequence[Event], kind: MilestoneKind | None = None) ->
         if not reached:
             return f"# {_TITLES[kind]}\n\nThis milestone has not been reached.\n"
         upto = reached[-1]
-    return render_state(replay(events[:upto]), kind)
+    # A milestone's report names the Presidency in office on the milestone's own date.
+    as_of = events[upto - 1].occurred_on if kind is not None and upto else None
+    return render_state(replay(events[:upto]), kind, as_of=as_of)

@@ -17,6 +17,7 @@ from domain.commands import (
     CloseConsultation,
     Command,
     ConcludeTalks,
+    DeclareInterest,
     ExtendDecisionDeadline,
     LaunchPartnership,
     ProposePartnership,
@@ -100,6 +101,10 @@ class AuthoriseTalksRequest(AuthoriseTalks, StepRequest):
 
 class RecordTalksRoundRequest(RecordTalksRound, StepRequest):
     """Payload of the `record_talks_round` update."""
+
+
+class DeclareInterestRequest(DeclareInterest, StepRequest):
+    """Payload of the `declare_interest` update."""
 
 
 class ConcludeTalksRequest(ConcludeTalks, StepRequest):

@@ -74,11 +74,22 @@ def in_held_order(rounds: Iterable[TalksRound]) -> tuple[TalksRound, ...]:
     )
 
 
+class LateInterest(_Frozen):
+    """A Member State that declared interest during the talks: it joins late."""
+
+    member_state: str
+    offers: tuple[Component, ...]
+    comments: str | None
+    declared_on: date
+    declared_by: str
+
+
 class TalksOutcome(_Frozen):
-    """How the talks ended."""
+    """How the talks ended, and what the Community offered (none before it was recorded)."""
 
     third_country_willing: bool
     commitments: tuple[Component, ...]
+    community_offers: tuple[Component, ...] = ()
     concluded_on: date
 
 
@@ -137,6 +148,9 @@ class Partnership(_Frozen):
     terms_of_reference: str | None = None
     consultation_deadline: date | None = None
     decision_deadline: date | None = None
+    # The Council's own target date (business time), when recorded; the decision deadline
+    # above is the engine's operational one (recorded time), which drives the timers.
+    council_target_date: date | None = None
     deadline_extensions: int = 0
     # Each Member State's latest answer only: amendments replace, and the whole history stays
     # in the event store. The state is what a continued run carries, so it must stay bounded.
@@ -147,6 +161,8 @@ class Partnership(_Frozen):
     talks_authorised_on: date | None = None
     # In the order held, numbered by it (`in_held_order`), whatever order they were recorded in.
     rounds: tuple[TalksRound, ...] = ()
+    # Member States that declared interest during the talks, in the order they did.
+    late_interest: tuple[LateInterest, ...] = ()
     talks: TalksOutcome | None = None
     report: Report | None = None
     reminded_deadlines: tuple[date, ...] = ()
@@ -178,3 +194,29 @@ class Partnership(_Frozen):
         return tuple(
             ms for ms, a in self.latest_answers.items() if a.position is Position.INTERESTED
         )
+
+    @property
+    def late_member_states(self) -> tuple[str, ...]:
+        """Member States that declared interest during the talks, sorted."""
+        return tuple(sorted(late.member_state for late in self.late_interest))
+
+    @property
+    def took_part_in_talks(self) -> tuple[str, ...]:
+        """Member States named in any talks round, sorted."""
+        return tuple(sorted({ms for r in self.rounds for ms in r.member_states}))
+
+    @property
+    def offered(self) -> tuple[Component, ...]:
+        """Everything offered to the third country: by the interested Member States (in the
+        consultation and late), and by the Community when the talks concluded."""
+        interested = set(self.interested_member_states)
+        offers = {
+            offer
+            for ms, answer in self.latest_answers.items()
+            if ms in interested
+            for offer in answer.offers
+        }
+        offers |= {offer for late in self.late_interest for offer in late.offers}
+        if self.talks is not None:
+            offers |= set(self.talks.community_offers)
+        return tuple(c for c in Component if c in offers)

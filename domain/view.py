@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
@@ -12,11 +12,13 @@ from domain.commands import USER_COMMANDS
 from domain.countries import country_name
 from domain.deadlines import deadline_refusal
 from domain.policy import allowed_at, may_issue
+from domain.presidencies import term_on
 from domain.regions import Region
 from domain.stages import Stage
 from domain.state import (
     Answer,
     Decision,
+    LateInterest,
     Launch,
     Milestone,
     Participant,
@@ -26,6 +28,32 @@ from domain.state import (
     TalksRound,
 )
 from domain.timers import armed_reminder
+
+
+class PresidencyInOffice(BaseModel):
+    """The Presidency of the Council in office on a day, and the decision that ordered it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    member_state: str
+    name: str
+    first_day: date
+    last_day: date
+    source: str
+
+
+def presidency_in_office(day: date) -> PresidencyInOffice | None:
+    """The Presidency in office on `day`, or None where the Council's order is not known."""
+    term = term_on(day)
+    if term is None:
+        return None
+    return PresidencyInOffice(
+        member_state=term.member_state,
+        name=country_name(term.member_state),
+        first_day=term.first_day,
+        last_day=term.last_day,
+        source=term.source,
+    )
 
 
 class StatusView(BaseModel):
@@ -42,7 +70,10 @@ class StatusView(BaseModel):
     rationale: str | None
     terms_of_reference: str | None
     consultation_deadline: date | None
+    # The engine's operational deadline (recorded time): it drives the reminder and the lapse.
     decision_deadline: date | None
+    # The Council's own target date (business time), when one was recorded.
+    council_target_date: date | None = None
     reminder_due_at: datetime | None
     # The latest answer of each Member State, and how many it gave (an amendment replaces its
     # answer). Not every answer: the view is returned by every update, so it must stay bounded
@@ -51,6 +82,7 @@ class StatusView(BaseModel):
     answers_given: dict[str, int]
     interested_member_states: tuple[str, ...]
     talks: tuple[TalksRound, ...]
+    late_interest: tuple[LateInterest, ...] = ()
     talks_outcome: TalksOutcome | None
     report: Report | None
     decision: Decision | None
@@ -60,6 +92,8 @@ class StatusView(BaseModel):
     milestones: tuple[Milestone, ...]
     next_actions: dict[str, list[str]]
     last_recorded_at: datetime | None
+    # Who holds the Presidency of the Council as of the view (today, for a view read now).
+    presidency: PresidencyInOffice | None = None
 
 
 def next_actions(state: Partnership, now: datetime | None = None) -> dict[str, list[str]]:
@@ -92,6 +126,7 @@ def answers_given(state: Partnership) -> dict[str, int]:
 def status_view(state: Partnership, now: datetime | None = None) -> StatusView:
     """The status view of a partnership (its `next_actions` as of `now`, when given)."""
     reminder = armed_reminder(state)
+    as_of = now or state.last_recorded_at
     return StatusView(
         country=state.country,
         country_name=country_name(state.country) if state.country else None,
@@ -103,11 +138,13 @@ def status_view(state: Partnership, now: datetime | None = None) -> StatusView:
         terms_of_reference=state.terms_of_reference,
         consultation_deadline=state.consultation_deadline,
         decision_deadline=state.decision_deadline,
+        council_target_date=state.council_target_date,
         reminder_due_at=reminder,
         answers=state.latest_answers,
         answers_given=answers_given(state),
         interested_member_states=state.interested_member_states,
         talks=state.rounds,
+        late_interest=state.late_interest,
         talks_outcome=state.talks,
         report=state.report,
         decision=state.decision,
@@ -117,4 +154,5 @@ def status_view(state: Partnership, now: datetime | None = None) -> StatusView:
         milestones=state.milestones,
         next_actions=next_actions(state, now),
         last_recorded_at=state.last_recorded_at,
+        presidency=presidency_in_office(as_of.astimezone(UTC).date()) if as_of else None,
     )

@@ -27,3 +27,6 @@ class Continuation(BaseModel):
     consultation_period_days: int
     state: Partnership
     timeline: list[str]
+    # Whether the run decides by the rules of issue 13 (`POINT_11_PATCH` in the workflow); a
+    # run continued by an older version carried no such field and decides as it did.
+    point_11: bool = False

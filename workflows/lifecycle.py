@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         AuthoriseTalksRequest,
         CloseConsultationRequest,
         ConcludeTalksRequest,
+        DeclareInterestRequest,
         ExtendDecisionDeadlineRequest,
         LaunchPartnershipRequest,
         RecordCouncilDecisionRequest,
@@ -76,6 +77,13 @@ MILESTONE_RENAMED_AT = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
 The histories recorded before commit 7609fef (tests/histories/*-2026-11-28T06-16.json) started
 by 06:16:25 UTC, those recorded with it from 06:55:46; the rename lies between the two.
 """
+
+
+POINT_11_PATCH = "point-11"
+"""Runs that record this marker decide by the rules of issue 13: the Presidency in office on
+each step's date, the conditions of point 10, late interest and the Council's target date.
+A run recorded before it (no marker) decides as it did, so its history replays; a run it
+continues into carries the choice (`Continuation.point_11`)."""
 
 
 def _rejection(error: Exception) -> ApplicationError:
@@ -130,6 +138,11 @@ class PilotPartnershipWorkflow:
     def __init__(self, start: StartPartnership | Continuation) -> None:
         carried = start if isinstance(start, Continuation) else None
         start = _start_of(start)
+        # Decided once, here: validators may not record a marker, and every decision of the
+        # run, the validators' included, must follow the same rules.
+        self._point_11 = (
+            carried.point_11 if carried is not None else workflow.patched(POINT_11_PATCH)
+        )
         self._state = carried.state if carried is not None else Partnership()
         # Updates may arrive in the same activation as the start, before the proposal is
         # recorded: validators check them against the proposal as it will be recorded.
@@ -137,7 +150,13 @@ class PilotPartnershipWorkflow:
         if carried is None:
             try:
                 self._provisional = replay(
-                    decide(Partnership(), start.command(), start.actor, workflow.now())
+                    decide(
+                        Partnership(),
+                        start.command(),
+                        start.actor,
+                        workflow.now(),
+                        point_11=self._point_11,
+                    )
                 )
             except Exception:  # the run refuses the start itself, with the reason
                 self._provisional = Partnership()
@@ -235,6 +254,7 @@ class PilotPartnershipWorkflow:
                 consultation_period_days=self._consultation_period.days,
                 state=self._state,
                 timeline=list(self._timeline),
+                point_11=self._point_11,
             )
         )
 
@@ -324,6 +344,7 @@ class PilotPartnershipWorkflow:
             actor,
             workflow.now(),
             consultation_period=self._consultation_period,
+            point_11=self._point_11,
         )
 
     async def _record(self, events: list[Event], provenance: Provenance) -> None:
@@ -491,6 +512,15 @@ class PilotPartnershipWorkflow:
 
     @record_talks_round.validator
     def _check_record_talks_round(self, request: RecordTalksRoundRequest) -> None:
+        self._validate(request)
+
+    @workflow.update(name="declare_interest")
+    async def declare_interest(self, request: DeclareInterestRequest) -> StatusView:
+        """A Member State declares interest during the talks, joining late."""
+        return await self._apply(request)
+
+    @declare_interest.validator
+    def _check_declare_interest(self, request: DeclareInterestRequest) -> None:
         self._validate(request)
 
     @workflow.update(name="conclude_talks")

@@ -26,7 +26,9 @@ from domain import (
     Command,
     Component,
     ConcludeTalks,
+    ConditionNotMet,
     DeadlineNotReached,
+    DeclareInterest,
     DomainError,
     Event,
     EventBase,
@@ -44,6 +46,7 @@ from domain import (
     NotAThirdCountry,
     NotInterested,
     NotPermitted,
+    NotThePresidency,
     Outcome,
     Partnership,
     Position,
@@ -63,11 +66,44 @@ from domain import (
     reminder_instant,
     replay,
 )
+from domain.conditions import COMMUNITY_OFFERS, MEMBER_STATE_OFFERS
+from domain.policy import may_issue
+from domain.presidencies import presidency_on
 
 _T = TypeVar("_T")
 
 COMMISSION = Actor(id="alice", role=Role.COMMISSION)
 PRESIDENCY = Actor(id="pedro", role=Role.PRESIDENCY)
+"""The Presidency in office: `Story` and `in_office` give it the Member State that held the
+Presidency on the step's business date, as the official who acts then would."""
+
+
+def step_date(command: Command, now: datetime) -> date:
+    """The business date a command carries (whatever its field is called), else `now`'s."""
+    for name in ("occurred_on", "decided_on", "held_on", "signed_on"):
+        given = getattr(command, name, None)
+        if isinstance(given, date):
+            return given
+    try:
+        return now.astimezone(UTC).date()
+    except OverflowError:  # at the calendar's edge, where UTC cannot hold `now`
+        return now.date()
+
+
+def presidency(day: date | datetime) -> Actor:
+    """The official of the Presidency in office on `day` (domain/presidencies.py)."""
+    on = step_date(AuthoriseTalks(), day) if isinstance(day, datetime) else day
+    return Actor(id="pedro", role=Role.PRESIDENCY, member_state=presidency_on(on))
+
+
+def in_office(actor: Actor, command: Command, now: datetime) -> Actor:
+    """`actor`, or for the stand-in `PRESIDENCY` the Presidency in office on the step's date
+    (for a step the Presidency may take: any other is refused for its role, as written)."""
+    if actor == PRESIDENCY and may_issue(Role.PRESIDENCY, type(command)):
+        return presidency(step_date(command, now))
+    return actor
+
+
 OPERATOR = Actor(id="olga", role=Role.OPERATOR)
 SYSTEM = SYSTEM_ACTOR
 
@@ -96,7 +132,7 @@ DECIDED = at(2025, 11, 20)
 SIGNED = at(2026, 2, 10)
 
 OFFERS_FR = (Component.LEGAL_MIGRATION, Component.CAPACITY_BUILDING)
-OFFERS_ES = (Component.VISA_FACILITATION,)
+OFFERS_ES = (Component.CAPACITY_BUILDING,)
 OFFERS_PT = (Component.MIGRATION_AND_DEVELOPMENT, Component.REINTEGRATION_OF_RETURNEES)
 COMMITMENTS = (Component.READMISSION_AND_RETURN, Component.ILLEGAL_IMMIGRATION_COOPERATION)
 
@@ -114,7 +150,7 @@ class Story:
 
     def do(self, command: Command, actor: Actor, now: datetime) -> list[Event]:
         """Decide and record; the events are folded into the state."""
-        events = decide(self.state, command, actor, now)
+        events = decide(self.state, command, in_office(actor, command, now), now)
         self.events.extend(events)
         self.state = replay(events, self.state)
         return events
@@ -131,7 +167,7 @@ class Story:
         nothing changes."""
         before_state, before_events = self.state, list(self.events)
         with pytest.raises(DomainError) as info:
-            decide(self.state, command, actor, now)
+            decide(self.state, command, in_office(actor, command, now), now)
         assert type(info.value) is error, f"{type(info.value).__name__}: {info.value}"
         message = str(info.value)
         for fragment in says:
@@ -318,6 +354,7 @@ SAMPLES: dict[type[Command], tuple[Command, Actor]] = {
     CloseConsultation: (CloseConsultation(), COMMISSION),
     AuthoriseTalks: (AuthoriseTalks(), PRESIDENCY),
     RecordTalksRound: (talks_round("FR", held_on=LATER.date()), COMMISSION),
+    DeclareInterest: (DeclareInterest(member_state="IT"), rep("IT")),
     ConcludeTalks: (ConcludeTalks(third_country_willing=False), COMMISSION),
     SubmitReport: (
         SubmitReport(recommendation=Recommendation.LAUNCH, summary="Go"),
@@ -333,7 +370,9 @@ SAMPLES: dict[type[Command], tuple[Command, Actor]] = {
     ),
     LaunchPartnership: (
         LaunchPartnership(
-            member_states=["FR"], components=[Component.LEGAL_MIGRATION], signed_on=LATER.date()
+            member_states=["FR"],
+            components=[Component.LEGAL_MIGRATION, Component.READMISSION_AND_RETURN],
+            signed_on=LATER.date(),
         ),
         COMMISSION,
     ),
@@ -366,6 +405,12 @@ ACTOR_OF_ROLE: dict[Role, Actor] = {
 # What each kind of refusal says is allowed: at least one of these, verbatim.
 SAYS_WHAT_IS_ALLOWED: dict[type[DomainError], tuple[str, ...]] = {
     NotPermitted: (" may",),
+    NotThePresidency: (
+        "only the Presidency in office on the step's date may",
+        "must be added to domain/presidencies.py first",
+        "act as presidency:",
+    ),
+    ConditionNotMet: ("point 10 of the Council conclusions",),
     WrongStage: ("is possible at: ", "nothing more can be done", "must propose it first"),
     AlreadyStarted: (
         "a country may be proposed again only after an end",
@@ -374,8 +419,12 @@ SAYS_WHAT_IS_ALLOWED: dict[type[DomainError], tuple[str, ...]] = {
     InvalidCountry: ("give two ASCII letters naming a country",),
     NotAThirdCountry: ("propose a country outside the Union",),
     NotAMemberState: ("the Member States then were: ",),
-    ForeignMemberState: ("may answer only for ",),
-    NotInterested: ("Member States that declared interest: ",),
+    ForeignMemberState: ("may answer only for ", "may declare interest only for "),
+    NotInterested: (
+        "Member States that declared interest: ",
+        "Member States that may take part: ",
+        "Member States that may sign: ",
+    ),
     LimitReached: ("the most",),
     DeadlineNotReached: ("has not passed", "is due from"),
     InvalidDate: ("give a date between",),
@@ -386,7 +435,11 @@ SAYS_WHAT_IS_ALLOWED: dict[type[DomainError], tuple[str, ...]] = {
         "the third country may commit to: ",
         "record at least one talks round",
         "leave commitments empty",
+        "leave community_offers empty",
         "was already issued",
+        # Late interest from a Member State already interested: nothing left to declare.
+        "without declaring it again",
+        "it is recorded as joining late",
     ),
 }
 
@@ -429,6 +482,7 @@ EXPECTED_ROLES: dict[type[Command], frozenset[Role]] = {
     CloseConsultation: frozenset({_C, _S}),
     AuthoriseTalks: frozenset({_P}),
     RecordTalksRound: frozenset({_C}),
+    DeclareInterest: frozenset({_M}),
     ConcludeTalks: frozenset({_C}),
     SubmitReport: frozenset({_C}),
     ExtendDecisionDeadline: frozenset({_P}),
@@ -456,6 +510,7 @@ EXPECTED_STAGES: dict[type[Command], frozenset[Stage]] = {
     CloseConsultation: frozenset({Stage.CONSULTATION}),
     AuthoriseTalks: frozenset({Stage.AWAITING_TALKS_AUTHORISATION}),
     RecordTalksRound: frozenset({Stage.EXPLORATORY_TALKS}),
+    DeclareInterest: frozenset({Stage.EXPLORATORY_TALKS}),
     ConcludeTalks: frozenset({Stage.EXPLORATORY_TALKS}),
     SubmitReport: frozenset({Stage.REPORT_DUE}),
     ExtendDecisionDeadline: BEFORE_DECISION,
@@ -538,6 +593,8 @@ EVENT_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "joint_declaration_reference": optional_texts,
     "stage": st.sampled_from(Stage),
     "components": components,
+    "council_target_date": st.none() | dates,
+    "community_offers": components,
 }
 
 
@@ -630,7 +687,7 @@ KINDS: tuple[type[Command], ...] = (ProposePartnership, *EXPECTED_STAGES)
 FORWARD: dict[Stage, tuple[type[Command], ...]] = {
     Stage.CONSULTATION: (*[RespondToConsultation] * 8, CloseConsultation),
     Stage.AWAITING_TALKS_AUTHORISATION: (AuthoriseTalks,),
-    Stage.EXPLORATORY_TALKS: (RecordTalksRound, RecordTalksRound, ConcludeTalks),
+    Stage.EXPLORATORY_TALKS: (RecordTalksRound, RecordTalksRound, DeclareInterest, ConcludeTalks),
     Stage.REPORT_DUE: (SubmitReport,),
     Stage.COUNCIL_DECISION: (RecordCouncilDecision,),
     Stage.LAUNCH_PREPARATION: (LaunchPartnership,),
@@ -706,6 +763,7 @@ USUAL_ACTOR: dict[type[Command], Actor] = {
     CloseConsultation: COMMISSION,
     AuthoriseTalks: PRESIDENCY,
     RecordTalksRound: COMMISSION,
+    DeclareInterest: rep("IT"),
     ConcludeTalks: COMMISSION,
     SubmitReport: COMMISSION,
     ExtendDecisionDeadline: PRESIDENCY,
@@ -725,7 +783,8 @@ _CLOSERS = weighted((63, (_USUAL,)), (27, (_BY_THE_ENGINE,)), (10, (ANY,)))
 
 # Mostly Member States, sometimes codes in the other forms users type, or not members at all.
 ANSWERING = (*MEMBER_CODES * 3, "GR", "GB", "fr", " pt ", "NO", "CH", "XX")
-EU_OFFERS = tuple(sorted(c for c in Component if c not in THIRD_COUNTRY_COMPONENTS))
+EU_OFFERS = tuple(sorted(MEMBER_STATE_OFFERS))
+COMMUNITY = tuple(sorted(COMMUNITY_OFFERS))
 THIRD_COMMITMENTS = tuple(sorted(THIRD_COUNTRY_COMPONENTS))
 EVERY_COMPONENT = tuple(Component)
 
@@ -757,6 +816,7 @@ _DEADLINE_DAYS = st.none() | st.integers(-5, 500)
 # An answer: interested with the Member States' offers, sometimes the third country's too;
 # or not interested, rarely with offers all the same.
 _INTERESTED = (Position.INTERESTED, EU_OFFERS)
+_ALL_COMMITMENTS = "all of the third country's"
 _POSITIONS = weighted(
     (135, (_INTERESTED,)),
     (15, ((Position.INTERESTED, EVERY_COMPONENT),)),
@@ -766,7 +826,8 @@ _POSITIONS = weighted(
 # The talks' outcome: willing with the third country's commitments, sometimes with the EU's
 # components too; or unwilling, rarely with commitments all the same.
 _OUTCOMES = weighted(
-    (72, ((True, THIRD_COMMITMENTS),)),
+    (64, ((True, _ALL_COMMITMENTS),)),
+    (8, ((True, THIRD_COMMITMENTS),)),
     (8, ((True, EVERY_COMPONENT),)),
     (18, ((False, ()),)),
     (2, ((False, THIRD_COMMITMENTS), (False, EVERY_COMPONENT))),
@@ -829,7 +890,7 @@ def _actor(draw: Draw, command: Command) -> Actor:
         return _pick(draw, WALK_ACTORS)
     if who == _BY_THE_ENGINE:
         return SYSTEM
-    if isinstance(command, RespondToConsultation):
+    if isinstance(command, RespondToConsultation | DeclareInterest):
         try:
             return rep(command.member_state.strip())
         except ValueError:  # no Member State's code: someone answers for it anyway
@@ -906,11 +967,20 @@ def _command(draw: Draw, kind: type[Command], state: Partnership, now: datetime)
         return RecordTalksRound(
             held_on=_near(draw, today), member_states=_member_states(draw, state), summary="R"
         )
+    if kind is DeclareInterest:
+        return DeclareInterest(
+            member_state=_pick(draw, ANSWERING),
+            offers=_components(draw, EU_OFFERS),
+            occurred_on=_business_date(draw, today),
+        )
     if kind is ConcludeTalks:
         willing, commitments = draw(_OUTCOMES)
         return ConcludeTalks(
             third_country_willing=willing,
-            commitments=_components(draw, commitments),
+            commitments=list(THIRD_COMMITMENTS)
+            if commitments == _ALL_COMMITMENTS
+            else _components(draw, commitments),
+            community_offers=_components(draw, COMMUNITY) if willing else [],
             occurred_on=_business_date(draw, today),
         )
     if kind is SubmitReport:
@@ -927,9 +997,14 @@ def _command(draw: Draw, kind: type[Command], state: Partnership, now: datetime)
     if kind is RecordCouncilDecision:
         return RecordCouncilDecision(outcome=draw(_COUNCIL), decided_on=_near(draw, today))
     if kind is LaunchPartnership:
+        # Mostly what was offered and committed, with readmission and return; sometimes
+        # anything at all.
+        committed = state.talks.commitments if state.talks else ()
+        available = (*state.offered, *committed) or EVERY_COMPONENT
+        pool = available if draw(_INTERESTED_ONES) else EVERY_COMPONENT
         return LaunchPartnership(
             member_states=_member_states(draw, state),
-            components=[_pick(draw, EVERY_COMPONENT), *_components(draw, EVERY_COMPONENT)],
+            components=[Component.READMISSION_AND_RETURN, *_components(draw, pool)],
             signed_on=_near(draw, today),
         )
     if kind is Withdraw:
@@ -954,4 +1029,4 @@ def walk_steps(draw: st.DrawFn, state: Partnership, now: datetime) -> Step:
     """The next step of a walk that has reached `state` at recorded time `now`."""
     later = _recorded_time(draw, now, state)
     command = _command(draw, _kind(draw, state, later), state, later)
-    return Step(at=later, command=command, actor=_actor(draw, command))
+    return Step(at=later, command=command, actor=in_office(_actor(draw, command), command, later))

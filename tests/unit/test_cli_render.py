@@ -33,6 +33,7 @@ from domain.decide import decide
 from domain.events import Event
 from domain.evolve import replay
 from domain.identifiers import incarnation, latest_stream
+from domain.presidencies import presidency_on
 from domain.view import status_view
 from interfaces.cli import store_commands as store_cli
 from interfaces.cli.render import board_table, status_panel
@@ -40,7 +41,8 @@ from interfaces.cli.render import board_table, status_panel
 NOW = datetime(2026, 1, 10, 9, 30, tzinfo=UTC)
 MARKUP = "[/] [bold]x[/bold] [link=http://e.vil]y\\"
 COMMISSION = Actor(id=f"alice {MARKUP}", role=Role.COMMISSION)
-PRESIDENCY = Actor(id="joao [/]", role=Role.PRESIDENCY)
+# The Presidency in office on NOW's date, from the Council's order.
+PRESIDENCY = Actor(id="joao [/]", role=Role.PRESIDENCY, member_state=presidency_on(NOW.date()))
 PORTUGAL = Actor(id="maria [/]", role=Role.MEMBER_STATE, member_state="PT")
 
 
@@ -72,7 +74,7 @@ def _withdrawn_after_talks() -> list[Event]:
                 RespondToConsultation(
                     member_state="PT",
                     position=Position.INTERESTED,
-                    offers=[Component.VISA_FACILITATION],
+                    offers=[Component.LEGAL_MIGRATION],
                     comments=f"comments {MARKUP}",
                 ),
                 PORTUGAL,
@@ -90,7 +92,11 @@ def _withdrawn_after_talks() -> list[Event]:
             ),
             (
                 ConcludeTalks(
-                    third_country_willing=True, commitments=[Component.READMISSION_AND_RETURN]
+                    third_country_willing=True,
+                    commitments=[
+                        Component.READMISSION_AND_RETURN,
+                        Component.ILLEGAL_IMMIGRATION_COOPERATION,
+                    ],
                 ),
                 COMMISSION,
             ),

@@ -175,7 +175,7 @@ def test_a_member_state_that_never_took_part_is_pointed_to_accession() -> None:
     assert eligible == ("ES", "PT", "SI")
     reason = signatories_refusal(["PT", "FR"], eligible=eligible)
     assert reason is not None
-    assert reason.startswith("FR neither took part")
+    assert reason.startswith("FR did not declare interest in the consultation")
     assert "by accession" in reason
     assert reason.endswith("Member States that may sign: ES, PT, SI")
 

@@ -169,9 +169,12 @@ def test_a_member_state_actor_must_name_its_member_state() -> None:
         Actor(id="n", role=Role.MEMBER_STATE)
 
 
-def test_only_member_state_actors_name_a_member_state() -> None:
-    with pytest.raises(ValidationError, match="only member_state actors name a Member State"):
+def test_only_member_state_and_presidency_actors_name_a_member_state() -> None:
+    with pytest.raises(
+        ValidationError, match="only member_state and presidency actors name a Member State"
+    ):
         Actor(id="n", role=Role.COMMISSION, member_state="FR")
+    assert Actor(id="joao", role=Role.PRESIDENCY, member_state="pt").member_state == "PT"
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,9 @@ from domain import (
     status_view,
 )
 from domain.bounds import fits_within_horizon, longest_period_within_horizon
+from domain.components import THIRD_COUNTRY_COMPONENTS
 from domain.deadlines import date_plus
+from domain.errors import NotThePresidency
 from domain.events import DecisionDeadlineExtended, PartnershipProposed
 from domain.policy import allowed_at
 from domain.timers import due_command, next_wakeup
@@ -67,6 +69,7 @@ from tests.unit.strategies import (
     at_launch_preparation,
     at_report_due,
     check_says_what_is_allowed,
+    in_office,
     propose,
     rep,
     talks_round,
@@ -382,12 +385,14 @@ DATE_REFUSALS: dict[type[Command], set[type[DomainError]]] = {
     ProposePartnership: {InvalidDate, InvalidDeadline, NotAThirdCountry},
     RespondToConsultation: {InvalidDate, InvalidDeadline},
     CloseConsultation: {InvalidDate, DeadlineNotReached},
-    AuthoriseTalks: {InvalidDate},
+    # A Presidency step dated where the Council's order is not known (after 2030) cannot be
+    # tied to a Presidency in office: refused for its date too.
+    AuthoriseTalks: {InvalidDate, NotThePresidency},
     RecordTalksRound: {InvalidDate},
     ConcludeTalks: {InvalidDate},
     SubmitReport: {InvalidDate},
-    ExtendDecisionDeadline: {InvalidDate, InvalidDeadline},
-    RecordCouncilDecision: {InvalidDate, InvalidDeadline},
+    ExtendDecisionDeadline: {InvalidDate, InvalidDeadline, NotThePresidency},
+    RecordCouncilDecision: {InvalidDate, InvalidDeadline, NotThePresidency},
     LaunchPartnership: {InvalidDate},
     Withdraw: {InvalidDate},
     IssueDeadlineReminder: {DeadlineNotReached, InvalidDeadline},
@@ -412,6 +417,7 @@ def _decide_or_refuse(
     command's DATE_REFUSALS, saying what is allowed, or with a ValueError for a `now` that UTC
     cannot hold. Anything else fails the test."""
     try:
+        actor = in_office(actor, command, now)
         events = decide(state, command, actor, now, consultation_period=consultation_period)
     except DomainError as error:
         _check_refused_for_its_dates(command, error, now)
@@ -501,7 +507,14 @@ def _steps(data: st.DataObject, state: Partnership) -> tuple[Command, Actor]:
         (CloseConsultation(), SYSTEM_ACTOR),
         (AuthoriseTalks(occurred_on=draw(MAYBE_DATE)), PRESIDENCY),
         (talks_round("FR", held_on=draw(ANY_DATE)), COMMISSION),
-        (ConcludeTalks(third_country_willing=True, occurred_on=draw(MAYBE_DATE)), COMMISSION),
+        (
+            ConcludeTalks(
+                third_country_willing=True,
+                commitments=list(THIRD_COUNTRY_COMPONENTS),
+                occurred_on=draw(MAYBE_DATE),
+            ),
+            COMMISSION,
+        ),
         (
             SubmitReport(
                 recommendation=Recommendation.LAUNCH, summary="s", occurred_on=draw(MAYBE_DATE)
@@ -521,7 +534,7 @@ def _steps(data: st.DataObject, state: Partnership) -> tuple[Command, Actor]:
         (
             LaunchPartnership(
                 member_states=["FR"],
-                components=[Component.VISA_FACILITATION],
+                components=[Component.READMISSION_AND_RETURN],
                 signed_on=draw(ANY_DATE),
             ),
             COMMISSION,

@@ -219,7 +219,7 @@ def test_a_binding_holds_from_its_first_day_until_the_day_it_is_revoked(
 # --- The actor a binding gives ---------------------------------------------------------------
 
 
-def test_a_presidency_binding_acts_for_the_council_so_its_actor_names_no_member_state() -> None:
+def test_a_presidency_binding_acts_as_the_presidency_of_its_member_state() -> None:
     event = decide_grant(
         EMPTY_DIRECTORY, grant(role=BindingRole.PRESIDENCY), binding_id="b1", now=NOW
     )
@@ -227,7 +227,8 @@ def test_a_presidency_binding_acts_for_the_council_so_its_actor_names_no_member_
     assert binding.label() == "presidency:PT"
     actor = binding.actor("joao")
     assert actor is not None
-    assert (actor.id, actor.role, actor.member_state) == ("joao", Role.PRESIDENCY, None)
+    # Its steps are valid only on the dates PT held the Presidency (domain/presidencies.py).
+    assert (actor.id, actor.role, actor.member_state) == ("joao", Role.PRESIDENCY, "PT")
 
 
 def test_a_member_state_binding_acts_for_its_member_state_and_an_administrator_takes_no_step() -> (

@@ -123,6 +123,12 @@ def _cape_verde(*, recorded: bool = True) -> Story:
                 Component.READMISSION_AND_RETURN,
                 Component.ILLEGAL_IMMIGRATION_COOPERATION,
             ],
+            # What the Community brought (point 10): visa facilitation and its funding of
+            # migration and development.
+            community_offers=[
+                Component.VISA_FACILITATION,
+                Component.MIGRATION_AND_DEVELOPMENT,
+            ],
             occurred_on=date(2007, 11, 9),
         ),
         COMMISSION,
@@ -194,7 +200,10 @@ def test_cape_verde_reached_every_report_back_milestone_but_the_lapse() -> None:
     assert "Cabo Verde (CV)" in report
     assert "Joint declaration signed on 2008-06-05" in report
     assert "by ES, FR, LU, PT" in report
-    assert "On 2007-12-10 (GAERC conclusions of 10 December 2007): **invite_launch**" in report
+    assert (
+        "On 2007-12-10 (GAERC conclusions of 10 December 2007), recorded by the Presidency "
+        "(PT): **invite_launch**" in report
+    )
 
 
 def test_cape_verde_back_filled_in_2026_keeps_its_historical_business_dates() -> None:
@@ -220,7 +229,11 @@ def test_moldova_is_launched_with_its_fifteen_member_states() -> None:
     story.do(
         ConcludeTalks(
             third_country_willing=True,
-            commitments=[Component.READMISSION_AND_RETURN],
+            commitments=[
+                Component.READMISSION_AND_RETURN,
+                Component.ILLEGAL_IMMIGRATION_COOPERATION,
+            ],
+            community_offers=[Component.VISA_FACILITATION],
             occurred_on=date(2007, 11, 9),
         ),
         COMMISSION,
@@ -239,7 +252,11 @@ def test_moldova_is_launched_with_its_fifteen_member_states() -> None:
     story.do(
         LaunchPartnership(
             member_states=MOLDOVA_SIGNATORIES,
-            components=[Component.LEGAL_MIGRATION, Component.VISA_FACILITATION],
+            components=[
+                Component.LEGAL_MIGRATION,
+                Component.VISA_FACILITATION,
+                Component.READMISSION_AND_RETURN,
+            ],
             signed_on=date(2008, 6, 5),
         ),
         COMMISSION,

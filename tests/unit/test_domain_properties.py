@@ -73,6 +73,10 @@ from domain import (
     reminder_instant,
     replay,
 )
+from domain.commands import DeclareInterest
+from domain.components import THIRD_COUNTRY_COMPONENTS
+from domain.conditions import MEMBER_STATE_OFFERS
+from domain.errors import ConditionNotMet, NotThePresidency
 from domain.events import (
     ConsultationAnswered,
     ConsultationClosed,
@@ -81,6 +85,7 @@ from domain.events import (
     DecisionDeadlineReminderIssued,
     PartnershipLapsed,
 )
+from domain.presidencies import presidency_on
 from tests.unit.strategies import (
     BEFORE_DECISION,
     COMMISSION,
@@ -142,15 +147,31 @@ CONTENT_REFUSALS: dict[type[Command], set[type[DomainError]]] = {
         ForeignMemberState,
         LimitReached,  # the Member State's answers are used up
         InvalidInput,  # offers without interest, or the third country's components
+        ConditionNotMet,  # visa facilitation, which is the Community's to offer
     },
     CloseConsultation: {DeadlineNotReached, InvalidDate},
-    AuthoriseTalks: {InvalidDate},
+    # The Presidency in office on a date after the Council's last known order is unknown.
+    AuthoriseTalks: {InvalidDate, NotThePresidency},
     RecordTalksRound: {LimitReached, InvalidDate, InvalidCountry, NotAMemberState, NotInterested},
-    ConcludeTalks: {InvalidDate, InvalidInput},
+    DeclareInterest: {
+        InvalidDate,
+        InvalidCountry,
+        NotAMemberState,
+        ForeignMemberState,
+        InvalidInput,  # already interested, or the third country's components
+        ConditionNotMet,  # visa facilitation
+    },
+    ConcludeTalks: {InvalidDate, InvalidInput, ConditionNotMet},
     SubmitReport: {InvalidDate},
-    ExtendDecisionDeadline: {InvalidDeadline, LimitReached},
-    RecordCouncilDecision: {InvalidDeadline, InvalidDate},
-    LaunchPartnership: {InvalidDate, InvalidCountry, NotAMemberState, NotInterested},
+    ExtendDecisionDeadline: {InvalidDeadline, LimitReached, InvalidDate, NotThePresidency},
+    RecordCouncilDecision: {InvalidDeadline, InvalidDate, NotThePresidency},
+    LaunchPartnership: {
+        InvalidDate,
+        InvalidCountry,
+        NotAMemberState,
+        NotInterested,
+        ConditionNotMet,  # a component nobody offered, or no readmission and return
+    },
     Withdraw: {InvalidDate},
     IssueDeadlineReminder: {InvalidInput, DeadlineNotReached, InvalidDeadline},
     LapseDecisionDeadline: {DeadlineNotReached},
@@ -295,15 +316,26 @@ def _check_invariants(before: Partnership, after: Partnership, events: list[Even
     assert interested <= answered
     for answer in after.answers:
         assert is_member_state(answer.member_state, answer.answered_on)
-        assert set(answer.offers) <= set(Component)
+        # Visa facilitation is the Community's, never a Member State's (point 10).
+        assert set(answer.offers) <= MEMBER_STATE_OFFERS
         if answer.position is Position.NOT_INTERESTED:
             assert answer.offers == ()
     if before.stage is not None and before.stage is not Stage.CONSULTATION:
         assert after.answers == before.answers
+    late = set(after.late_member_states)
+    assert not late & interested
     for talks_round in after.rounds:
-        assert set(talks_round.member_states) <= interested
+        # The interested, the late, and the Presidency in office on the day (point 11).
+        presidency = {presidency_on(talks_round.held_on)} - {None}
+        assert set(talks_round.member_states) <= interested | late | presidency
+    if after.talks is not None and after.talks.third_country_willing:
+        assert set(after.talks.commitments) == THIRD_COUNTRY_COMPONENTS
     if after.launch is not None:
-        assert set(after.launch.member_states) <= interested
+        took_part = set(after.took_part_in_talks)
+        assert set(after.launch.member_states) <= interested | took_part | late
+        assert Component.READMISSION_AND_RETURN in after.launch.components
+        committed = after.talks.commitments if after.talks else ()
+        assert set(after.launch.components) <= {*after.offered, *committed}
         assert after.stage is Stage.LAUNCHED
 
     assert after.consultation_deadline is not None
@@ -590,6 +622,9 @@ def test_some_drawn_walk_from_nothing_leaves_the_consultation_and_holds_talks() 
         settings=FINDING,
     )
 
-    interested = set(found.state.interested_member_states)
+    may = set(found.state.interested_member_states) | set(found.state.late_member_states)
     assert found.state.rounds
-    assert all(set(held.member_states) <= interested for held in found.state.rounds)
+    assert all(
+        set(held.member_states) <= may | {presidency_on(held.held_on)}
+        for held in found.state.rounds
+    )

@@ -24,6 +24,7 @@ def test_every_update_of_the_contract_has_a_payload_model_that_carries_its_comma
         "close_consultation",
         "authorise_talks",
         "record_talks_round",
+        "declare_interest",
         "conclude_talks",
         "submit_report",
         "extend_decision_deadline",

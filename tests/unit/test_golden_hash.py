@@ -104,6 +104,8 @@ def test_the_store_hashes_cape_verdes_proposal_to_the_golden_digest() -> None:
 
 
 def test_the_golden_event_is_what_the_engine_records_for_cape_verdes_proposal() -> None:
-    proposed = cape_verde().events[0]
+    # The golden proposal was written out before the Council's target date was recorded; an
+    # event without one is written exactly as then (domain/events.py leaves it out).
+    proposed = cape_verde().events[0].model_copy(update={"council_target_date": None})
 
     assert to_new_event(GOLDEN_EVENT_ID, proposed, GOLDEN_METADATA) == GOLDEN_EVENT

@@ -65,12 +65,13 @@ def cape_verde() -> Story:
             terms_of_reference="Council conclusions of 12–13 June 2007 (point 11): "
             "legal migration and mobility against readmission",
             occurred_on=date(2007, 6, 18),
+            council_target_date=date(2007, 12, 31),
         ),
         COMMISSION,
         _on(date(2007, 6, 18)),
     )
     answers = [
-        ("PT", date(2007, 7, 16), [Component.VISA_FACILITATION, Component.LEGAL_MIGRATION]),
+        ("PT", date(2007, 7, 16), [Component.LEGAL_MIGRATION]),
         ("FR", date(2007, 7, 18), [Component.LEGAL_MIGRATION, Component.MIGRATION_AND_DEVELOPMENT]),
         ("LU", date(2007, 7, 19), [Component.MIGRATION_AND_DEVELOPMENT]),
         ("ES", date(2007, 7, 20), [Component.CAPACITY_BUILDING]),
@@ -109,6 +110,7 @@ def cape_verde() -> Story:
                 Component.READMISSION_AND_RETURN,
                 Component.ILLEGAL_IMMIGRATION_COOPERATION,
             ],
+            community_offers=[Component.VISA_FACILITATION, Component.CAPACITY_BUILDING],
             occurred_on=date(2007, 11, 16),
         ),
         COMMISSION,

@@ -62,7 +62,7 @@ def test_a_caller_who_is_commission_and_presidency_acts_as_whichever_may_take_th
         binding(BindingRole.PRESIDENCY, "PT", binding_id="b2"),
     )
     decision = both.actor_for(RecordCouncilDecision)
-    assert (decision.id, decision.role, decision.member_state) == ("joao", Role.PRESIDENCY, None)
+    assert (decision.id, decision.role, decision.member_state) == ("joao", Role.PRESIDENCY, "PT")
     assert both.actor_for(AuthoriseTalks).role is Role.PRESIDENCY
     assert both.actor_for(SubmitReport).role is Role.COMMISSION
 

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from domain import (
+    Actor,
     AuthoriseTalks,
     CloseConsultation,
     Component,
@@ -17,6 +18,7 @@ from domain import (
     Recommendation,
     RecordCouncilDecision,
     Region,
+    Role,
     Stage,
     SubmitReport,
     Withdraw,
@@ -149,7 +151,7 @@ def test_an_amended_answer_counts_and_every_answer_stays_in_the_record() -> None
     story.do(propose(), COMMISSION, PROPOSED)
     story.do(answer("IT", offers=OFFERS_FR), rep("IT"), at(2025, 3, 10))
     story.do(answer("IT", Position.NOT_INTERESTED), rep("IT"), at(2025, 3, 20))
-    story.do(answer("IT", offers=(Component.VISA_FACILITATION,)), rep("IT"), at(2025, 3, 25))
+    story.do(answer("IT", offers=(Component.CAPACITY_BUILDING,)), rep("IT"), at(2025, 3, 25))
 
     answered = [e for e in story.events if isinstance(e, ConsultationAnswered)]
     assert [e.position for e in answered] == [
@@ -160,7 +162,7 @@ def test_an_amended_answer_counts_and_every_answer_stays_in_the_record() -> None
     assert story.state.answers_given == {"IT": 3}
     assert len(story.state.answers) == 1, "the state keeps the latest answer only"
     latest = story.state.latest_answers["IT"]
-    assert latest.offers == (Component.VISA_FACILITATION,)
+    assert latest.offers == (Component.CAPACITY_BUILDING,)
     assert latest.answered_on == date(2025, 3, 25)
     assert story.state.interested_member_states == ("IT",)
 
@@ -215,7 +217,8 @@ def test_the_presidency_authorises_exploratory_talks() -> None:
 
     assert isinstance(event, TalksAuthorised)
     assert event.note == "Proceed"
-    assert event.actor == PRESIDENCY
+    # The Presidency in office on the authorisation's date: Poland, in the first half of 2025.
+    assert event.actor == Actor(id=PRESIDENCY.id, role=Role.PRESIDENCY, member_state="PL")
     assert story.stage is Stage.EXPLORATORY_TALKS
     assert story.state.talks_authorised_on == AUTHORISED.date()
 
@@ -315,7 +318,11 @@ def test_the_launch_records_signatories_components_and_the_joint_declaration() -
     [event] = story.do(
         LaunchPartnership(
             member_states=["fr", "PT"],
-            components=[Component.LEGAL_MIGRATION, Component.LEGAL_MIGRATION],
+            components=[
+                Component.LEGAL_MIGRATION,
+                Component.LEGAL_MIGRATION,
+                Component.READMISSION_AND_RETURN,
+            ],
             signed_on=date(2026, 2, 5),
             joint_declaration_reference="JD 1/26",
         ),
@@ -325,7 +332,7 @@ def test_the_launch_records_signatories_components_and_the_joint_declaration() -
 
     assert isinstance(event, PartnershipLaunched)
     assert event.member_states == ("FR", "PT")
-    assert event.components == (Component.LEGAL_MIGRATION,)
+    assert event.components == (Component.LEGAL_MIGRATION, Component.READMISSION_AND_RETURN)
     assert event.occurred_on == date(2026, 2, 5)
     assert story.stage is Stage.LAUNCHED
     assert story.state.launch is not None
@@ -361,9 +368,18 @@ def test_the_whole_path_replays_to_where_it_stands_before_the_launch() -> None:
 
 def test_everyone_who_acted_is_listed_once_as_a_participant() -> None:
     story = at_launch_preparation()
-    ids = [p.id for p in story.state.participants]
+    who = [(p.id, p.member_state) for p in story.state.participants]
 
-    assert ids == ["alice", "rep-fr", "rep-es", "rep-de", "rep-pt", "pedro"]
+    # The Presidency acted twice, once for each Member State that held it on the day.
+    assert who == [
+        ("alice", None),
+        ("rep-fr", "FR"),
+        ("rep-es", "ES"),
+        ("rep-de", "DE"),
+        ("rep-pt", "PT"),
+        ("pedro", "PL"),
+        ("pedro", "DK"),
+    ]
 
 
 def test_a_milestone_is_reached_at_each_report_back_moment() -> None:

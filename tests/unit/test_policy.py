@@ -61,6 +61,7 @@ def test_user_commands_are_the_updates_of_the_contract() -> None:
         "close_consultation",
         "authorise_talks",
         "record_talks_round",
+        "declare_interest",
         "conclude_talks",
         "submit_report",
         "extend_decision_deadline",

@@ -44,6 +44,7 @@ from tests.unit.strategies import (
     AUTHORISED,
     CLOSED,
     COMMISSION,
+    COMMITMENTS,
     CONCLUDED,
     DECIDED,
     DECISION_DEADLINE,
@@ -131,7 +132,8 @@ def test_the_talks_report_gives_the_rounds_and_the_commitments() -> None:
     report = render_report(story.events, MilestoneKind.TALKS_OUTCOME)
 
     assert report.startswith("# Outcome of the exploratory talks\n")
-    assert "Authorised by the Presidency on 2025-04-08." in report
+    # The Presidency in office on the day: Poland, in the first half of 2025.
+    assert "Authorised by the Presidency (PL) on 2025-04-08." in report
     assert "- Round 1, 2025-05-05 (FR, ES): Talks held" in report
     assert "- Round 2, 2025-06-02 (FR, ES, PT): Talks held" in report
     assert (
@@ -158,14 +160,21 @@ def test_the_decision_report_gives_the_councils_decision() -> None:
     report = render_report(at_launched().events, MilestoneKind.COUNCIL_DECISION)
 
     assert report.startswith("# The Council's decision\n")
-    assert "On 2025-11-20 (Council 1234/25): **invite_launch**." in report
+    # Denmark held the Presidency in the second half of 2025.
+    assert (
+        "On 2025-11-20 (Council 1234/25), recorded by the Presidency (DK): **invite_launch**."
+        in report
+    )
+    assert (
+        "Presidency of the Council on 2025-11-20: Denmark (DK), 2025-07-01 to 2025-12-31." in report
+    )
     assert "Joint declaration" not in report
 
 
 def test_a_decline_is_reported_with_the_end() -> None:
     report = render_report(at_declined().events, MilestoneKind.COUNCIL_DECISION)
 
-    assert "On 2025-11-20: **decline**." in report
+    assert "On 2025-11-20, recorded by the Presidency (DK): **decline**." in report
     assert "stage **declined**" in report
 
 
@@ -199,11 +208,13 @@ def test_the_reminder_report_is_as_of_the_latest_reminder() -> None:
     )
     first = render_report(story.events, MilestoneKind.DEADLINE_REMINDER)
     assert first.startswith("# Reminder: the Council's decision deadline approaches\n")
-    assert "Council decision deadline 2025-12-31." in first
+    # The engine's deadline is named for what it is: an operational one, not the Council's.
+    assert "operational decision deadline 2025-12-31 (the engine's timer" in first
+    assert "Council decision deadline" not in first
 
     story.do(IssueDeadlineReminder(), SYSTEM, reminder_instant(date(2026, 3, 31)))
     second = render_report(story.events, MilestoneKind.DEADLINE_REMINDER)
-    assert "Council decision deadline 2026-03-31." in second
+    assert "operational decision deadline 2026-03-31 (the engine's timer" in second
 
 
 @pytest.mark.parametrize(
@@ -264,7 +275,9 @@ NOT_PURSUED_STATUS = """\
 
 **Pilot mobility partnership with Cabo Verde (CV)**, region africa_mediterranean; stage **not_pursued**.
 
-Proposed on 2025-03-03. Consultation deadline 2025-04-14; Council decision deadline 2025-12-31.
+Proposed on 2025-03-03. Consultation deadline 2025-04-14; operational decision deadline 2025-12-31 (the engine's timer for the reminder and the lapse).
+
+Presidency of the Council on 2025-04-01: Poland (PL), 2025-01-01 to 2025-06-30.
 
 Terms of reference: Legal migration against readmission
 
@@ -312,7 +325,11 @@ def _hostile_story() -> Story:
     story.do(
         propose(rationale=LINK, terms_of_reference=f"{HEADING}\n{TABLE}"), COMMISSION, PROPOSED
     )
-    story.do(answer("FR", comments=SCRIPT), rep("FR"), at(2025, 3, 10))
+    story.do(
+        answer("FR", offers=(Component.LEGAL_MIGRATION,), comments=SCRIPT),
+        rep("FR"),
+        at(2025, 3, 10),
+    )
     story.do(CloseConsultation(), COMMISSION, CLOSED)
     story.do(AuthoriseTalks(note=BOLD), PRESIDENCY, AUTHORISED)
     story.do(
@@ -320,7 +337,11 @@ def _hostile_story() -> Story:
         COMMISSION,
         ROUND_1,
     )
-    story.do(ConcludeTalks(third_country_willing=True), COMMISSION, CONCLUDED)
+    story.do(
+        ConcludeTalks(third_country_willing=True, commitments=list(COMMITMENTS)),
+        COMMISSION,
+        CONCLUDED,
+    )
     story.do(
         SubmitReport(
             recommendation=Recommendation.LAUNCH,
@@ -340,7 +361,7 @@ def _hostile_story() -> Story:
     story.do(
         LaunchPartnership(
             member_states=["FR"],
-            components=[Component.LEGAL_MIGRATION],
+            components=[Component.LEGAL_MIGRATION, Component.READMISSION_AND_RETURN],
             signed_on=SIGNED.date(),
             joint_declaration_reference=SCRIPT,
         ),

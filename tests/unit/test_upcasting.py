@@ -36,6 +36,7 @@ NEWEST = {
     "PartnershipNotPursued": 1,
     "TalksAuthorised": 1,
     "TalksRoundRecorded": 1,
+    "LateInterestDeclared": 1,
     "TalksConcluded": 1,
     "ReportSubmitted": 1,
     "DecisionDeadlineExtended": 1,

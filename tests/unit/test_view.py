@@ -69,6 +69,7 @@ from tests.unit.strategies import (
     at_council_decision,
     at_launch_preparation,
     at_launched,
+    in_office,
     propose,
     rep,
 )
@@ -97,6 +98,8 @@ EXPECTED_ACTIONS: dict[Stage, dict[str, list[str]]] = {
         **NOTHING,
         "commission": ["record_talks_round", "conclude_talks", "withdraw"],
         "presidency": ["extend_decision_deadline"],
+        # A Member State that did not declare interest in the consultation may do so now.
+        "member_state": ["declare_interest"],
     },
     Stage.REPORT_DUE: {
         **NOTHING,
@@ -141,9 +144,12 @@ def test_next_actions_offer_exactly_what_decide_lets_a_role_past_its_checks(
     story = ALL_STAGES[stage]()
     offered = next_actions(story.state)
     for command_type in USER_COMMANDS:
-        command, _ = SAMPLES[command_type]
+        command, usual = SAMPLES[command_type]
         for role, names in offered.items():
-            actor = ACTOR_OF_ROLE[Role(role)]
+            # The sample's own actor where it holds the role (a Member State acts for itself),
+            # the Presidency in office on the day.
+            actor = usual if usual.role.value == role else ACTOR_OF_ROLE[Role(role)]
+            actor = in_office(actor, command, LATER)
             if command.name not in names:
                 # Not offered: refused for the role or the stage, and for nothing else.
                 with pytest.raises((NotPermitted, WrongStage)) as refused:
@@ -293,6 +299,7 @@ CHANGED_ITS_MIND_VIEW = {
     "terms_of_reference": "Legal migration against readmission",
     "consultation_deadline": "2025-04-14",
     "decision_deadline": "2025-12-31",
+    "council_target_date": None,
     "reminder_due_at": None,
     # Only the amendment: the first answer is in the record, not in the view.
     "answers": {
@@ -308,6 +315,7 @@ CHANGED_ITS_MIND_VIEW = {
     "answers_given": {"DE": 2},
     "interested_member_states": [],
     "talks": [],
+    "late_interest": [],
     "talks_outcome": None,
     "report": None,
     "decision": None,
@@ -327,6 +335,14 @@ CHANGED_ITS_MIND_VIEW = {
     ],
     "next_actions": NOTHING,
     "last_recorded_at": "2025-04-01T12:00:00Z",
+    # As of the last step recorded: Poland held the Presidency in the first half of 2025.
+    "presidency": {
+        "member_state": "PL",
+        "name": "Poland",
+        "first_day": "2025-01-01",
+        "last_day": "2025-06-30",
+        "source": "Council Decision (EU) 2016/1316",
+    },
 }
 
 
