@@ -42,6 +42,7 @@ from domain.deadlines import deadline_instant
 from domain.decide import decide
 from domain.errors import DomainError
 from domain.evolve import replay
+from domain.presidencies import presidency_on
 from domain.stages import Stage
 from domain.state import Partnership
 
@@ -88,7 +89,11 @@ _TRIALS: Final[tuple[_Trial, ...]] = (
     ),
     (
         lambda _: ConcludeTalks(
-            third_country_willing=True, commitments=[Component.READMISSION_AND_RETURN]
+            third_country_willing=True,
+            commitments=[
+                Component.READMISSION_AND_RETURN,
+                Component.ILLEGAL_IMMIGRATION_COOPERATION,
+            ],
         ),
         _COMMISSION,
         False,
@@ -111,7 +116,9 @@ _TRIALS: Final[tuple[_Trial, ...]] = (
     ),
     (
         lambda day: LaunchPartnership(
-            member_states=[_MEMBER_STATE], components=[Component.LEGAL_MIGRATION], signed_on=day
+            member_states=[_MEMBER_STATE],
+            components=[Component.LEGAL_MIGRATION, Component.READMISSION_AND_RETURN],
+            signed_on=day,
         ),
         _COMMISSION,
         False,
@@ -127,6 +134,9 @@ def _tried(state: Partnership, now: datetime) -> Iterator[tuple[str, Partnership
         deadline = state.decision_deadline
         when = deadline_instant(deadline) if at_deadline and deadline else now
         command = build(when.date())
+        if actor.role is Role.PRESIDENCY:
+            # The Presidency in office on the day (domain/presidencies.py) takes its steps.
+            actor = actor.model_copy(update={"member_state": presidency_on(when.date())})
         try:
             events = decide(state, command, actor, when)
         except DomainError:
