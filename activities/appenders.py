@@ -204,7 +204,10 @@ def _sqlite_insert_sql(count: int) -> str:
     """One INSERT for a whole batch of `count` rows, returning each row's position."""
     row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     values = ", ".join([row] * count)
-    return f"INSERT INTO events ({_COLUMNS}) VALUES {values} RETURNING position, stream_version"
+    return (
+        f"INSERT INTO events ({_COLUMNS}) VALUES {values} "
+        "RETURNING position, stream_id, stream_version"
+    )
 
 
 class SQLiteWriter:
@@ -230,7 +233,8 @@ class SQLiteWriter:
             # Alone in a transaction of its own, an append needs no savepoint: its transaction
             # is rolled back instead.
             alone = own_transaction and len(requests) == 1
-            outcomes = [
+            batch = None if alone or fold is not None else self._batch(cursor, requests)
+            outcomes = batch or [
                 self._member(cursor, index, request, fold, alone=alone)
                 for index, request in enumerate(requests)
             ]
@@ -295,26 +299,90 @@ class SQLiteWriter:
                 return Mismatch(head)
         rows = prepare_rows(stream_id, head, events)
         params: list[Any] = []
-        for row in rows:
-            e = row.event
-            params += (
-                stream_id,
-                row.stream_version,
-                e.event_id.hex,
-                e.type,
-                e.schema_version,
-                row.payload_json,
-                row.metadata_json,
-                row.occurred_on_iso,
-                _sqlite_datetime(row.recorded_at_iso),
-                row.prev_hash,
-                row.hash,
-            )
+        _add_sqlite_params(params, stream_id, rows)
         returned = cursor.execute(_sqlite_insert_sql(len(rows)), params).fetchall()
-        by_version = {version: position for position, version in returned}
+        by_version = {version: position for position, _, version in returned}
         positions = [by_version[row.stream_version] for row in rows]
         cursor.execute(self.upsert_head_sql, (stream_id, rows[-1].stream_version, rows[-1].hash))
         return Inserted(rows, positions)
+
+    def _batch(
+        self, cursor: sqlite3.Cursor, requests: Sequence[AppendRequest]
+    ) -> list[WriteOutcome | Exception] | None:
+        """A group written at once: one INSERT for every member's rows, one head upsert.
+
+        Each member still has its own head check and chain link; one refused by them is left
+        out. None when the group cannot go at once (a stream twice, too many rows for one
+        statement, or a row the database refused): then its members go one by one, each in
+        its own savepoint, and only the one at fault fails.
+        """
+        if len({r.stream_id for r in requests}) != len(requests):
+            return None
+        outcomes: list[WriteOutcome | Exception | None] = [None] * len(requests)
+        prepared: list[tuple[int, list[PreparedRow]]] = []
+        for index, (stream_id, expected_version, events, head) in enumerate(requests):
+            if head is None or head.version != expected_version:
+                found = cursor.execute(self.select_head_sql, (stream_id,)).fetchone()
+                head = Head(found[0], found[1]) if found else EMPTY_HEAD
+                if head.version != expected_version:
+                    outcomes[index] = Mismatch(head)
+                    continue
+            try:
+                prepared.append((index, prepare_rows(stream_id, head, events)))
+            except InvalidAppend as error:
+                outcomes[index] = error
+        count = sum(len(rows) for _, rows in prepared)
+        if count * _SQLITE_PARAMS_PER_ROW > _SQLITE_MAX_PARAMS:
+            return None
+        if prepared:
+            params: list[Any] = []
+            for index, rows in prepared:
+                _add_sqlite_params(params, requests[index].stream_id, rows)
+            cursor.execute("SAVEPOINT batch")
+            try:
+                returned = cursor.execute(_sqlite_insert_sql(count), params).fetchall()
+                cursor.executemany(
+                    self.upsert_head_sql,
+                    [
+                        (requests[index].stream_id, rows[-1].stream_version, rows[-1].hash)
+                        for index, rows in prepared
+                    ],
+                )
+            except sqlite3.IntegrityError:
+                cursor.execute("ROLLBACK TO batch")
+                cursor.execute("RELEASE batch")
+                return None
+            cursor.execute("RELEASE batch")
+            at = {(stream, version): position for position, stream, version in returned}
+            for index, rows in prepared:
+                stream_id = requests[index].stream_id
+                positions = [at[(stream_id, row.stream_version)] for row in rows]
+                outcomes[index] = Inserted(rows, positions)
+        return [outcome for outcome in outcomes if outcome is not None]
+
+
+_SQLITE_PARAMS_PER_ROW = 11
+_SQLITE_MAX_PARAMS = 32_000
+"""Below SQLite's limit on one statement's parameters (32,766 since SQLite 3.32)."""
+
+
+def _add_sqlite_params(params: list[Any], stream_id: str, rows: list[PreparedRow]) -> None:
+    """Append the rows' values, in _COLUMNS order, as SQLAlchemy's SQLite types store them."""
+    for row in rows:
+        e = row.event
+        params += (
+            stream_id,
+            row.stream_version,
+            e.event_id.hex,
+            e.type,
+            e.schema_version,
+            row.payload_json,
+            row.metadata_json,
+            row.occurred_on_iso,
+            _sqlite_datetime(row.recorded_at_iso),
+            row.prev_hash,
+            row.hash,
+        )
 
 
 class _PostgresGroup:

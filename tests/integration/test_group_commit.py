@@ -165,6 +165,29 @@ class GroupCommitContract:
         assert store.stream_version("partnership-G2/1") == 2
         assert store.verify().ok
 
+    def test_a_member_whose_rows_the_database_refuses_fails_alone_in_its_group(
+        self, store: EventStore, engine: Engine
+    ) -> None:
+        store.append("partnership-CV/1", 0, events(1))  # this store caches version 1
+        EventStore(engine).append("partnership-CV/1", 1, events(1))  # another process moves on
+        results = in_one_group(
+            store,
+            engine,
+            [
+                lambda: store.append("partnership-G1/1", 0, events(2)),
+                # Its head, cached at version 1, is stale: its rows collide with version 2's.
+                lambda: store.append("partnership-CV/1", 1, events(1)),
+                lambda: store.append("partnership-G2/1", 0, events(1)),
+            ],
+        )
+        assert isinstance(results[1], ConcurrencyError)
+        assert (results[1].expected_version, results[1].actual_version) == (1, 2)
+        assert isinstance(results[0], AppendResult)
+        assert isinstance(results[2], AppendResult)
+        assert store.stream_version("partnership-CV/1") == 2
+        assert store.stream_version("partnership-G1/1") == 2
+        assert store.verify().ok
+
     def test_an_append_that_cannot_be_recorded_fails_alone_in_its_group(
         self, store: EventStore, engine: Engine
     ) -> None:
