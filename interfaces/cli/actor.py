@@ -1,6 +1,8 @@
 """The acting user, from `--as ROLE[:MS]:USER` or the PARTNERSHIPS_ACTOR environment variable.
 
-Examples: `commission:alice`, `presidency:joao`, `member_state:PT:maria`, `operator:olga`.
+Examples: `commission:alice`, `presidency:PT:joao`, `member_state:PT:maria`, `operator:olga`.
+A Presidency official names the Member State holding the Presidency (its steps are valid only
+on the dates that Member State held it).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from domain.explain import explain_validation_error
 from interfaces.terminal import CliError, ExitCode
 
 ACTOR_ENV = "PARTNERSHIPS_ACTOR"
-ACTOR_FORMAT = "ROLE[:MS]:USER, e.g. commission:alice, presidency:joao or member_state:PT:maria"
+ACTOR_FORMAT = "ROLE[:MS]:USER, e.g. commission:alice, presidency:PT:joao or member_state:PT:maria"
 
 _ROLE_NAMES = ", ".join(role.value for role in HUMAN_ROLES)
 
@@ -50,6 +52,8 @@ def parse_actor(text: str | None) -> Actor:
     role = _role(role_text)
     member_state: str | None = None
     user = rest
+    if role is Role.PRESIDENCY and ":" in rest:
+        member_state, _, user = rest.partition(":")
     if role is Role.MEMBER_STATE:
         member_state, sep, user = rest.partition(":")
         if not sep:

@@ -14,6 +14,8 @@ from interfaces.terminal import CliError
     [
         ("commission:alice", Actor(id="alice", role=Role.COMMISSION)),
         ("presidency:joao", Actor(id="joao", role=Role.PRESIDENCY)),
+        # The Presidency of a Member State: its steps count on the dates it held it.
+        ("presidency:PT:joao", Actor(id="joao", role=Role.PRESIDENCY, member_state="PT")),
         ("operator:olga", Actor(id="olga", role=Role.OPERATOR)),
         (
             "member_state:PT:maria",
