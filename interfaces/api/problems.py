@@ -48,6 +48,7 @@ PROBLEM_JSON: Final = "application/problem+json"
 STATUS_OF_KIND: Final[Mapping[str, int]] = {
     "NotPermitted": 403,
     "ForeignMemberState": 403,
+    "NotThePresidency": 403,
     "Unattested": 403,
     "VersionMismatch": 412,
     "ValidationError": 422,
