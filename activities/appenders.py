@@ -417,6 +417,21 @@ class PostgresWriter:
     )
     upsert_head_sql = _UPSERT_HEAD.format(p="%s")
     select_head_sql = _SELECT_HEAD.format(p="%s")
+    # A whole group at once: every member's rows in member order, then every head.
+    batch_insert_sql = (
+        f"INSERT INTO events ({_COLUMNS}) "
+        "SELECT s, v, e, t, sv, p::jsonb, m::jsonb, o, r, ph, h FROM unnest("
+        "%b::text[], %b::int[], %b::uuid[], %b::text[], %b::int[], %b::text[], %b::text[], "
+        "%b::date[], %b::timestamptz[], %b::text[], %b::text[]"
+        ") WITH ORDINALITY AS u(s, v, e, t, sv, p, m, o, r, ph, h, n) ORDER BY n "
+        "RETURNING position, stream_id, stream_version"
+    )
+    batch_upsert_heads_sql = (
+        "INSERT INTO streams (stream_id, version, head_hash) "
+        "SELECT * FROM unnest(%b::text[], %b::int[], %b::text[]) "
+        "ON CONFLICT (stream_id) DO UPDATE "
+        "SET version = excluded.version, head_hash = excluded.head_hash"
+    )
 
     def write_group(
         self,
@@ -433,6 +448,10 @@ class PostgresWriter:
             # Alone in a transaction of its own, an append needs no savepoint: its transaction
             # is rolled back instead.
             group.alone = own_transaction and len(requests) == 1
+            if not group.alone and fold is None:
+                batch = self._batch(driver, group, requests, commit=own_transaction)
+                if batch is not None:
+                    return batch
             outcomes: list[WriteOutcome | Exception] = []
             for index, request in enumerate(requests):
                 # Without read models to fold, the last member's pipeline carries the commit.
@@ -445,6 +464,116 @@ class PostgresWriter:
             if own_transaction:
                 driver.rollback()
             raise
+
+    def _batch(
+        self,
+        driver: Any,
+        group: _PostgresGroup,
+        requests: Sequence[AppendRequest],
+        *,
+        commit: bool,
+    ) -> list[WriteOutcome | Exception] | None:
+        """A group written at once: two round trips (the heads not known, then one INSERT,
+        one head upsert and the commit), whatever its size.
+
+        Each member still has its own head check and chain link; one refused by them is left
+        out. None when the group cannot go at once (a stream twice, or a row the database
+        refused): then its members go one by one, each in its own savepoint, and only the one
+        at fault fails.
+        """
+        import psycopg
+
+        if len({r.stream_id for r in requests}) != len(requests):
+            return None
+        unknown = [
+            index
+            for index, r in enumerate(requests)
+            if r.known_head is None or r.known_head.version != r.expected_version
+        ]
+        found: list[Any] = []
+        try:
+            if unknown:  # else the lock goes out with the rows
+                with driver.pipeline():
+                    self._owed(driver, group)
+                    found = [
+                        driver.execute(self.select_head_sql, (requests[i].stream_id,), prepare=True)
+                        for i in unknown
+                    ]
+        except psycopg.OperationalError:
+            raise
+        except Exception:  # a stream id the database cannot take, say: start again one by one
+            driver.rollback()
+            group.locked = False
+            return None
+        heads = {i: cursor.fetchone() for i, cursor in zip(unknown, found, strict=True)}
+        outcomes: list[WriteOutcome | Exception | None] = [None] * len(requests)
+        prepared: list[tuple[int, list[PreparedRow]]] = []
+        for index, (stream_id, expected_version, events, head) in enumerate(requests):
+            if index in heads:
+                row = heads[index]
+                head = Head(row[0], row[1]) if row else EMPTY_HEAD
+                if head.version != expected_version:
+                    outcomes[index] = Mismatch(head)
+                    continue
+            assert head is not None
+            try:
+                prepared.append((index, prepare_rows(stream_id, head, events)))
+            except InvalidAppend as error:
+                outcomes[index] = error
+        if prepared:
+            try:
+                with driver.pipeline():
+                    self._owed(driver, group)
+                    driver.execute("SAVEPOINT batch")
+                    inserted = driver.execute(
+                        self.batch_insert_sql, self._batch_params(requests, prepared), prepare=True
+                    )
+                    last = [(requests[i].stream_id, rows[-1]) for i, rows in prepared]
+                    driver.execute(
+                        self.batch_upsert_heads_sql,
+                        (
+                            [stream_id for stream_id, _ in last],
+                            [row.stream_version for _, row in last],
+                            [row.hash for _, row in last],
+                        ),
+                        prepare=True,
+                    )
+                    if commit:
+                        driver.commit()
+            except psycopg.OperationalError:
+                raise
+            except Exception:  # a row refused (a stale head, say): one by one, in savepoints
+                driver.execute("ROLLBACK TO SAVEPOINT batch")
+                driver.execute("RELEASE SAVEPOINT batch")
+                return None
+            group.committed = commit
+            at = {(stream, version): position for position, stream, version in inserted.fetchall()}
+            for index, rows in prepared:
+                stream_id = requests[index].stream_id
+                positions = [at[(stream_id, row.stream_version)] for row in rows]
+                outcomes[index] = Inserted(rows, positions)
+        if commit and not group.committed:
+            driver.commit()
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    @staticmethod
+    def _batch_params(
+        requests: Sequence[AppendRequest], prepared: list[tuple[int, list[PreparedRow]]]
+    ) -> tuple[Any, ...]:
+        every = [(requests[index].stream_id, row) for index, rows in prepared for row in rows]
+        return (
+            [stream_id for stream_id, _ in every],
+            [r.stream_version for _, r in every],
+            [r.event.event_id for _, r in every],
+            [r.event.type for _, r in every],
+            [r.event.schema_version for _, r in every],
+            [r.payload_json for _, r in every],
+            [r.metadata_json for _, r in every],
+            [r.event.occurred_on for _, r in every],
+            [r.recorded_at for _, r in every],
+            [r.prev_hash for _, r in every],
+            [r.hash for _, r in every],
+        )
 
     def _owed(self, driver: Any, group: _PostgresGroup) -> None:
         """Queue what the group owes before a member's statements: the lock, a release."""
