@@ -233,6 +233,32 @@ class GroupCommitContract:
         assert store.stream_version("partnership-MD/1") == 1
         assert store.verify().ok
 
+    def test_a_retried_and_a_stale_append_among_other_streams_each_get_their_own_answer(
+        self, store: EventStore, engine: Engine
+    ) -> None:
+        retried = events(1)
+        original = store.append("partnership-CV/1", 0, retried)
+        store.append("partnership-MD/1", 0, events(2))
+        results = in_one_group(
+            store,
+            engine,
+            [
+                lambda: store.append("partnership-G1/1", 0, events(1)),
+                lambda: store.append("partnership-CV/1", 0, retried),
+                lambda: store.append("partnership-MD/1", 1, events(1)),
+                lambda: store.append("partnership-G2/1", 0, events(1)),
+            ],
+        )
+        fresh, again, stale, other = results
+        assert again.duplicate
+        assert positions(again) == positions(original)
+        assert isinstance(stale, ConcurrencyError)
+        assert (stale.expected_version, stale.actual_version) == (1, 2)
+        assert positions(other) == [positions(fresh)[-1] + 1]
+        assert store.stream_version("partnership-CV/1") == 1
+        assert store.stream_version("partnership-MD/1") == 2
+        assert store.verify().ok
+
     def test_a_group_of_appends_with_read_models_gives_the_rows_of_a_rebuild(
         self, engine: Engine
     ) -> None:
