@@ -225,6 +225,19 @@ delivery_attempts = Table(
     Index(None, "delivery_id", "attempt_id"),
 )
 
+# Signed checkpoints (activities/checkpoints.py): the stream heads and the global chain over
+# positions up to `position`, signed with a key held outside the database. The copy exported
+# outside the database (`partnerships checkpoint export`) is what anchors the record.
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("signature", String(200), nullable=False),
+)
+
 READ_MODEL_TABLES = (status_board, participation, milestones, open_tasks)
 
 

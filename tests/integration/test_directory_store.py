@@ -32,6 +32,7 @@ from domain.directory import (
     decide_grant,
 )
 from interfaces.cli import access_commands, store_commands
+from migrations.append_only import guard_lifted
 from tests.unit.strategies import at_launched
 
 ISSUER = "https://ecas.example.eu/cas/oauth2"
@@ -192,10 +193,11 @@ class DirectoryContract:
             ).one()
             payload = row.payload if isinstance(row.payload, dict) else json.loads(row.payload)
             forged = json.dumps({**payload, "subject": "mallory"})
-            conn.execute(
-                sa.text("UPDATE events SET payload = :p WHERE position = :pos"),
-                {"p": forged, "pos": row.position},
-            )
+            with guard_lifted(conn):  # as an insider who owns the tables
+                conn.execute(
+                    sa.text("UPDATE events SET payload = :p WHERE position = :pos"),
+                    {"p": forged, "pos": row.position},
+                )
         broken = EventStore(engine).verify()
         assert not broken.ok
         assert broken.breaks[0].stream_id == DIRECTORY_STREAM

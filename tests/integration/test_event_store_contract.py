@@ -25,6 +25,7 @@ from activities.eventstore import (
 from activities.hashing import canonical_header, canonical_json, chain_hash
 from activities.records import StoredEvent
 from activities.upcasting import Upcasters
+from migrations.append_only import guard_lifted
 from tests.integration.helpers import events, new_event
 from tests.unit.test_golden_hash import GOLDEN_DIGEST, GOLDEN_EVENT, GOLDEN_STREAM
 
@@ -53,7 +54,8 @@ class StoreContract:
         return EventStore(engine)
 
     def sql(self, engine: Engine, statement: str, **params: Any) -> None:
-        with engine.begin() as conn:
+        # As an insider who owns the tables: the append-only trigger is lifted first.
+        with engine.begin() as conn, guard_lifted(conn):
             conn.execute(sa.text(statement), params)
 
     # -- appending and reading -------------------------------------------------------------
