@@ -228,6 +228,19 @@ class Settings(BaseSettings):
         "http://127.0.0.1:4318; unset: no tracing",
     )
 
+    # Anchored tamper evidence (activities/checkpoints.py, README "Operations").
+    checkpoint_signing_key_file: str | None = Field(
+        default=None,
+        description="PEM file of the Ed25519 private key that signs checkpoints, kept outside "
+        "the database; required in production; unset in development: made once in DATA_DIR",
+    )
+    checkpoint_every: int = Field(
+        default=100,
+        ge=0,
+        le=1_000_000,
+        description="The worker signs a checkpoint after this many appends; 0: only on demand",
+    )
+
     @field_validator("console_session_secret")
     @classmethod
     def _long_session_secret(cls, value: SecretStr | None) -> SecretStr | None:
