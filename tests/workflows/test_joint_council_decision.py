@@ -11,7 +11,7 @@ from activities.database import create_engine_from_url
 from activities.eventstore import EventStore
 from app.exceptions import Rejected
 from app.partnerships import Partnerships
-from app.programme import programme_of, record_joint_decision
+from app.pilot_programme import programme_of, record_joint_decision
 from domain.actors import Actor
 from domain.commands import Outcome
 from domain.events import CouncilDecisionRecorded
