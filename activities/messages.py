@@ -64,6 +64,10 @@ class AppendOutput(_Message):
     version: int
     positions: list[int]
     duplicate: bool
+    # The stream's head hash at `version`: Temporal's history keeps a second, independent copy
+    # of the chain's heads (`partnerships verify --against-temporal`). None in results recorded
+    # before it was added.
+    head_hash: str | None = None
 
 
 class MilestoneInput(_Message):

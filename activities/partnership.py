@@ -14,6 +14,7 @@ from typing import Protocol
 
 from temporalio import activity
 
+from activities.checkpoints import Checkpointer
 from activities.codec import to_domain_all, to_new_event
 from activities.failures import classified_failures
 from activities.messages import (
@@ -68,12 +69,14 @@ class PartnershipActivities:
         consultation_period_days: int = DEFAULT_CONSULTATION_PERIOD.days,
         attestation_keys: Mapping[str, bytes] | None = None,
         require_attestation: bool = False,
+        checkpoints: Checkpointer | None = None,
     ) -> None:
         self._log = log
         self._outbox = outbox
         self._consultation_period_days = consultation_period_days
         self._attestation_keys = dict(attestation_keys or {})
         self._require_attestation = require_attestation
+        self._checkpoints = checkpoints  # signs the log every CHECKPOINT_EVERY appends
 
     @activity.defn(name="open_stream")
     def open_stream(self, request: OpenStreamInput) -> OpenStreamResult:
@@ -137,11 +140,14 @@ class PartnershipActivities:
             result.stream_id,
             result.version,
         )
+        if self._checkpoints is not None and not result.duplicate:
+            self._checkpoints.appended()  # after the commit; never fails the append
         return AppendOutput(
             stream_id=result.stream_id,
             version=result.version,
             positions=list(result.positions),
             duplicate=result.duplicate,
+            head_hash=result.events[-1].hash,
         )
 
     @activity.defn(name="emit_milestone")
