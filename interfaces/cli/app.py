@@ -16,8 +16,10 @@ from app.process import exit_without_teardown
 from interfaces.cli import (
     access_commands,
     api_command,
+    checkpoint_commands,
     delivery_commands,
     mail_commands,
+    programme_commands,
     read_commands,
     step_commands,
     store_commands,
@@ -37,11 +39,13 @@ app = typer.Typer(
 step_commands.register(app)
 read_commands.register(app)
 store_commands.register(app)
+checkpoint_commands.register(app)
 access_commands.register(app)
 subscriber_commands.register(app)
 api_command.register(app)
 delivery_commands.register(app)
 mail_commands.register(app)
+programme_commands.register(app)
 # The tooling for developers and demos sits apart, in tools/; the CLI only offers it.
 app.command(name="dev", rich_help_panel="Running the system")(reported(dev.dev))
 app.command(name="demo", rich_help_panel="Running the system")(reported(demo.demo))
