@@ -32,6 +32,7 @@ from activities.smtp_sending import SmtpConfig
 from activities.store_errors import StoreError
 from activities.webhook_signatures import SigningKeyError, signing_key
 from app.activity_context import ActivityLogContext
+from app.checkpoint_signing import worker_checkpointer
 from app.deliveries import DeliverySweeper, public_url
 from app.exceptions import TemporalUnreachable, Unavailable
 from app.log_context import configure_logging as configure_log_format
@@ -75,6 +76,7 @@ def wire(settings: Settings) -> Wiring:
         consultation_period_days=settings.consultation_period_days,
         attestation_keys=keys,
         require_attestation=required,
+        checkpoints=worker_checkpointer(settings, engine),  # CHECKPOINT_EVERY appends
     )
     return Wiring(
         activities,

@@ -1,11 +1,14 @@
 """Tamper evidence: recompute the log's hash chains and report where each first breaks.
 
 Reads the rows as they are stored, without upcasting: the hashes were computed over the stored
-version of each event, and an upcaster must never be able to hide a change.
+version of each event, and an upcaster must never be able to hide a change. `compare_heads`
+checks heads reported elsewhere (Temporal's histories) against the log.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +20,7 @@ from activities.schema import events as events_table
 from activities.schema import read_utc
 from activities.schema import streams as streams_table
 
-__all__ = ["verify_chains"]
+__all__ = ["ReportedHead", "compare_heads", "verify_chains"]
 
 
 def verify_chains(conn: Connection, stream_id: str | None = None) -> VerifyReport:
@@ -106,3 +109,49 @@ def _row_hash(row: Row[Any]) -> str:
     return chain_hash(
         row.prev_hash, header, canonical_json(row.payload), canonical_json(row.metadata)
     )
+
+
+@dataclass(frozen=True)
+class ReportedHead:
+    """A head an append reported outside the store: `stream_id` at `version` had `head_hash`.
+
+    Where it was reported (a workflow run's history, say) is `source`, named in a break.
+    """
+
+    stream_id: str
+    version: int
+    head_hash: str
+    source: str
+
+
+def compare_heads(conn: Connection, heads: Iterable[ReportedHead]) -> list[ChainBreak]:
+    """Each reported head the log disagrees with: its event missing, or with another hash.
+
+    The first disagreement per stream, in stream order.
+    """
+    by_stream: dict[str, list[ReportedHead]] = {}
+    for head in heads:
+        by_stream.setdefault(head.stream_id, []).append(head)
+    breaks: list[ChainBreak] = []
+    for stream_id in sorted(by_stream):
+        stored = dict(
+            conn.execute(
+                sa.select(events_table.c.stream_version, events_table.c.hash).where(
+                    events_table.c.stream_id == stream_id
+                )
+            ).tuples()
+        )
+        for head in sorted(by_stream[stream_id], key=lambda h: h.version):
+            found = stored.get(head.version)
+            if found is None:
+                reason = f"{head.source} reports it appended, but the log lacks it"
+            elif found != head.head_hash:
+                reason = (
+                    f"its hash is not the one {head.source} reports: the chain up to it was "
+                    "rewritten"
+                )
+            else:
+                continue
+            breaks.append(ChainBreak(stream_id, head.version, reason))
+            break
+    return breaks

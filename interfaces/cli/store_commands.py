@@ -1,4 +1,5 @@
-"""The store's commands: `db upgrade`, `events`, `verify` and `projections rebuild`.
+"""The store's commands: `db upgrade`, `events`, `verify` (also against signed checkpoints and
+Temporal's histories) and `projections rebuild`.
 
 Each expected failure (no database, an unmigrated one, an unreachable server) is one sentence
 naming the URL, password hidden, and the fix; never a traceback.
@@ -6,8 +7,10 @@ naming the URL, password hidden, and the fix; never a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -15,11 +18,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from activities.checkpoint_file import CheckpointFileInvalid, read_checkpoints
+from activities.checkpoints import compare_with_log
 from activities.database import create_engine_from_url, redacted
 from activities.eventstore import EventStore
 from activities.projections import Projections
 from activities.records import StoredEvent
 from activities.store_errors import DatabaseUnreachable
+from app.checkpoint_signing import trusted_key
 from domain.errors import DomainError
 from domain.identifiers import resolve_stream
 from interfaces.terminal import CliError, ExitCode, out, reported
@@ -151,22 +157,88 @@ def verify(
     stream: Annotated[
         str | None, typer.Argument(help="Check only this stream (or country).")
     ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="Also compare the log with the signed checkpoints in this file "
+            "(`partnerships checkpoint export`).",
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            help="The PEM public key the checkpoints must verify with; default: the public "
+            "half of CHECKPOINT_SIGNING_KEY_FILE.",
+        ),
+    ] = None,
+    against_temporal: Annotated[
+        bool,
+        typer.Option(
+            "--against-temporal",
+            help="Also compare the heads each append reported to Temporal's histories.",
+        ),
+    ] = False,
 ) -> None:
     """Recompute every stream's hash chain; exit non-zero naming the first break, if any."""
     store = _store()
     report = store.verify(_resolve_stream(store, stream) if stream else None)
+    problems = [str(problem) for problem in report.breaks]
     if report.ok:
         out.print(
             f"Every chain holds: {report.streams_checked} stream(s), "
             f"{report.events_checked} event(s) checked."
         )
+    if against is not None:
+        problems += _against_checkpoints(store, against, public_key)
+    if against_temporal:
+        problems += _against_temporal(store)
+    if not problems:
         return
-    for problem in report.breaks:
-        out.print(f"[bold red]BROKEN[/] {escape(str(problem))}", soft_wrap=True)
+    for problem in problems:
+        out.print(f"[bold red]BROKEN[/] {escape(problem)}", soft_wrap=True)
     raise CliError(
-        f"the record has been tampered with: first break in {report.breaks[0]}",
+        f"the record has been tampered with: first break in {problems[0]}",
         code=ExitCode.REJECTED,
     )
+
+
+def _against_checkpoints(store: EventStore, path: Path, public_key: Path | None) -> list[str]:
+    """What disagrees between the log and the signed checkpoints in `path`."""
+    key = trusted_key(load_settings(), public_key)
+    try:
+        signed = read_checkpoints(path, key)
+    except CheckpointFileInvalid as error:
+        raise CliError(
+            f"the checkpoints cannot be trusted: {error}", code=ExitCode.REJECTED
+        ) from None
+    if not signed:
+        raise CliError(f"{path} holds no checkpoint to compare with", code=ExitCode.REJECTED)
+    with store.engine.connect() as conn:
+        anchored = compare_with_log(conn, [s.checkpoint for s in signed])
+    if anchored.ok:
+        out.print(
+            f"The log agrees with {anchored.checkpoints} signed checkpoint(s) up to position "
+            f"{anchored.position}; {anchored.uncovered} event(s) recorded since are not yet "
+            "covered by one.",
+            soft_wrap=True,
+        )
+    return [str(problem) for problem in anchored.breaks]
+
+
+def _against_temporal(store: EventStore) -> list[str]:
+    """What disagrees between the log and the heads Temporal's histories hold."""
+    from app.temporal_heads import compare_with_temporal
+
+    compared = asyncio.run(compare_with_temporal(load_settings(), store.engine))
+    if compared.ok:
+        out.print(
+            f"The log agrees with {compared.heads} head(s) reported by appends in "
+            f"{compared.workflows} workflow history(ies).",
+            soft_wrap=True,
+        )
+    return [str(problem) for problem in compared.breaks]
 
 
 @projections_app.command("rebuild")
