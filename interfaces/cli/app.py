@@ -19,6 +19,7 @@ from interfaces.cli import (
     checkpoint_commands,
     delivery_commands,
     mail_commands,
+    programme_commands,
     read_commands,
     step_commands,
     store_commands,
@@ -44,6 +45,7 @@ subscriber_commands.register(app)
 api_command.register(app)
 delivery_commands.register(app)
 mail_commands.register(app)
+programme_commands.register(app)
 # The tooling for developers and demos sits apart, in tools/; the CLI only offers it.
 app.command(name="dev", rich_help_panel="Running the system")(reported(dev.dev))
 app.command(name="demo", rich_help_panel="Running the system")(reported(demo.demo))
