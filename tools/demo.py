@@ -21,6 +21,7 @@ from app.partnerships import Partnerships, connected
 from domain.actors import Actor, Role
 from domain.commands import Outcome, Position, Recommendation
 from domain.components import Component as C
+from domain.presidencies import presidency_on
 from domain.requests import (
     AuthoriseTalksRequest,
     CloseConsultationRequest,
@@ -43,11 +44,19 @@ COMMISSION = Actor(id="commission.dg-jls", role=Role.COMMISSION)
 
 EU_OFFERS = [C.LEGAL_MIGRATION, C.MIGRATION_AND_DEVELOPMENT, C.CAPACITY_BUILDING]
 THIRD_COUNTRY = [C.ILLEGAL_IMMIGRATION_COOPERATION, C.READMISSION_AND_RETURN]
+# Visa facilitation is the Community's to offer (point 10): the Commission records it when it
+# concludes the talks, with the capacity building the Community funds.
+COMMUNITY = [C.VISA_FACILITATION, C.CAPACITY_BUILDING]
+END_OF_2007 = date(2007, 12, 31)
+"""The Council's own target in June 2007: a decision "by the end of 2007"."""
 
 
-def presidency(code: str) -> Actor:
-    """The rotating Presidency's official, e.g. the Portuguese Presidency of 2007."""
-    return Actor(id=f"presidency.{code.lower()}", role=Role.PRESIDENCY)
+def presidency(day: date) -> Actor:
+    """The official of the Presidency in office on `day`, e.g. the Portuguese one of 2007."""
+    code = presidency_on(day)
+    if code is None:
+        raise ValueError(f"the Council's order of Presidencies does not reach {day}")
+    return Actor(id=f"presidency.{code.lower()}", role=Role.PRESIDENCY, member_state=code)
 
 
 def delegate(member_state: str) -> Actor:
@@ -109,9 +118,9 @@ def _story(
     member_states: list[str],
     offers: list[C],
     dates: dict[str, date],
-    presidencies: dict[str, str],
     today: date,
     decided: bool,
+    council_target: date | None = None,
 ) -> Story:
     start = StartPartnership(
         actor=COMMISSION,
@@ -122,6 +131,7 @@ def _story(
         "development, capacity building; cooperation against illegal immigration, "
         "readmission and return.",
         occurred_on=proposed_on,
+        council_target_date=council_target,
         **_deadlines(today),
     )
     steps = _consultation(member_states, offers, dates["answers"])
@@ -132,7 +142,7 @@ def _story(
         ),
         Step(
             AuthoriseTalksRequest(
-                actor=presidency(presidencies["talks"]),
+                actor=presidency(dates["authorised"]),
                 note="Exploratory talks with the interested Member States",
                 occurred_on=dates["authorised"],
             ),
@@ -153,6 +163,7 @@ def _story(
                 actor=COMMISSION,
                 third_country_willing=True,
                 commitments=THIRD_COUNTRY,
+                community_offers=COMMUNITY,
                 occurred_on=dates["concluded"],
             ),
             "talks concluded: the third country is willing",
@@ -171,7 +182,7 @@ def _story(
         steps += [
             Step(
                 RecordCouncilDecisionRequest(
-                    actor=presidency(presidencies["decision"]),
+                    actor=presidency(dates["decided"]),
                     outcome=Outcome.INVITE_LAUNCH,
                     decided_on=dates["decided"],
                     council_reference="General Affairs and External Relations Council",
@@ -182,7 +193,7 @@ def _story(
                 LaunchRequest(
                     actor=COMMISSION,
                     member_states=member_states,
-                    components=[*offers, *THIRD_COUNTRY],
+                    components=list(dict.fromkeys([*offers, *COMMUNITY, *THIRD_COUNTRY])),
                     signed_on=dates["signed"],
                     joint_declaration_reference=f"Joint declaration, EU and {title}",
                 ),
@@ -216,8 +227,8 @@ def stories(today: date) -> list[Story]:
             title="Cape Verde",
             proposed_on=date(2007, 6, 18),
             member_states=["ES", "FR", "LU", "PT"],
-            offers=[*EU_OFFERS, C.VISA_FACILITATION],
-            presidencies={"talks": "PT", "decision": "PT"},
+            offers=EU_OFFERS,
+            council_target=END_OF_2007,
             dates=first_wave,
             today=today,
             decided=True,
@@ -230,8 +241,8 @@ def stories(today: date) -> list[Story]:
                 *("BG", "CY", "CZ", "DE", "EL", "FR", "HU", "IT"),
                 *("LT", "PL", "PT", "RO", "SE", "SI", "SK"),
             ],
-            offers=[*EU_OFFERS, C.VISA_FACILITATION, C.REINTEGRATION_OF_RETURNEES],
-            presidencies={"talks": "PT", "decision": "PT"},
+            offers=[*EU_OFFERS, C.REINTEGRATION_OF_RETURNEES],
+            council_target=END_OF_2007,
             dates=first_wave,
             today=today,
             decided=True,
@@ -253,7 +264,6 @@ def stories(today: date) -> list[Story]:
                 "concluded": date(2009, 7, 10),
                 "reported": date(2009, 9, 18),
             },
-            presidencies={"talks": "CZ"},
             today=today,
             decided=False,
         ),

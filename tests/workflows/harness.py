@@ -18,14 +18,27 @@ from activities.codec import to_domain_all
 from activities.database import create_engine_from_url
 from activities.eventstore import EventStore
 from domain.events import Event
+from domain.presidencies import presidency_on
 from domain.requests import REQUEST_FOR, StartPartnership
 from domain.view import StatusView
 from workflows.contract import workflow_id_for
 from workflows.lifecycle import PilotPartnershipWorkflow
 
 COMMISSION = {"id": "alice", "role": "commission"}
-PRESIDENCY = {"id": "joao", "role": "presidency"}
 OPERATOR = {"id": "olga", "role": "operator"}
+
+
+def presidency(day: date) -> dict[str, str]:
+    """The official of the Presidency in office on `day`, from the Council's order
+    (domain/presidencies.py): a Presidency step counts only on its Member State's dates."""
+    held = presidency_on(day)
+    assert held is not None, f"the Council's order of Presidencies does not reach {day}"
+    return {"id": "joao", "role": "presidency", "member_state": held}
+
+
+PRESIDENCY = presidency(datetime.now(UTC).date())
+"""The Presidency in office today (by the wall clock), for steps dated today on the dev
+server; after skipping time, use `presidency(await harness.today())`."""
 
 
 def member(ms: str) -> dict[str, str]:
@@ -162,7 +175,7 @@ async def drive_to_council_decision(
         "conclude_talks",
         COMMISSION,
         third_country_willing=True,
-        commitments=["readmission_and_return"],
+        commitments=["readmission_and_return", "illegal_immigration_cooperation"],
     )
     await h.update(handle, "submit_report", COMMISSION, recommendation="launch", summary="go")
     return handle

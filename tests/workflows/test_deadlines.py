@@ -7,10 +7,10 @@ from datetime import UTC, datetime, time, timedelta
 from domain.stages import Stage
 from tests.workflows.harness import (
     COMMISSION,
-    PRESIDENCY,
     Harness,
     drive_to_council_decision,
     member,
+    presidency,
     today,
 )
 
@@ -83,7 +83,7 @@ async def test_an_extension_moves_both_the_reminder_and_the_lapse(harness: Harne
     await harness.update(
         handle,
         "extend_decision_deadline",
-        PRESIDENCY,
+        presidency(await harness.today()),
         new_deadline=second,
         reason="the Council meets in the spring",
     )
@@ -98,7 +98,7 @@ async def test_an_extension_moves_both_the_reminder_and_the_lapse(harness: Harne
     await harness.update(
         handle,
         "record_council_decision",
-        PRESIDENCY,
+        presidency(await harness.today()),
         outcome="invite_launch",
         decided_on=await harness.today(),
     )
@@ -107,7 +107,7 @@ async def test_an_extension_moves_both_the_reminder_and_the_lapse(harness: Harne
         "launch_partnership",
         COMMISSION,
         member_states=["ES"],
-        components=["legal_migration"],
+        components=["legal_migration", "readmission_and_return"],
         signed_on=await harness.today(),
     )
     assert status.stage is Stage.LAUNCHED

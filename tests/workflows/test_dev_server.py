@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date
 from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.harness import (
     COMMISSION,
-    PRESIDENCY,
     Harness,
     drive_to_council_decision,
     member,
+    presidency,
 )
 from tests.workflows.temporal_cli import query_status, send_update, temporal_cli
 
@@ -100,7 +101,7 @@ def operator_session(env: WorkflowEnvironment, task_queue: str) -> dict[str, Any
         "actor": member("RO"),
         "member_state": "RO",
         "position": "interested",
-        "offers": ["legal_migration", "visa_facilitation"],
+        "offers": ["legal_migration", "capacity_building"],
         "occurred_on": "2007-10-01",
     }
     # The first update waits for the proposal to be recorded (the workflow orders them).
@@ -124,7 +125,12 @@ def operator_session(env: WorkflowEnvironment, task_queue: str) -> dict[str, Any
     assert status["interested_member_states"] == ["RO"]
     assert status["next_actions"]["commission"] == ["close_consultation", "withdraw"]
     update(env, "close_consultation", {"actor": COMMISSION, "occurred_on": "2007-11-01"})
-    update(env, "authorise_talks", {"actor": PRESIDENCY, "occurred_on": "2007-11-15"})
+    # Portugal held the Presidency in the second half of 2007.
+    update(
+        env,
+        "authorise_talks",
+        {"actor": presidency(date(2007, 11, 15)), "occurred_on": "2007-11-15"},
+    )
     update(env, "withdraw", {"actor": COMMISSION, "reason": "superseded"})
     result = temporal_cli(
         env, "workflow", "result", "--workflow-id", "partnership-MD", "--output", "json"

@@ -11,6 +11,7 @@ from tests.workflows.harness import (
     Harness,
     drive_to_council_decision,
     member,
+    presidency,
     today,
 )
 
@@ -64,7 +65,7 @@ async def test_every_milestone_of_a_launch_is_counted_in_the_status(harness: Har
         "launch_partnership",
         COMMISSION,
         member_states=["BG"],
-        components=["capacity_building"],
+        components=["legal_migration", "readmission_and_return"],
         signed_on=today(),
     )
     result = await handle.result()
@@ -105,7 +106,10 @@ async def test_an_unwilling_third_country_ends_in_talks_failed(harness: Harness)
             occurred_on="2008-02-01",
         )
     await harness.update(handle, "close_consultation", COMMISSION, occurred_on="2008-03-01")
-    await harness.update(handle, "authorise_talks", PRESIDENCY, occurred_on="2008-03-15")
+    # Slovenia held the Presidency in the first half of 2008.
+    await harness.update(
+        handle, "authorise_talks", presidency(date(2008, 3, 15)), occurred_on="2008-03-15"
+    )
     await harness.update(
         handle,
         "record_talks_round",

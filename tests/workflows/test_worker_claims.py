@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,9 @@ from domain.requests import REQUEST_FOR
 from settings import Settings
 from tests.workflows.harness import (
     COMMISSION,
-    PRESIDENCY,
     Harness,
     member,
+    presidency,
     unique_task_queue,
     venv_binary,
 )
@@ -205,7 +205,9 @@ async def test_the_temporal_ui_shows_current_details_and_each_milestones_report(
         ]
     )
     await harness.update(handle, "close_consultation", COMMISSION, occurred_on="2007-11-01")
-    await harness.update(handle, "authorise_talks", PRESIDENCY, occurred_on="2007-11-15")
+    await harness.update(
+        handle, "authorise_talks", presidency(date(2007, 11, 15)), occurred_on="2007-11-15"
+    )
     [milestone] = await milestone_results(harness, handle)
     assert milestone.kind.value == "consultation_outcome"
     assert milestone.version == 3

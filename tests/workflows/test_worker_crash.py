@@ -57,7 +57,12 @@ async def test_a_killed_worker_is_replaced_and_every_event_is_recorded_exactly_o
 
     async def answer(ms: str) -> None:
         request = REQUEST_FOR["respond_to_consultation"].model_validate(
-            {"actor": member(ms), "member_state": ms, "position": "interested"}
+            {
+                "actor": member(ms),
+                "member_state": ms,
+                "position": "interested",
+                "offers": ["legal_migration"],
+            }
         )
         pending.append(
             await handle.start_update(
@@ -89,7 +94,14 @@ async def test_a_killed_worker_is_replaced_and_every_event_is_recorded_exactly_o
     )
     worker_process.kill()
     await asyncio.to_thread(worker_process.start)
-    await h.update(handle, "conclude_talks", COMMISSION, third_country_willing=True)
+    await h.update(
+        handle,
+        "conclude_talks",
+        COMMISSION,
+        third_country_willing=True,
+        commitments=["illegal_immigration_cooperation", "readmission_and_return"],
+        community_offers=["visa_facilitation"],
+    )
     await h.update(handle, "submit_report", COMMISSION, recommendation="launch", summary="go")
     await h.update(
         handle, "record_council_decision", PRESIDENCY, outcome="invite_launch", decided_on=today()
@@ -99,7 +111,7 @@ async def test_a_killed_worker_is_replaced_and_every_event_is_recorded_exactly_o
         "launch_partnership",
         COMMISSION,
         member_states=MEMBER_STATES,
-        components=["legal_migration", "visa_facilitation"],
+        components=["legal_migration", "visa_facilitation", "readmission_and_return"],
         signed_on=today(),
     )
     result = await handle.result()
