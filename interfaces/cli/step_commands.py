@@ -10,12 +10,14 @@ from typing import Annotated, Any
 import typer
 
 from app.partnerships import connected, update_name
-from domain.components import EU_COMPONENTS, THIRD_COUNTRY_COMPONENTS, Component
+from domain.components import THIRD_COUNTRY_COMPONENTS, Component
+from domain.conditions import COMMUNITY_OFFERS, MEMBER_STATE_OFFERS
 from domain.regions import Region
 from domain.requests import (
     AuthoriseTalksRequest,
     CloseConsultationRequest,
     ConcludeTalksRequest,
+    DeclareInterestRequest,
     ExtendDecisionDeadlineRequest,
     LaunchPartnershipRequest,
     RecordCouncilDecisionRequest,
@@ -58,8 +60,20 @@ def _names(components: Iterable[Component]) -> str:
 
 
 Components = f"Components: {_names(Component)}"
-Offers = f"Member States offer: {_names(EU_COMPONENTS)}"
-Commitments = f"The third country commits to: {_names(THIRD_COUNTRY_COMPONENTS)}"
+Offers = f"Member States offer: {_names(MEMBER_STATE_OFFERS)}"
+Commitments = (
+    f"The third country commits to: {_names(THIRD_COUNTRY_COMPONENTS)} (both, when it is willing)"
+)
+CommunityOffers = f"The Community offers: {_names(COMMUNITY_OFFERS)}"
+CouncilTarget = Annotated[
+    str | None,
+    typer.Option(
+        "--council-target",
+        help="The date by which the Council's conclusions ask it to decide, YYYY-MM-DD "
+        "(e.g. 2007-12-31 for 'by the end of 2007'): a business fact, unlike the decision "
+        "deadline, which is the engine's timer",
+    ),
+]
 
 
 ROUTES: str = (
@@ -112,6 +126,7 @@ def register(app: typer.Typer) -> None:
         close_consultation,
         authorise_talks,
         record_talks,
+        declare_interest,
         conclude_talks,
         submit_report,
         extend_deadline,
@@ -151,6 +166,7 @@ def propose(
             "(next year's if the consultation runs past it)",
         ),
     ] = None,
+    council_target: CouncilTarget = None,
     actor: As = None,
 ) -> None:
     """Commission: propose a pilot partnership with a third country (starts its workflow)."""
@@ -163,6 +179,7 @@ def propose(
         "occurred_on": on,
         "consultation_deadline": consultation_deadline,
         "decision_deadline": decision_deadline,
+        "council_target_date": council_target,
     }
     if settings.partnerships_api:
         body = api_client.body_of(StartPartnership, fields)
@@ -183,7 +200,8 @@ def propose(
     _confirm("proposal", view)
     out.print(
         f"consultation deadline {view.consultation_deadline}, "
-        f"Council decision deadline {view.decision_deadline}"
+        f"operational decision deadline {view.decision_deadline}"
+        + (f", the Council's target {view.council_target_date}" if view.council_target_date else "")
     )
 
 
@@ -255,6 +273,33 @@ def record_talks(
     )
 
 
+def declare_interest(
+    country: Country,
+    member_state: Annotated[
+        str | None,
+        typer.Option("--member-state", help="Declaring Member State; default: the actor's"),
+    ] = None,
+    offer: Annotated[
+        list[str] | None, typer.Option("--offer", help=f"An offer (repeatable). {Offers}")
+    ] = None,
+    comments: Annotated[str | None, typer.Option("--comments")] = None,
+    on: On = None,
+    actor: As = None,
+) -> None:
+    """Member State: declare interest during the talks, joining late (for your own country)."""
+    _send(
+        country,
+        DeclareInterestRequest,
+        actor,
+        {
+            "member_state": member_state or _own_member_state(actor),
+            "offers": offer or [],
+            "comments": comments,
+            "occurred_on": on,
+        },
+    )
+
+
 def conclude_talks(
     country: Country,
     willing: Annotated[
@@ -265,15 +310,27 @@ def conclude_talks(
         list[str] | None,
         typer.Option("--commitment", help=f"A commitment (repeatable). {Commitments}"),
     ] = None,
+    community_offer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--community-offer", help=f"What the Community offers (repeatable). {CommunityOffers}"
+        ),
+    ] = None,
     on: On = None,
     actor: As = None,
 ) -> None:
-    """Commission: conclude the talks; an unwilling third country ends the partnership."""
+    """Commission: conclude the talks, with the Community's offers; an unwilling third country
+    ends the partnership."""
     _send(
         country,
         ConcludeTalksRequest,
         actor,
-        {"third_country_willing": willing, "commitments": commitment or [], "occurred_on": on},
+        {
+            "third_country_willing": willing,
+            "commitments": commitment or [],
+            "community_offers": community_offer or [],
+            "occurred_on": on,
+        },
     )
 
 
@@ -304,14 +361,21 @@ def extend_deadline(
     to: Annotated[str, typer.Option("--to", help="The new decision deadline, YYYY-MM-DD")],
     reason: Annotated[str, typer.Option("--reason")],
     on: On = None,
+    council_target: CouncilTarget = None,
     actor: As = None,
 ) -> None:
-    """Presidency: extend the Council's decision deadline before it passes."""
+    """Presidency: extend the Council's decision deadline before it passes (and record the
+    Council's new target date, when it set one)."""
     _send(
         country,
         ExtendDecisionDeadlineRequest,
         actor,
-        {"new_deadline": to, "reason": reason, "occurred_on": on},
+        {
+            "new_deadline": to,
+            "reason": reason,
+            "occurred_on": on,
+            "council_target_date": council_target,
+        },
     )
 
 
