@@ -126,6 +126,15 @@ $$
 """
 
 
+_DEFAULTS: Final = (
+    f"GRANT ALL PRIVILEGES ON TABLES TO {MIGRATOR}",
+    f"GRANT ALL PRIVILEGES ON SEQUENCES TO {MIGRATOR}",
+    f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {WRITER}",
+    f"GRANT USAGE, SELECT ON SEQUENCES TO {WRITER}",
+    f"GRANT SELECT ON TABLES TO {READER}",
+)
+
+
 def grant_roles(conn: Connection) -> None:
     """Make the three group roles if missing and grant them their privileges (PostgreSQL)."""
     for role in ROLES:
@@ -142,6 +151,9 @@ def grant_roles(conn: Connection) -> None:
         f"GRANT SELECT ON alembic_version TO {WRITER}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(_WRITER_KEEPS)} TO {WRITER}",
         f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" TO {WRITER}',
+        # Tables later migrations create (as this user) are granted alike: read-model rows for
+        # the writer, reading for the reader; a migration adding an append-only table revokes.
+        *(f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" {grant}' for grant in _DEFAULTS),
     ]
     for statement in statements:
         _run(conn, statement)
@@ -156,6 +168,14 @@ def revoke_roles(conn: Connection) -> None:
         ).first()
         if exists is None:
             continue
+        _run(
+            conn,
+            f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" REVOKE ALL ON TABLES FROM {role}',
+        )
+        _run(
+            conn,
+            f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" REVOKE ALL ON SEQUENCES FROM {role}',
+        )
         _run(conn, f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM {role}')
         _run(conn, f'REVOKE ALL ON ALL SEQUENCES IN SCHEMA "{schema}" FROM {role}')
         _run(conn, f'REVOKE ALL ON SCHEMA "{schema}" FROM {role}')
