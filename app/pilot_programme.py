@@ -29,9 +29,10 @@ the programme records nothing twice, and the rest are applied.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -101,25 +102,39 @@ def programme_of(engine: Engine) -> Programme:
     return _store(engine).programme()[0]
 
 
-def set_cap(engine: Engine, *, cap: int, reason: str, by: str, role: str) -> Programme:
+def set_cap(
+    engine: Engine,
+    *,
+    cap: int,
+    reason: str,
+    by: str,
+    role: str,
+    provenance: Mapping[str, Any] | None = None,
+) -> Programme:
     """Record a new cap on the slots (by an administrator, with a reason); return the programme.
 
     Raises Rejected (NotPermitted, ValidationError) when refused; nothing is recorded then.
     """
     try:
         command = SetCap(cap=cap, reason=reason, set_by=by)
-        return _store(engine).set_cap(command, role=role)
+        return _store(engine).set_cap(command, role=role, provenance=provenance)
     except DomainError as error:
         raise Rejected(error.message, kind=type(error).__name__) from None
 
 
 def set_terms(
-    engine: Engine, *, terms: str, reference: str | None, by: str, role: str
+    engine: Engine,
+    *,
+    terms: str,
+    reference: str | None,
+    by: str,
+    role: str,
+    provenance: Mapping[str, Any] | None = None,
 ) -> Programme:
     """Record the terms of reference the Commission consults the Member States on."""
     try:
         command = SetTermsOfReference(terms=terms, reference=reference, set_by=by)
-        return _store(engine).set_terms(command, role=role)
+        return _store(engine).set_terms(command, role=role, provenance=provenance)
     except DomainError as error:
         raise Rejected(error.message, kind=type(error).__name__) from None
 
@@ -202,6 +217,7 @@ async def record_joint_decision(
     outcome: Outcome,
     actor: Actor,
     now: datetime,
+    provenance: Mapping[str, Any] | None = None,
 ) -> DecisionApplied:
     """Check every named partnership, record the decision once, then apply it to each.
 
@@ -227,7 +243,7 @@ async def record_joint_decision(
                 NamedPartnership(country=t.country, stream_id=t.stream_id) for t in targets
             ],
         )
-        decision = _store(engine).record_joint_decision(command, actor)
+        decision = _store(engine).record_joint_decision(command, actor, provenance=provenance)
     except DomainError as error:
         raise Rejected(error.message, kind=type(error).__name__) from None
     views: dict[str, StatusView] = {}
