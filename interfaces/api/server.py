@@ -24,6 +24,7 @@ from interfaces.api import (
     delivery_routes,
     health_routes,
     partnership_routes,
+    programme_routes,
     record_routes,
     subscription_routes,
 )
@@ -98,6 +99,7 @@ def create_app(
         health_routes,
         caller_routes,
         partnership_routes,
+        programme_routes,
         record_routes,
         subscription_routes,
         delivery_routes,
