@@ -20,7 +20,7 @@ from activities.schema import events as events_table
 from activities.schema import read_utc
 from activities.schema import streams as streams_table
 
-__all__ = ["ReportedHead", "compare_heads", "verify_chains"]
+__all__ = ["ReportedHead", "compare_heads", "recorded_runs", "verify_chains"]
 
 
 def verify_chains(conn: Connection, stream_id: str | None = None) -> VerifyReport:
@@ -134,13 +134,12 @@ def compare_heads(conn: Connection, heads: Iterable[ReportedHead]) -> list[Chain
         by_stream.setdefault(head.stream_id, []).append(head)
     breaks: list[ChainBreak] = []
     for stream_id in sorted(by_stream):
-        stored = dict(
-            conn.execute(
-                sa.select(events_table.c.stream_version, events_table.c.hash).where(
-                    events_table.c.stream_id == stream_id
-                )
-            ).tuples()
+        rows = conn.execute(
+            sa.select(events_table.c.stream_version, events_table.c.hash).where(
+                events_table.c.stream_id == stream_id
+            )
         )
+        stored = {version: hash_ for version, hash_ in rows}
         for head in sorted(by_stream[stream_id], key=lambda h: h.version):
             found = stored.get(head.version)
             if found is None:
@@ -155,3 +154,13 @@ def compare_heads(conn: Connection, heads: Iterable[ReportedHead]) -> list[Chain
             breaks.append(ChainBreak(stream_id, head.version, reason))
             break
     return breaks
+
+
+def recorded_runs(conn: Connection) -> list[tuple[str, str]]:
+    """(workflow id, run id) of every workflow run the log's event metadata names."""
+    workflow = events_table.c.metadata["workflow_id"].as_string()
+    run = events_table.c.metadata["run_id"].as_string()
+    rows = conn.execute(
+        sa.select(workflow, run).where(workflow.is_not(None)).where(run.is_not(None)).distinct()
+    )
+    return sorted((str(w), str(r)) for w, r in rows)

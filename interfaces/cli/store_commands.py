@@ -235,7 +235,12 @@ def _against_temporal(store: EventStore) -> list[str]:
     if compared.ok:
         out.print(
             f"The log agrees with {compared.heads} head(s) reported by appends in "
-            f"{compared.workflows} workflow history(ies).",
+            f"{compared.workflows} workflow history(ies)"
+            + (
+                f"; {compared.gone} run(s) are past the namespace's retention."
+                if compared.gone
+                else "."
+            ),
             soft_wrap=True,
         )
     return [str(problem) for problem in compared.breaks]
