@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import typer
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from activities.database import create_engine_from_url
 from app.temporal_heads import compare_with_temporal, reported_heads
