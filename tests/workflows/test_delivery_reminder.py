@@ -20,9 +20,9 @@ from domain.subscriptions import Subscribe
 from settings import Settings
 from tests.workflows.delivery_receivers import SIGNING_KEY, smtp_server
 from tests.workflows.harness import (
-    PRESIDENCY,
     Harness,
     drive_to_council_decision,
+    presidency,
     today,
     unique_task_queue,
 )
@@ -99,7 +99,7 @@ async def test_the_reminder_reaches_the_presidency_fourteen_days_before_and_move
     await harness.update(
         handle,
         "extend_decision_deadline",
-        PRESIDENCY,
+        presidency(await harness.today()),
         new_deadline=second,
         reason="the Council meets later",
     )
