@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from domain.presidencies import presidency_on
 from tests.e2e.devstack import DevStack, free_port, needs_temporal
 
 pytestmark = needs_temporal
@@ -49,7 +50,9 @@ def test_a_partnership_walks_from_proposal_to_launch_through_the_api(stack: DevS
     today = datetime.now(UTC).date().isoformat()
     alice = stack.ok("token", "--as", "commission:alice").strip()
     maria = stack.ok("token", "--as", "member_state:PT:maria").strip()
-    joao = stack.ok("token", "--as", "presidency:PT:joao").strip()
+    # The Presidency in office today, from the Council's order: its steps are dated today.
+    in_office = presidency_on(datetime.now(UTC).date())
+    joao = stack.ok("token", "--as", f"presidency:{in_office}:joao").strip()
     view = curl(stack, alice, "POST", "/partnerships", {
         "country": "CV", "rationale": "Cape Verde asked for a partnership",
         "terms_of_reference": "Council conclusions of June 2007, point 11",
@@ -63,11 +66,13 @@ def test_a_partnership_walks_from_proposal_to_launch_through_the_api(stack: DevS
         (alice, "record_talks_round",
          {"held_on": today, "member_states": ["PT"], "summary": "Praia"}),
         (alice, "conclude_talks",
-         {"third_country_willing": True, "commitments": ["readmission_and_return"]}),
+         {"third_country_willing": True,
+          "commitments": ["illegal_immigration_cooperation", "readmission_and_return"]}),
         (alice, "submit_report", {"recommendation": "launch", "summary": "go"}),
         (joao, "record_council_decision", {"outcome": "invite_launch", "decided_on": today}),
         (alice, "launch_partnership",
-         {"member_states": ["PT"], "components": ["legal_migration"], "signed_on": today}),
+         {"member_states": ["PT"], "components": ["legal_migration", "readmission_and_return"],
+          "signed_on": today}),
     ]  # fmt: skip
     for token, update, body in steps:
         view = curl(stack, token, "POST", f"/partnerships/CV/{update}", body)

@@ -12,17 +12,20 @@ partnership.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
 
+from domain.presidencies import presidency_on
 from interfaces.cli.app import app
 from tests.e2e.devstack import DevStack, free_port, is_running, needs_temporal
 
 pytestmark = needs_temporal
 
 COMMISSION = "commission:alice"
-PRESIDENCY = "presidency:joao"
+# The Presidency in office today, from the Council's order: its steps here are dated today.
+PRESIDENCY = f"presidency:{presidency_on(datetime.now(UTC).date())}:joao"
 PORTUGAL = "member_state:PT:maria"
 
 # What the stack holds once the module fixture has run: country → (stage, region).

@@ -37,7 +37,7 @@ def stack(tmp_path: Path) -> Iterator[DevStack]:
 
 
 COMMISSION = "commission:alice"
-PRESIDENCY = "presidency:joao"
+PRESIDENCY = "presidency:PT:joao"  # Portugal held the Presidency in the second half of 2007
 PORTUGAL = "member_state:PT:maria"
 
 
@@ -48,7 +48,7 @@ def drive_cape_verde(stack: DevStack) -> None:
         "--on", "2007-06-18", actor=COMMISSION,
     )  # fmt: skip
     stack.ok(
-        "respond", "CV", "--position", "interested", "--offer", "visa_facilitation",
+        "respond", "CV", "--position", "interested", "--offer", "legal_migration",
         "--on", "2007-07-16", actor=PORTUGAL,
     )  # fmt: skip
     stack.ok("close-consultation", "CV", "--on", "2007-09-14", actor=COMMISSION)
@@ -59,7 +59,8 @@ def drive_cape_verde(stack: DevStack) -> None:
     )  # fmt: skip
     stack.ok(
         "conclude-talks", "CV", "--willing", "--commitment", "readmission_and_return",
-        "--on", "2007-11-16", actor=COMMISSION,
+        "--commitment", "illegal_immigration_cooperation",
+        "--community-offer", "visa_facilitation", "--on", "2007-11-16", actor=COMMISSION,
     )  # fmt: skip
     stack.ok(
         "submit-report", "CV", "--recommend", "launch", "--summary", "Go ahead",
@@ -112,7 +113,7 @@ def test_dev_runs_a_lifecycle_stops_cleanly_on_sigint_and_restarts_with_everythi
         "propose", "MA", "--rationale", "see [bold]annex[/]", "--terms", "t",
         "--decision-deadline", soon, actor=marked,
     )  # fmt: skip
-    assert f"consultation deadline {soon}, Council decision deadline {soon}" in proposed
+    assert f"consultation deadline {soon}, operational decision deadline {soon}" in proposed
     stack.ok("withdraw", "MA", "--reason", "talks stalled [/] see annex", actor=marked)
     shown_ma = stack.ok("show", "MA")
     assert "talks stalled [/] see annex" in shown_ma
