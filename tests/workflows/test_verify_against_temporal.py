@@ -1,19 +1,25 @@
 """Temporal's histories hold a second copy of the chain's heads: every append's result carries
-the head hash, and `verify --against-temporal` compares them with the log."""
+the head hash, and `verify --against-temporal` compares them with the log. The worker signs a
+checkpoint every CHECKPOINT_EVERY appends."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import typer
+from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
+from activities.checkpoints import compare_with_log, kept
 from activities.database import create_engine_from_url
+from app.checkpoint_signing import checkpoint_key
 from app.temporal_heads import compare_with_temporal, reported_heads
 from interfaces.cli import store_commands
 from settings import Settings
 from tests.integration.tamper import delete_stream, rewrite_chain
-from tests.workflows.harness import Harness, member
+from tests.workflows.harness import Harness, member, unique_task_queue
+from worker import build_worker, wire
 
 CV, MD = "partnership-CV/1", "partnership-MD/1"
 
@@ -100,3 +106,30 @@ async def test_verify_against_temporal_names_a_deleted_stream_the_dev_server_sti
     assert result.exit_code == 1, result.output
     assert f"BROKEN {MD} at version 1: the history of partnership-MD" in result.output
     assert "the log lacks it" in result.output
+
+
+async def test_the_worker_signs_a_checkpoint_every_n_appends(
+    skipping_env: WorkflowEnvironment, database_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database_url=database_url,
+        task_queue=unique_task_queue(),
+        checkpoint_every=2,
+        data_dir=str(tmp_path / "data"),
+    )
+    wiring = wire(settings)
+    async with build_worker(skipping_env.client, wiring, settings.task_queue):
+        harness = Harness(skipping_env.client, settings.task_queue, database_url, skipping_env)
+        await answer(harness, "CV", "FR", "PT", "DE", "ES")  # five appends
+    wiring.executor.shutdown(wait=True)
+    engine = create_engine_from_url(database_url)
+    try:
+        key = checkpoint_key(settings).public_key()
+        good, bad = kept(engine, key)
+        assert not bad
+        signed = [(g.checkpoint.events, g.checkpoint.heads[CV][0]) for g in good]
+        assert signed == [(2, 2), (4, 4)]
+        with engine.connect() as conn:
+            assert compare_with_log(conn, [g.checkpoint for g in good]).ok
+    finally:
+        engine.dispose()
