@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from app.process import exit_without_teardown  # noqa: E402
+from domain.presidencies import presidency_on  # noqa: E402
 from domain.requests import REQUEST_FOR, StartPartnership  # noqa: E402
 from migrations import runner  # noqa: E402
 from settings import Settings  # noqa: E402
@@ -41,7 +43,12 @@ from workflows.converter import DATA_CONVERTER  # noqa: E402
 from workflows.lifecycle import PilotPartnershipWorkflow  # noqa: E402
 
 COMMISSION = {"id": "alice", "role": "commission"}
-PRESIDENCY = {"id": "joao", "role": "presidency"}
+# The Presidency in office today (issue 13): its steps here are dated today.
+PRESIDENCY = {
+    "id": "joao",
+    "role": "presidency",
+    "member_state": presidency_on(datetime.now(UTC).date()),
+}
 # Third countries enough for concurrent lifecycles: one open workflow per country at a time.
 COUNTRIES = [
     "CV",
@@ -139,7 +146,14 @@ async def one_lifecycle(client: Client, queue: str, country: str, run: str) -> N
             "record_talks_round",
             {"actor": COMMISSION, "held_on": today, "member_states": ["PT", "ES"], "summary": "r"},
         ),
-        ("conclude_talks", {"actor": COMMISSION, "third_country_willing": True}),
+        (
+            "conclude_talks",
+            {
+                "actor": COMMISSION,
+                "third_country_willing": True,
+                "commitments": ["illegal_immigration_cooperation", "readmission_and_return"],
+            },
+        ),
         ("submit_report", {"actor": COMMISSION, "recommendation": "launch", "summary": "s"}),
         (
             "record_council_decision",
@@ -150,7 +164,7 @@ async def one_lifecycle(client: Client, queue: str, country: str, run: str) -> N
             {
                 "actor": COMMISSION,
                 "member_states": ["PT", "ES"],
-                "components": ["legal_migration"],
+                "components": ["legal_migration", "readmission_and_return"],
                 "signed_on": today,
             },
         ),
