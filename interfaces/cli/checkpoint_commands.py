@@ -59,9 +59,17 @@ def export(
     path: Annotated[
         Path, typer.Argument(help="The file to append to (JSON lines); made when missing.")
     ],
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            help="The PEM public key the checkpoints must verify with; default: the public "
+            "half of CHECKPOINT_SIGNING_KEY_FILE (so the exporting host needs no private key).",
+        ),
+    ] = None,
 ) -> None:
     """Append the kept checkpoints the file lacks; never rewrite a line already in it."""
-    key = trusted_key(load_settings())
+    key = trusted_key(load_settings(), public_key)
     good, bad = kept(_store().engine, key)
     for problem in bad:
         err.print(f"[bold red]not exported[/] {escape(problem)}", soft_wrap=True)

@@ -172,15 +172,27 @@ class CheckpointContract:
         assert "its signature does not verify" in output
 
     def test_export_only_appends_and_refuses_a_file_it_cannot_verify(
-        self, engine: Engine, key_file: Path, anchored: Path
+        self, engine: Engine, key_file: Path, anchored: Path, tmp_path: Path
     ) -> None:
+        public = tmp_path / "public.pem"
+        public.write_text(
+            self.cli(engine, key_file, "checkpoint", "public-key")[1].split("key id")[0]
+        )
         before = anchored.read_bytes()
         assert self.cli(engine, key_file, "checkpoint", "export", str(anchored))[1].startswith(
             "Exported 0 checkpoint(s)"
         )
         EventStore(engine).append(MD, 2, events(1))
         assert self.cli(engine, key_file, "checkpoint", "create")[0] == 0
-        code, output = self.cli(engine, key_file, "checkpoint", "export", str(anchored))
+        code, output = self.cli(
+            engine,
+            tmp_path / "no-private-key.pem",
+            "checkpoint",
+            "export",
+            str(anchored),
+            "--public-key",
+            str(public),
+        )
         assert code == 0, output
         after = anchored.read_bytes()
         assert after.startswith(before)
