@@ -1,14 +1,15 @@
 """A partnership's page: its lifecycle, timeline, answers, talks, report, decision, launch,
-milestones with their reports, the record with each event's provenance and whether its hash
-chain holds, and the steps the signed-in person may take now."""
+milestones with their reports (HTML, and PDF to keep), the record with each event's provenance
+and whether its hash chain holds, and the steps the signed-in person may take now."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from activities.documents import report_html
 from app.reading import latest_record
+from app.reports import ReportFormat, render_report_as
 from domain.council_document import council_document_of
 from domain.countries import iso_code
 from domain.errors import InvalidCountry
@@ -82,6 +83,29 @@ async def partnership_page(
                 view.stage, view.consultation_deadline, view.decision_deadline
             ),
         },
+    )
+
+
+@router.get("/cases/{cc}/reports/{milestone}.pdf", response_model=None)
+def milestone_document_pdf(
+    request: Request, cc: str, milestone: str, viewer: SignedViewer, held: Held
+) -> Response:
+    """A milestone's report as a PDF to keep (`all`: the whole record), rendered by the core
+    (`app.reports`) from the partnership's own events, as the CLI and the API render it."""
+    code = code_of(cc)
+    kinds = {kind.value: kind for kind in MilestoneKind}
+    if code is None or (milestone not in kinds and milestone != "all"):
+        return not_found(request, viewer, "There is no such report.")
+    try:
+        rendered = render_report_as(
+            held.store.engine(), code, kinds.get(milestone), ReportFormat.PDF
+        )
+    except Exception as error:
+        return trouble(request, viewer, error)
+    return Response(
+        rendered.content,
+        media_type=rendered.format.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'},
     )
 
 
