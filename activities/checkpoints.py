@@ -305,11 +305,18 @@ class AnchorReport:
     position: int
     uncovered: int
     breaks: tuple[ChainBreak, ...]
+    global_break: str | None = None  # the first checkpoint whose global chain disagrees
 
     @property
     def ok(self) -> bool:
         """True when the log agrees with every checkpoint."""
-        return not self.breaks
+        return not self.breaks and self.global_break is None
+
+    @property
+    def problems(self) -> list[str]:
+        """Every disagreement in words: each stream's first, then the global chain's."""
+        found = [str(problem) for problem in self.breaks]
+        return found + ([self.global_break] if self.global_break else [])
 
 
 def compare_with_log(conn: Connection, checkpoints: Iterable[Checkpoint]) -> AnchorReport:
@@ -318,19 +325,23 @@ def compare_with_log(conn: Connection, checkpoints: Iterable[Checkpoint]) -> Anc
     Names, per stream, the first checkpoint's disagreement: a head at another version (events
     deleted at its end or added), a head with another hash (the stream's chain was rewritten,
     hashes recomputed), a stream missing (deleted whole) or one the checkpoint did not know;
-    and a global chain that differs (an event anywhere was changed, removed or inserted).
+    and the first checkpoint whose global chain differs (an event anywhere was changed,
+    removed or inserted, or positions moved).
     """
     ordered: Sequence[Checkpoint] = sorted(checkpoints, key=lambda c: c.position)
     walk = ChainWalk()
     rows = log_rows(conn)
     pending = next(rows, None)
     breaks: dict[str, ChainBreak] = {}
+    global_break: str | None = None
     for checkpoint in ordered:
         while pending is not None and pending[0] <= checkpoint.position:
             walk.take(*pending)
             pending = next(rows, None)
         for problem in _disagreements(walk, checkpoint):
             breaks.setdefault(problem.stream_id, problem)
+        if global_break is None:
+            global_break = _global_disagreement(walk, checkpoint)
     uncovered = 0
     while pending is not None:
         uncovered += 1
@@ -340,6 +351,7 @@ def compare_with_log(conn: Connection, checkpoints: Iterable[Checkpoint]) -> Anc
         position=ordered[-1].position if ordered else 0,
         uncovered=uncovered,
         breaks=tuple(breaks[sid] for sid in sorted(breaks)),
+        global_break=global_break,
     )
 
 
@@ -356,7 +368,7 @@ def _disagreements(walk: ChainWalk, checkpoint: Checkpoint) -> list[ChainBreak]:
             found.append(
                 ChainBreak(
                     sid,
-                    min(here[0], version) + 1 if here[0] < version else version,
+                    here[0] + 1 if here[0] < version else version,  # the first one missing
                     f"the log holds version {here[0]} up to position {checkpoint.position}, "
                     f"but {at} has version {version}",
                 )
@@ -374,14 +386,14 @@ def _disagreements(walk: ChainWalk, checkpoint: Checkpoint) -> list[ChainBreak]:
         found.append(
             ChainBreak(sid, walk.heads[sid][0], f"the stream is not in {at}: it was inserted")
         )
-    if walk.value != checkpoint.global_chain or walk.events != checkpoint.events:
-        found.append(
-            ChainBreak(
-                "(global chain)",
-                walk.events,
-                f"the log up to position {checkpoint.position} holds {walk.events} event(s) "
-                f"chaining to {walk.value[:16]}…, but {at} has {checkpoint.events} chaining to "
-                f"{checkpoint.global_chain[:16]}…",
-            )
-        )
     return found
+
+
+def _global_disagreement(walk: ChainWalk, checkpoint: Checkpoint) -> str | None:
+    if walk.value == checkpoint.global_chain and walk.events == checkpoint.events:
+        return None
+    return (
+        f"the global chain up to position {checkpoint.position}: the log holds {walk.events} "
+        f"event(s) chaining to {walk.value[:16]}…, but the checkpoint signed there has "
+        f"{checkpoint.events} chaining to {checkpoint.global_chain[:16]}…"
+    )

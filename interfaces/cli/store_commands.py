@@ -224,7 +224,7 @@ def _against_checkpoints(store: EventStore, path: Path, public_key: Path | None)
             "covered by one.",
             soft_wrap=True,
         )
-    return [str(problem) for problem in anchored.breaks]
+    return anchored.problems
 
 
 def _against_temporal(store: EventStore) -> list[str]:

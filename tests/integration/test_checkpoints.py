@@ -105,7 +105,7 @@ class CheckpointContract:
             engine, key_file, anchored, f"{CV} at version 2: its hash is not the one"
         )
         assert "rewritten" in output
-        assert "(global chain)" in output
+        assert "BROKEN the global chain up to position 4: the log holds 4 event(s)" in output
         assert f"BROKEN {MD}" not in output
 
     def test_a_deleted_last_event_with_its_head_moved_back_is_caught(
