@@ -63,6 +63,17 @@ class FreeSlotOutput(_Message):
     freed: bool
 
 
+class ReleaseSlotInput(_Message):
+    """Give back the slot taken for a proposal whose record could not be written."""
+
+    stream_id: str
+    reason: str
+    occurred_on: date
+    actor: Actor
+    workflow_id: str
+    run_id: str
+
+
 class ProgrammeSlots:
     """The programme's activities, bound to its store; the worker registers the methods."""
 
@@ -110,6 +121,24 @@ class ProgrammeSlots:
             )
         return FreeSlotOutput(freed=freed)
 
+    @activity.defn(name="release_programme_slot")
+    def release_programme_slot(self, request: ReleaseSlotInput) -> FreeSlotOutput:
+        """Give back a slot whose proposal was never recorded (nothing when it was)."""
+        metadata = {
+            "workflow_id": request.workflow_id,
+            "run_id": request.run_id,
+            "channel": "system",
+        }
+        with classified_failures(f"releasing the programme slot of {request.stream_id}"):
+            released = self._store.release_slot(
+                request.stream_id,
+                reason=request.reason,
+                occurred_on=request.occurred_on,
+                actor=request.actor,
+                provenance=metadata,
+            )
+        return FreeSlotOutput(freed=released)
+
     def registered(self) -> list[object]:
         """The activities a worker registers."""
-        return [self.take_programme_slot, self.free_programme_slot]
+        return [self.take_programme_slot, self.free_programme_slot, self.release_programme_slot]

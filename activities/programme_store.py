@@ -39,6 +39,7 @@ from domain.programme import (
     Slot,
     decide_free_slot,
     decide_joint_decision,
+    decide_release_slot,
     decide_set_cap,
     decide_set_terms,
     decide_take_slot,
@@ -191,6 +192,31 @@ class ProgrammeStore:
             provenance=provenance,
         )
         return freed is not None
+
+    def release_slot(
+        self,
+        stream_id: str,
+        *,
+        reason: str,
+        occurred_on: date,
+        actor: Actor,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Give back the slot of a proposal that was never recorded; whether one was.
+
+        Nothing is released when the partnership's stream holds any event: a recorded
+        proposal keeps its slot until the partnership ends (free_slot).
+        """
+        if self._log.stream_version(stream_id) > 0:
+            return False
+        released = self._record(
+            lambda p: decide_release_slot(
+                p, stream_id, reason=reason, occurred_on=occurred_on, now=self._clock()
+            ),
+            actor=actor.model_dump(mode="json", exclude_none=True),
+            provenance=provenance,
+        )
+        return released is not None
 
     def record_joint_decision(
         self,

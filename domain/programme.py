@@ -181,6 +181,15 @@ class SlotFreed(ProgrammeEventBase):
     end_stage: Stage
 
 
+class SlotReleased(ProgrammeEventBase):
+    """A slot taken for a proposal that was never recorded was given back, with why."""
+
+    type: Literal["SlotReleased"] = "SlotReleased"
+    country: str
+    stream_id: str
+    reason: str
+
+
 class JointCouncilDecisionRecorded(ProgrammeEventBase):
     """One Council decision, by its reference and date, for each partnership it names."""
 
@@ -194,7 +203,12 @@ class JointCouncilDecisionRecorded(ProgrammeEventBase):
 
 
 ProgrammeEvent = Annotated[
-    ProgrammeCapSet | TermsOfReferenceSet | SlotTaken | SlotFreed | JointCouncilDecisionRecorded,
+    ProgrammeCapSet
+    | TermsOfReferenceSet
+    | SlotTaken
+    | SlotFreed
+    | SlotReleased
+    | JointCouncilDecisionRecorded,
     Field(discriminator="type"),
 ]
 
@@ -391,6 +405,24 @@ def decide_free_slot(
     )
 
 
+def decide_release_slot(
+    programme: Programme, stream_id: str, *, reason: str, occurred_on: date, now: datetime
+) -> SlotReleased | None:
+    """The SlotReleased event of a slot whose proposal was never recorded, None when the
+    stream holds no slot. Whether the proposal is on record is the caller's to check: a
+    partnership with a recorded proposal frees its slot only at an end (decide_free_slot)."""
+    held = programme.holder(stream_id)
+    if held is None:
+        return None
+    return SlotReleased(
+        country=held.country,
+        stream_id=stream_id,
+        reason=reason,
+        occurred_on=occurred_on,
+        recorded_at=now,
+    )
+
+
 def decide_joint_decision(
     programme: Programme, command: RecordJointDecision, actor: Actor, *, now: datetime
 ) -> JointCouncilDecisionRecorded | None:
@@ -450,7 +482,7 @@ def evolve_programme(programme: Programme, event: ProgrammeEventBase) -> Program
                 country=event.country, stream_id=event.stream_id, taken_on=event.occurred_on
             )
             return replace(programme, slots=slots)
-        case SlotFreed():
+        case SlotFreed() | SlotReleased():
             slots.pop(event.stream_id, None)
             return replace(programme, slots=slots, freed=programme.freed + 1)
         case JointCouncilDecisionRecorded():

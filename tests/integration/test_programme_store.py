@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Engine
 from activities.database import create_engine_from_url
 from activities.eventstore import EventStore
 from activities.programme_store import ProgrammeStore
+from activities.records import NewEvent
 from domain.actors import Actor, Role
 from domain.commands import Outcome
 from domain.errors import NotPermitted
@@ -48,6 +50,25 @@ def _take(store: ProgrammeStore, country: str) -> str:
     except CapReached:
         return "CapReached"
     return "won"
+
+
+def append_proposal(engine: Engine, stream_id: str) -> None:
+    """A first event on a partnership's stream, as a recorded proposal would be."""
+    EventStore(engine).append(
+        stream_id,
+        0,
+        [
+            NewEvent(
+                event_id=uuid.uuid4(),
+                type="Marker",
+                schema_version=1,
+                payload={},
+                metadata={},
+                occurred_on=date(2008, 1, 1),
+                recorded_at=NOW,
+            )
+        ],
+    )
 
 
 def race_in_process(url: str, country: str, barrier: Any, results: Any) -> None:
@@ -98,6 +119,23 @@ class ProgrammeContract:
         assert (freed, again) == (True, False)
         assert _take(store, "MD") == "won"
         assert store.programme()[1] == 4
+
+    def test_a_slot_whose_proposal_was_never_recorded_is_released_and_a_recorded_one_is_not(
+        self, store: ProgrammeStore, engine: Engine
+    ) -> None:
+        _cap(store, 2)
+        _take(store, "CV")
+        _take(store, "MD")
+        append_proposal(engine, "partnership-MD/1")
+        why = "the proposal's record could not be written"
+        released = store.release_slot(
+            "partnership-CV/1", reason=why, occurred_on=date(2008, 1, 1), actor=SYSTEM
+        )
+        kept = store.release_slot(
+            "partnership-MD/1", reason=why, occurred_on=date(2008, 1, 1), actor=SYSTEM
+        )
+        assert (released, kept) == (True, False)
+        assert list(store.programme()[0].slots) == ["partnership-MD/1"]
 
     def test_a_launched_partnership_keeps_its_slot(self, store: ProgrammeStore) -> None:
         _cap(store, 1)

@@ -26,6 +26,7 @@ from domain.programme import (
     SetTermsOfReference,
     decide_free_slot,
     decide_joint_decision,
+    decide_release_slot,
     decide_set_cap,
     decide_set_terms,
     decide_take_slot,
@@ -104,6 +105,22 @@ def test_a_launched_partnership_keeps_its_slot_as_a_running_pilot() -> None:
     assert (
         decide_free_slot(
             programme, "partnership-CV/1", Stage.LAUNCHED, occurred_on=date(2008, 6, 5), now=NOW
+        )
+        is None
+    )
+
+
+def test_a_slot_released_before_its_proposal_was_recorded_is_free_again() -> None:
+    programme = _take(_capped(1), "CV")
+    released = decide_release_slot(
+        programme, "partnership-CV/1", reason="not recorded", occurred_on=date(2008, 1, 1), now=NOW
+    )
+    assert released is not None
+    after = evolve_programme(programme, released)
+    assert after.free == 1
+    assert (
+        decide_release_slot(
+            after, "partnership-CV/1", reason="again", occurred_on=date(2008, 1, 1), now=NOW
         )
         is None
     )
