@@ -79,7 +79,15 @@ def _overview(view: StatusView) -> Table:
     grid.add_row("region", view.region.value if view.region else "—")
     grid.add_row("proposed on", _day(view.proposed_on))
     grid.add_row("consultation deadline", _day(view.consultation_deadline))
-    grid.add_row("Council decision deadline", _day(view.decision_deadline))
+    # The engine's deadline, on recorded time; the Council's own date is a business fact.
+    grid.add_row("operational decision deadline", _day(view.decision_deadline))
+    if view.council_target_date:
+        grid.add_row("the Council's target", _day(view.council_target_date))
+    if view.presidency:
+        grid.add_row(
+            "Presidency in office",
+            escape(f"{view.presidency.name} ({view.presidency.member_state})"),
+        )
     if view.reminder_due_at:
         grid.add_row("reminder due", _moment(view.reminder_due_at))
     grid.add_row("interested Member States", _names(view.interested_member_states))

@@ -6,6 +6,7 @@ with a MarkupError; every renderer must escape user-supplied text.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime
 
@@ -193,3 +194,27 @@ def test_the_latest_stream_is_the_highest_ordinal_not_the_last_in_text_order() -
     assert latest_stream(["partnership-CV/9", "partnership-CV/10", "partnership-CV/2"]) == (
         "partnership-CV/10"
     )
+
+
+def test_show_names_the_deadline_for_what_it_is_the_councils_target_and_the_presidency() -> None:
+    events = _history(
+        [
+            (
+                ProposePartnership(
+                    country="CV",
+                    rationale="r",
+                    terms_of_reference="t",
+                    occurred_on=date(2007, 6, 18),
+                    council_target_date=date(2007, 12, 31),
+                ),
+                COMMISSION,
+            )
+        ]
+    )
+    view = status_view(replay(events), NOW)
+    shown = _text(status_panel(view, events))
+    assert re.search(rf"operational decision deadline +{view.decision_deadline}", shown)
+    assert "Council decision deadline" not in shown
+    assert re.search(r"the Council's target +2007-12-31", shown)
+    # NOW is in January 2026: Cyprus held the Presidency.
+    assert re.search(r"Presidency in office +Cyprus \(CY\)", shown)
