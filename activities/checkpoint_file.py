@@ -11,6 +11,7 @@ appending only — so it also works on a file the operating system keeps append-
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,4 +81,5 @@ def export_checkpoints(
             for signed in new:
                 out.write(signed.line() + "\n")
             out.flush()
+            os.fsync(out.fileno())  # on the disk before the command says it exported them
     return Exported(len(new), new[-1].checkpoint.position if new else max(last, 0))
