@@ -1,17 +1,21 @@
-"""axe-core finds no serious or critical violation on the console's pages (issue 11), and the
-pages can be worked with the keyboard alone."""
+"""axe-core finds no serious or critical violation on the console's pages (issue 11; the
+deliveries page, issue 12), and the pages can be worked with the keyboard alone."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations
+from activities.delivery_log import Attempt, DeliveryLog
+from activities.delivery_messages import DeliveryState, delivery_id
+from tests.browser.conftest import Stack, axe_violations
 
 
-def test_the_inbox_the_board_a_partnership_and_a_form_with_errors_pass_axe(
-    people: Any,
+def test_the_inbox_the_board_a_partnership_a_form_with_errors_and_the_deliveries_pass_axe(
+    people: Any, stack: Stack
 ) -> None:
     alice = people("commission:alice")
     page = alice.page
@@ -36,6 +40,31 @@ def test_the_inbox_the_board_a_partnership_and_a_form_with_errors_pass_axe(
     page.get_by_role("button", name="Propose a partnership").click()
     expect(page.get_by_role("alert")).to_contain_text("This field is required")
     assert axe_violations(page) == [], "a form with errors"
+
+    failed_delivery(stack)
+    olga = people("operator:olga").page
+    olga.goto("/delivery-log?state=failed")
+    expect(olga.get_by_role("button", name="Send again").first).to_be_visible()
+    assert axe_violations(olga) == [], "the deliveries"
+
+
+def failed_delivery(stack: Stack) -> None:
+    """A delivery that failed, written by the real delivery log (no subscriber is reached)."""
+    at = datetime.now(UTC)
+    key = delivery_id("partnership-GE/1", 9, "launch", f"s-{uuid.uuid4().hex[:8]}")
+    log = DeliveryLog(stack.engine)
+    log.open(
+        delivery_id=key,
+        stream_id="partnership-GE/1",
+        version=9,
+        kind="launch",
+        subscription_id=key.rpartition(":")[2],
+        subscriber="Council Secretariat",
+        destination="https://council.example.eu/hooks",
+        now=at,
+    )
+    log.record_attempt(key, Attempt(1, at, "retried", 30, 503, error="HTTP 503"))
+    log.finish(key, DeliveryState.FAILED, at)
 
 
 def test_a_step_can_be_taken_with_the_keyboard_alone(people: Any) -> None:
