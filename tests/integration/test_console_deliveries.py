@@ -274,7 +274,7 @@ def test_an_operator_sees_a_failed_delivery_with_its_milestone_and_attempts(
     assert FAILED_WEBHOOK in text
     assert FAILED_MAIL in text
     assert DELIVERED not in text  # the filter keeps the failed ones only
-    assert "The launch of Cabo Verde to Council Secretariat" in text
+    assert "The launch, Cabo Verde, to Council Secretariat" in text
     assert '<time datetime="2008-06-05">5 June 2008</time>' in text  # the launch's business date
     assert "https://council.example.eu/hooks" in text
     assert "Failed after 3 attempts" in text
