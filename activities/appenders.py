@@ -46,7 +46,9 @@ EMPTY_HEAD = Head(0, GENESIS_HASH)
 class AppendRequest(NamedTuple):
     """One attempt at an append: the events, the stream and version they follow, and the
     head the store believes the stream has (None when it knows none), which lets a writer
-    skip reading the head.
+    skip reading the head; with that head, the rows already prepared after it (hashed and
+    encoded by the appending thread while it waited for its group), used only if the head
+    the writer finds is that one.
 
     A named tuple, like PreparedRow, because one is made for every attempt.
     """
@@ -55,6 +57,7 @@ class AppendRequest(NamedTuple):
     expected_version: int
     events: Sequence[NewEvent]
     known_head: Head | None
+    prepared: list[PreparedRow] | None = None
 
 
 class PreparedRow(NamedTuple):
@@ -74,6 +77,13 @@ class PreparedRow(NamedTuple):
     recorded_at_iso: str
     """recorded_at in UTC as the header renders it, "YYYY-MM-DDTHH:MM:SS.ffffff+00:00"."""
     occurred_on_iso: str
+
+
+def rows_for(request: AppendRequest, head: Head) -> list[PreparedRow]:
+    """The request's rows after `head`: those it brought if prepared after that very head."""
+    if request.prepared is not None and request.known_head == head:
+        return request.prepared
+    return prepare_rows(request.stream_id, head, request.events)
 
 
 def prepare_rows(stream_id: str, head: Head, events: Sequence[NewEvent]) -> list[PreparedRow]:
@@ -289,7 +299,7 @@ class SQLiteWriter:
         return outcome
 
     def _write(self, cursor: sqlite3.Cursor, request: AppendRequest) -> WriteOutcome:
-        stream_id, expected_version, events, head = request
+        stream_id, expected_version, _, head, _ = request
         # Without a known head at the expected version, read it: inside BEGIN IMMEDIATE, so no
         # other writer can move it before this append's rows go in.
         if head is None or head.version != expected_version:
@@ -297,7 +307,7 @@ class SQLiteWriter:
             head = Head(found[0], found[1]) if found else EMPTY_HEAD
             if head.version != expected_version:
                 return Mismatch(head)
-        rows = prepare_rows(stream_id, head, events)
+        rows = rows_for(request, head)
         params: list[Any] = []
         _add_sqlite_params(params, stream_id, rows)
         returned = cursor.execute(_sqlite_insert_sql(len(rows)), params).fetchall()
@@ -320,7 +330,8 @@ class SQLiteWriter:
             return None
         outcomes: list[WriteOutcome | Exception | None] = [None] * len(requests)
         prepared: list[tuple[int, list[PreparedRow]]] = []
-        for index, (stream_id, expected_version, events, head) in enumerate(requests):
+        for index, request in enumerate(requests):
+            stream_id, expected_version, _, head, _ = request
             if head is None or head.version != expected_version:
                 found = cursor.execute(self.select_head_sql, (stream_id,)).fetchone()
                 head = Head(found[0], found[1]) if found else EMPTY_HEAD
@@ -328,7 +339,7 @@ class SQLiteWriter:
                     outcomes[index] = Mismatch(head)
                     continue
             try:
-                prepared.append((index, prepare_rows(stream_id, head, events)))
+                prepared.append((index, rows_for(request, head)))
             except InvalidAppend as error:
                 outcomes[index] = error
         count = sum(len(rows) for _, rows in prepared)
@@ -508,7 +519,8 @@ class PostgresWriter:
         heads = {i: cursor.fetchone() for i, cursor in zip(unknown, found, strict=True)}
         outcomes: list[WriteOutcome | Exception | None] = [None] * len(requests)
         prepared: list[tuple[int, list[PreparedRow]]] = []
-        for index, (stream_id, expected_version, events, head) in enumerate(requests):
+        for index, request in enumerate(requests):
+            _, expected_version, _, head, _ = request
             if index in heads:
                 row = heads[index]
                 head = Head(row[0], row[1]) if row else EMPTY_HEAD
@@ -517,7 +529,7 @@ class PostgresWriter:
                     continue
             assert head is not None
             try:
-                prepared.append((index, prepare_rows(stream_id, head, events)))
+                prepared.append((index, rows_for(request, head)))
             except InvalidAppend as error:
                 outcomes[index] = error
         if prepared:
@@ -595,7 +607,7 @@ class PostgresWriter:
     ) -> WriteOutcome | Exception:
         import psycopg  # imported here: the SQLite writer runs where psycopg is not installed
 
-        stream_id, expected_version, events, known_head = request
+        stream_id, expected_version, _, known_head, _ = request
         savepoint = f"m{index}"
         try:
             if known_head is not None and known_head.version == expected_version:
@@ -617,7 +629,7 @@ class PostgresWriter:
                     if not group.alone:
                         group.unreleased = savepoint
                     return Mismatch(head)
-            rows = prepare_rows(stream_id, head, events)
+            rows = rows_for(request, head)
             with driver.pipeline():
                 self._owed(driver, group)
                 if not (opened or group.alone):

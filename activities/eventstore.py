@@ -32,6 +32,7 @@ from activities.appenders import (
     Mismatch,
     PreparedRow,
     WriteOutcome,
+    prepare_rows,
     writer_for,
 )
 from activities.connections import (
@@ -142,9 +143,15 @@ class EventStore:
         """
         self._validate(stream_id, expected_version, events)
         for _attempt in range(_MAX_ATTEMPTS):
-            request = AppendRequest(
-                stream_id, expected_version, events, self._cached_head(stream_id)
+            head = self._cached_head(stream_id)
+            # Hashed and encoded here, on this thread, while other appends hold the lock:
+            # the writer uses these rows if the head it finds is this one.
+            prepared = (
+                prepare_rows(stream_id, head, events)
+                if head is not None and head.version == expected_version
+                else None
             )
+            request = AppendRequest(stream_id, expected_version, events, head, prepared)
             outcome = self.groups.run(request)
             if isinstance(outcome, Inserted):
                 if self.projections is not None:
