@@ -300,7 +300,7 @@ def _propose(
                 "this partnership's workflow started before the Council's target date was "
                 "recorded; propose without council_target_date"
             )
-        _council_target(target, on, today, after=("the proposal's date", on))
+        _council_target(target, today, after=("the proposal's date", on))
     if command.decision_deadline is not None:
         _deadline(command.decision_deadline, today, what="the decision deadline")
     if command.consultation_deadline is not None:
@@ -354,7 +354,7 @@ def _propose(
     ]
 
 
-def _council_target(day: date, on: date, today: date, *, after: tuple[str, date]) -> date:
+def _council_target(day: date, today: date, *, after: tuple[str, date]) -> date:
     """The Council's target date `day`, checked: a business fact, so it may lie in the past
     (a back-filled partnership's "by the end of 2007"), but not before `after` nor beyond the
     horizon of the deadlines recorded on `today`."""
@@ -673,7 +673,6 @@ class _Context:
             current_target = self.state.council_target_date
             _council_target(
                 target,
-                on,
                 self.now.date(),
                 after=("the current target date", current_target)
                 if current_target is not None

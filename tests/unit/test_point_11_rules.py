@@ -15,6 +15,7 @@ from domain import (
     CloseConsultation,
     Component,
     ConcludeTalks,
+    ExtendDecisionDeadline,
     InvalidDate,
     InvalidInput,
     LapseDecisionDeadline,
@@ -167,3 +168,35 @@ def test_a_lapse_is_never_dated_in_the_future(hours: int) -> None:
 def test_the_table_reaches_every_business_date_recorded_today() -> None:
     # Business dates are never in the future, so until 2030 every one has its Presidency.
     assert RECORDED.date() <= LAST_DAY
+
+
+def test_a_new_target_the_council_set_is_recorded_with_an_extension_and_then_holds() -> None:
+    story = Story()
+    proposed = datetime(2025, 3, 3, 12, tzinfo=UTC)
+    first, second = date(2025, 9, 10), date(2025, 11, 30)
+    story.do(propose(council_target_date=first), COMMISSION, proposed)
+    for event in at_council_decision().events[1:]:
+        story.state = replay([event], story.state)
+    extending = ExtendDecisionDeadline(
+        new_deadline=date(2026, 3, 31),
+        reason="the Council set a new date",
+        council_target_date=second,
+    )
+    story.reject(
+        ExtendDecisionDeadline(
+            new_deadline=date(2026, 3, 31), reason="typo", council_target_date=date(2025, 9, 1)
+        ),
+        PRESIDENCY,
+        datetime(2025, 9, 5, 12, tzinfo=UTC),
+        InvalidDate,
+        "is before the current target date (2025-09-10)",
+    )
+    [extended] = story.do(extending, PRESIDENCY, datetime(2025, 9, 5, 12, tzinfo=UTC))
+    assert getattr(extended, "council_target_date", None) == second
+    assert story.state.council_target_date == second
+    decided = date(2025, 11, 20)  # after the first target, before the second
+    assert story.do(
+        RecordCouncilDecision(outcome=Outcome.INVITE_LAUNCH, decided_on=decided),
+        PRESIDENCY,
+        datetime(2025, 11, 20, 12, tzinfo=UTC),
+    )
