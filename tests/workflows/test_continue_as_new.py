@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.stages import Stage
@@ -104,6 +104,11 @@ async def test_a_long_consultation_continues_as_new_and_every_step_is_recorded_o
     assert status.stage is Stage.AWAITING_TALKS_AUTHORISATION
     assert status.interested_member_states == ("ES", "PT")
     assert status.version == 1 + len(answers) + 1
+    # The continued run decides by the rules its first run took up (the point-11 patch,
+    # carried in the Continuation): a Presidency naming no Member State is refused.
+    with pytest.raises(WorkflowUpdateFailedError) as nameless:
+        await h.update(handle, "authorise_talks", {"id": "joao", "role": "presidency"})
+    assert "names no Member State" in str(nameless.value.cause)
     status = await h.update(handle, "authorise_talks", PRESIDENCY)
     status = await h.update(
         handle,
