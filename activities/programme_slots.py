@@ -47,11 +47,12 @@ class TakeSlotOutput(_Message):
 
 
 class FreeSlotInput(_Message):
-    """Free the slot of a partnership that ended at `end_stage` on `occurred_on`."""
+    """Free the slot of a partnership that ended at `end_stage` (on `occurred_on`, by default
+    the business date of its latest event)."""
 
     stream_id: str
     end_stage: Stage
-    occurred_on: date
+    occurred_on: date | None = None
     actor: Actor
     workflow_id: str
     run_id: str

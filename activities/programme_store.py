@@ -175,19 +175,23 @@ class ProgrammeStore:
         stream_id: str,
         end_stage: Stage,
         *,
-        occurred_on: date,
+        occurred_on: date | None = None,
         actor: Actor,
         provenance: Mapping[str, Any] | None = None,
     ) -> bool:
         """Free the slot of a partnership that ended at `end_stage`; whether one was freed.
 
         Nothing is recorded when the stream holds no slot (freed already, or never taken) or
-        when it ended launched, which keeps its slot (domain/programme.py).
+        when it ended launched, which keeps its slot (domain/programme.py). The slot is freed
+        on `occurred_on`, by default the business date of the partnership's latest event: its
+        end.
         """
+        if occurred_on is None:
+            recorded = self._log.read_stream(stream_id)
+            occurred_on = recorded[-1].occurred_on if recorded else self._clock().date()
+        day = occurred_on
         freed = self._record(
-            lambda p: decide_free_slot(
-                p, stream_id, end_stage, occurred_on=occurred_on, now=self._clock()
-            ),
+            lambda p: decide_free_slot(p, stream_id, end_stage, occurred_on=day, now=self._clock()),
             actor=actor.model_dump(mode="json", exclude_none=True),
             provenance=provenance,
         )

@@ -137,6 +137,15 @@ class ProgrammeContract:
         assert (released, kept) == (True, False)
         assert list(store.programme()[0].slots) == ["partnership-MD/1"]
 
+    def test_a_slot_is_freed_on_the_business_date_of_the_partnerships_end_by_default(
+        self, store: ProgrammeStore, engine: Engine
+    ) -> None:
+        _take(store, "CV")
+        append_proposal(engine, "partnership-CV/1")
+        assert store.free_slot("partnership-CV/1", Stage.LAPSED, actor=SYSTEM)
+        freed = EventStore(engine).read_stream(PROGRAMME_STREAM)[-1]
+        assert (freed.type, freed.occurred_on) == ("SlotFreed", date(2008, 1, 1))
+
     def test_a_launched_partnership_keeps_its_slot(self, store: ProgrammeStore) -> None:
         _cap(store, 1)
         _take(store, "CV")
