@@ -9,7 +9,9 @@ refuses the proposal with the domain's own message and type, and nothing is retr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity
@@ -140,6 +142,6 @@ class ProgrammeSlots:
             )
         return FreeSlotOutput(freed=released)
 
-    def registered(self) -> list[object]:
+    def registered(self) -> list[Callable[..., Any]]:
         """The activities a worker registers."""
         return [self.take_programme_slot, self.free_programme_slot, self.release_programme_slot]
