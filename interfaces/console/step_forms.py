@@ -20,7 +20,8 @@ from typing import Any, Final, Literal
 from pydantic import ValidationError
 
 from domain.actors import Actor
-from domain.components import EU_COMPONENTS, Component
+from domain.components import Component
+from domain.conditions import COMMUNITY_OFFERS, MEMBER_STATE_OFFERS
 from domain.requests import REQUEST_FOR, StartPartnership, UserRequest
 from interfaces.console import wording
 
@@ -45,6 +46,8 @@ LABELS: Final[dict[str, str]] = {
     "location": "Location",
     "third_country_willing": "Is the third country willing?",
     "commitments": "The third country's commitments",
+    "community_offers": "What the Community offers",
+    "council_target_date": "The Council's own target date",
     "recommendation": "Recommendation",
     "reference": "Reference",
     "new_deadline": "New decision deadline",
@@ -126,8 +129,10 @@ def _kind(name: str, annotation: Any) -> tuple[Kind, tuple[Choice, ...]]:
     if origin is list:
         (item,) = typing.get_args(base)
         if item is Component:
-            # In the conclusions' order; a Member State offers only what the EU may offer.
-            pool = [c for c in Component if name != "offers" or c in EU_COMPONENTS]
+            # In the conclusions' order; a Member State offers only what it may offer, the
+            # Community only what it may (point 10: visa facilitation is the Community's).
+            allowed = {"offers": MEMBER_STATE_OFFERS, "community_offers": COMMUNITY_OFFERS}
+            pool = [c for c in Component if name not in allowed or c in allowed[name]]
             return "checkboxes", tuple(Choice(c.value, wording.component(c)) for c in pool)
         return "checkboxes", ()
     if isinstance(base, type) and issubclass(base, StrEnum):

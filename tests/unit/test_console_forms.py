@@ -16,7 +16,8 @@ from app.identity import Caller
 from app.reading import InboxItem
 from domain.actors import Actor, Role
 from domain.commands import Position
-from domain.components import EU_COMPONENTS, Component
+from domain.components import Component
+from domain.conditions import COMMUNITY_OFFERS, MEMBER_STATE_OFFERS
 from domain.directory import Binding, BindingRole
 from domain.events import ConsultationAnswered, PartnershipLaunched
 from domain.requests import REQUEST_FOR, RespondToConsultationRequest, StartPartnership
@@ -75,7 +76,10 @@ def test_components_are_checkboxes_and_member_states_the_interested_ones() -> No
     assert [c.value for c in fields["member_states"].choices] == ["ES", "PT"]
     assert fields["signed_on"].kind == "date"
     offers = {f.name: f for f in form_fields("respond_to_consultation")}["offers"]
-    assert {c.value for c in offers.choices} == {c.value for c in EU_COMPONENTS}
+    # Visa facilitation is the Community's to offer (point 10), not a Member State's.
+    assert {c.value for c in offers.choices} == {c.value for c in MEMBER_STATE_OFFERS}
+    community = {f.name: f for f in form_fields("conclude_talks")}["community_offers"]
+    assert {c.value for c in community.choices} == {c.value for c in COMMUNITY_OFFERS}
 
 
 def test_a_representative_answers_for_their_own_member_state_only() -> None:
@@ -94,7 +98,7 @@ def test_a_new_form_dates_what_happens_today_and_ticks_every_interested_member_s
     assert typed.value("summary") == ""
 
 
-@given(st.sets(st.sampled_from(sorted(EU_COMPONENTS))))
+@given(st.sets(st.sampled_from(sorted(MEMBER_STATE_OFFERS))))
 def test_the_offers_ticked_are_the_offers_sent(ticked: set[Component]) -> None:
     fields = form_fields("respond_to_consultation", acting_for="PT")
     typed = Typed(
