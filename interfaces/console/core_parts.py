@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from app.attestation_client import CALLER
 from app.identity import Caller
 from app.partnerships import Partnerships
-from domain.actors import Actor
+from domain.actors import Actor, Role
 from domain.provenance import Caller as AttestedCaller
 from domain.view import StatusView
 from interfaces.console.session import SignedIn
@@ -62,8 +62,9 @@ class Offer:
 
     @property
     def acting_for(self) -> str | None:
-        """The Member State a representative answers for, else None."""
-        return self.actor.member_state
+        """The Member State a representative answers for, else None (a Presidency official
+        names the Member State holding the Presidency, but acts for the Council)."""
+        return self.actor.member_state if self.actor.role is Role.MEMBER_STATE else None
 
 
 @dataclass(frozen=True)

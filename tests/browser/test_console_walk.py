@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from domain.presidencies import presidency_on
 from tests.browser.conftest import Person
 
 
@@ -53,7 +54,7 @@ def test_a_partnership_goes_from_proposal_to_launch_through_the_pages(people: An
     expect(inbox.get_by_text("Answering for: Portugal")).to_be_visible()
     inbox.get_by_label("Interested", exact=True).check()
     inbox.get_by_label("Legal migration opportunities").check()
-    inbox.get_by_label("Visa facilitation").check()
+    inbox.get_by_label("Capacity building to manage migration").check()
     submit(inbox, "Answer the consultation")
 
     jose = people("member_state:ES:jose")
@@ -74,14 +75,15 @@ def test_a_partnership_goes_from_proposal_to_launch_through_the_pages(people: An
     answers = page.get_by_role("region", name="The consultation's answers")
     expect(answers.get_by_role("row", name=re.compile("Spain"))).to_contain_text("1 earlier answer")
     expect(answers.get_by_role("row", name=re.compile("Portugal"))).to_contain_text(
-        "Visa facilitation"
+        "Capacity building to manage migration"
     )
 
     page = open_step(alice, "CV", "Close the consultation")
     submit(page, "Close the consultation")
     expect(page.locator(".success")).to_contain_text("The Presidency authorises")
 
-    joao = people("presidency:PT:joao")
+    # The Presidency in office today, from the Council's order (its steps are dated today).
+    joao = people(f"presidency:{presidency_on(datetime.now(UTC).date())}:joao")
     page = open_step(joao, "CV", "Authorise exploratory talks")
     page.get_by_label("Note").fill("Talks with the interested Member States")
     submit(page, "Authorise exploratory talks")
@@ -94,6 +96,8 @@ def test_a_partnership_goes_from_proposal_to_launch_through_the_pages(people: An
     submit(page, "Record a round of talks")
     page = open_step(alice, "CV", "Conclude the talks")
     page.get_by_label("Yes").check()
+    # A willing third country commits to both (point 10).
+    page.get_by_label("Cooperation against illegal immigration").check()
     page.get_by_label("Readmission and return").check()
     submit(page, "Conclude the talks")
     page = open_step(alice, "CV", "Submit the report to the Council")
