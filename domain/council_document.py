@@ -319,7 +319,10 @@ def _deadlines(state: Partnership) -> Facts:
     if state.decision_deadline:
         extended = state.deadline_extensions
         note = f" (extended {'once' if extended == 1 else f'{extended} times'})" if extended else ""
-        items.append(("Council decision deadline", long_date(state.decision_deadline) + note))
+        # The engine's timer on recorded time, named for what it is (issue 13, item 7).
+        items.append(("Operational decision deadline", long_date(state.decision_deadline) + note))
+    if state.council_target_date:
+        items.append(("The Council's own target date", long_date(state.council_target_date)))
     return Facts(tuple(items))
 
 

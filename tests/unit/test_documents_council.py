@@ -200,7 +200,7 @@ def test_the_reminder_tells_the_council_its_deadline_and_moves_with_an_extension
     second = council_document_of(story.events, MilestoneKind.DEADLINE_REMINDER, STREAM)
     text = document_text(second)
     assert "is due by 31 March 2026" in text
-    assert "Council decision deadline: 31 March 2026 (extended once)" in text
+    assert "Operational decision deadline: 31 March 2026 (extended once)" in text
     assert second.reference == f"{STREAM} v{len(story.events)} deadline_reminder"
 
 
