@@ -95,4 +95,8 @@ def report(
         raise CliError(
             f"could not write {output}: {error.strerror or error}; give a writable file with -o"
         ) from None
-    out.print(f"Wrote {output} ({fmt.value}, {len(rendered.content):,} bytes).", markup=False)
+    out.print(
+        f"Wrote {output} ({fmt.value}, {len(rendered.content):,} bytes).",
+        markup=False,
+        soft_wrap=True,
+    )
