@@ -25,19 +25,18 @@ from enum import StrEnum
 from typing import Annotated, Any, Final, Literal, get_args
 
 from pydantic import (
-    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     TypeAdapter,
 )
 
-from domain.actors import ACTOR_ID_MAX_BYTES, Actor, Role
+from domain.actors import Actor, Role
 from domain.countries import member_state as member_state_on
 from domain.errors import DomainError
 from domain.subscriptions import (
+    ActorName,
     Subscription,
     SubscriptionAdded,
     SubscriptionEventBase,
@@ -45,7 +44,7 @@ from domain.subscriptions import (
     SubscriptionStopped,
     apply_subscription_event,
 )
-from domain.text import Label, Text, no_format_characters, printable, utf8_size
+from domain.text import Label, Text
 
 DIRECTORY_STREAM: Final = "directory"
 """The one stream of the directory in the event store (never a `partnership-` stream)."""
@@ -98,26 +97,10 @@ class AlreadyRevoked(DirectoryError):
 # --- Inputs ----------------------------------------------------------------------------------
 
 
-def _a_name(value: str) -> str:
-    size = utf8_size(value)
-    if size > ACTOR_ID_MAX_BYTES:
-        raise ValueError(
-            f"is {size:,} bytes in UTF-8; at most {ACTOR_ID_MAX_BYTES:,} bytes are allowed"
-        )
-    if value != value.strip() or any(c in value for c in "\n\r"):
-        raise ValueError("must be one line without spaces at either end, e.g. maria.silva")
-    return value
-
-
 # A subject (`sub`) or the name of who granted or revoked: it becomes an actor's id, so it
-# follows the id's rules. Never stripped: a token's `sub` is compared exactly.
-Name = Annotated[
-    str,
-    StringConstraints(min_length=1),
-    AfterValidator(_a_name),
-    AfterValidator(printable),
-    AfterValidator(no_format_characters),
-]
+# follows the id's rules (`ActorName`, shared with the subscriptions). Never stripped: a token's
+# `sub` is compared exactly.
+Name = ActorName
 
 
 class DirectoryCommand(BaseModel):

@@ -350,15 +350,16 @@ def _a_name(value: str) -> str:
     return value
 
 
-# Who subscribed or unsubscribed: it becomes the event's actor id, so it follows the id's rules
-# (as a role binding's `granted_by` does).
-By = Annotated[
+# A name that becomes an actor's id follows the id's rules: who subscribed or unsubscribed, and
+# in domain/directory.py a token's subject and who granted or revoked a role.
+ActorName = Annotated[
     str,
     StringConstraints(min_length=1),
     AfterValidator(_a_name),
     AfterValidator(printable),
     AfterValidator(no_format_characters),
 ]
+By = ActorName
 
 
 class SubscriptionCommand(BaseModel):
