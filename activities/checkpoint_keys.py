@@ -8,10 +8,7 @@ needs only the public half (`partnerships checkpoint public-key`).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import uuid
 from pathlib import Path
 from typing import Final
 
@@ -20,6 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+
+from activities.secret_files import write_once
 
 KEY_FILE: Final = "checkpoint-signing.pem"
 """The development signing key, in the data directory (DATA_DIR)."""
@@ -100,25 +99,16 @@ def _read_private(path: Path, *, source: str) -> Ed25519PrivateKey:
 def _development_key(path: Path) -> Ed25519PrivateKey:
     """The key at `path`, made first (owner-only) when there is none.
 
-    Two processes starting together may both make one: each writes its own temporary file and
-    links it into place, and the one that finds the name taken reads the other's.
+    Made by `write_once`, so processes that start together all read the same key.
     """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
+    write_once(
+        path,
+        lambda: Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
-        )
-        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(pem)
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        ),
+    )
     return _read_private(
         path, source=f"the development checkpoint key (delete {path} to make a new one)"
     )

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
-import os
 import secrets
-import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
 from pydantic import SecretStr
+
+from activities.secret_files import write_once
 
 SECRET_PREFIX: Final = "whsec_"
 """How a Standard Webhooks secret starts; the rest is the base64 of its key."""
@@ -168,22 +167,10 @@ def usable_key(text: str, *, source: str) -> bytes:
 def development_key(data_dir: Path) -> bytes:
     """The development signing key in `data_dir`, made first (owner-only, 0600) when missing.
 
-    Two processes starting together may both make one: each writes its own temporary file and
-    links it into place, and the one that finds the name taken reads the other's.
+    Made by `write_once`, so processes that start together all read the same key.
     """
     path = data_dir / KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = base64.b64encode(secrets.token_bytes(MIN_KEY_BYTES)).decode("ascii") + "\n"
-        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(descriptor, "w", encoding="ascii") as file:
-                file.write(text)
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+    write_once(path, lambda: base64.b64encode(secrets.token_bytes(MIN_KEY_BYTES)) + b"\n")
     return usable_key(
         path.read_text(encoding="ascii", errors="replace"),
         source=f"the development webhook signing key in {path} (delete it to make a new one)",

@@ -17,11 +17,9 @@ the client, the redirect URI and the verifier. interfaces/api/dev_routes.py serv
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import threading
 import uuid
@@ -38,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from activities.directory_store import DirectoryStore
+from activities.secret_files import write_once
 from app.exceptions import AppError
 from domain.countries import eu_code
 from domain.directory import Binding, BindingRole, GrantRole
@@ -159,26 +158,16 @@ class DevIssuer:
 def _load_or_create(path: Path) -> rsa.RSAPrivateKey:
     """The key at `path`, made first (owner-only, 0600) when there is none.
 
-    Two processes starting together may both make one: each writes its own temporary file and
-    links it into place, and the one that finds the name taken reads the other's.
+    Made by `write_once`, so processes that start together all read the same key.
     """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(
+    write_once(
+        path,
+        lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
-        )
-        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(pem)
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        ),
+    )
     try:
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except ValueError:

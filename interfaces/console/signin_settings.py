@@ -9,13 +9,11 @@ development issuer's key, so sessions survive a restart.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
-import uuid
 from pathlib import Path
 from typing import Final
 
+from activities.secret_files import write_once
 from settings import MIN_SESSION_SECRET_CHARS, Settings, SettingsError
 
 SESSION_KEY_FILE: Final = "console-session.key"
@@ -71,20 +69,9 @@ def session_secret(settings: Settings) -> str:
 def _load_or_create(path: Path) -> str:
     """The key at `path`, written first (owner-only, 0600) when there is none.
 
-    Two processes starting together may both make one: each writes its own temporary file and
-    links it into place, and the one that finds the name taken reads the other's.
+    Made by `write_once`, so processes that start together all read the same key.
     """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(descriptor, "w", encoding="ascii") as file:
-                file.write(secrets.token_urlsafe(48))
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+    write_once(path, lambda: secrets.token_urlsafe(48).encode("ascii"))
     key = path.read_text(encoding="ascii").strip()
     if len(key) < MIN_SESSION_SECRET_CHARS:
         raise SettingsError(
