@@ -27,6 +27,8 @@ from activities.directory_store import DirectoryStore
 from activities.eventstore import EventStore
 from activities.outbox import Outbox
 from activities.partnership import PartnershipActivities
+from activities.programme_slots import ProgrammeSlots
+from activities.programme_store import ProgrammeStore
 from activities.projections import Projections
 from activities.smtp_sending import SmtpConfig
 from activities.store_errors import StoreError
@@ -61,6 +63,7 @@ class Wiring:
     executor: ThreadPoolExecutor
     attestation: AttestationChecks
     deliveries: DeliveryActivities
+    programme: ProgrammeSlots | None = None
 
 
 def wire(settings: Settings) -> Wiring:
@@ -83,6 +86,7 @@ def wire(settings: Settings) -> Wiring:
         ThreadPoolExecutor(max_workers=settings.activity_threads),
         AttestationChecks(keys, required=required),
         delivery_activities(settings, store),
+        ProgrammeSlots(ProgrammeStore(engine)),
     )
 
 
@@ -148,6 +152,7 @@ def build_worker(client: Client, wiring: Wiring, task_queue: str) -> Worker:
             wiring.deliveries.begin_delivery,
             wiring.deliveries.deliver,
             wiring.deliveries.fail_delivery,
+            *(wiring.programme.registered() if wiring.programme else []),
         ],
         activity_executor=wiring.executor,
         # Steps are checked for the API's attestation before their validators run; refusals
