@@ -1,7 +1,9 @@
 """`partnerships demo`: the real 2007–2009 history, driven through the live system.
 
 Cape Verde and the Republic of Moldova are taken from proposal to the joint declarations
-signed on 5 June 2008; Georgia is left awaiting the Council's decision, so the Temporal UI
+signed on 5 June 2008, through one Council decision of 10 December 2007 that invited both
+launches, recorded once in the programme and applied to each (app/pilot_programme).
+Georgia is left awaiting the Council's decision, so the Temporal UI
 shows finished and running workflows side by side. Business dates are historical; deadlines
 are set on recorded time, in the future, as the domain requires.
 """
@@ -14,10 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from app.exceptions import AppError
 from app.partnerships import Partnerships, connected
+from app.pilot_programme import record_joint_decision
+from app.reading import open_engine
 from domain.actors import Actor, Role
 from domain.commands import Outcome, Position, Recommendation
 from domain.components import Component as C
@@ -38,7 +42,7 @@ from domain.requests import (
 )
 from domain.stages import END_STAGES
 from interfaces.terminal import CliError, explained, out
-from settings import load_settings
+from settings import Settings, load_settings
 
 COMMISSION = Actor(id="commission.dg-jls", role=Role.COMMISSION)
 
@@ -49,6 +53,8 @@ THIRD_COUNTRY = [C.ILLEGAL_IMMIGRATION_COOPERATION, C.READMISSION_AND_RETURN]
 COMMUNITY = [C.VISA_FACILITATION, C.CAPACITY_BUILDING]
 END_OF_2007 = date(2007, 12, 31)
 """The Council's own target in June 2007: a decision "by the end of 2007"."""
+JOINT_DECISION = "General Affairs and External Relations Council, 10 December 2007"
+"""The one decision that invited the launch with Cape Verde and with Moldova."""
 
 
 def presidency(day: date) -> Actor:
@@ -72,6 +78,8 @@ class Step:
 
     request: UserRequest
     label: str
+    joint: bool = False
+    """Recorded by one Council decision for every story that has it (app/pilot_programme.py)."""
 
 
 @dataclass(frozen=True)
@@ -185,9 +193,10 @@ def _story(
                     actor=presidency(dates["decided"]),
                     outcome=Outcome.INVITE_LAUNCH,
                     decided_on=dates["decided"],
-                    council_reference="General Affairs and External Relations Council",
+                    council_reference=JOINT_DECISION,
                 ),
                 f"the Council invites the launch ({dates['decided']:%d %b %Y})",
+                joint=True,
             ),
             Step(
                 LaunchRequest(
@@ -271,8 +280,13 @@ def stories(today: date) -> list[Story]:
 
 
 async def _play(
-    partnerships: Partnerships, story: Story, progress: Progress, report: Callable[[str], Any]
-) -> None:
+    partnerships: Partnerships,
+    story: Story,
+    progress: Progress,
+    report: Callable[[str], Any],
+    tasks: dict[str, TaskID],
+) -> bool:
+    """Play the story's steps not yet recorded; stop before a joint step (True: it waits)."""
     stage = await partnerships.stage(story.country)
     done = 0
     if stage is not None:
@@ -281,22 +295,60 @@ async def _play(
                 f"[yellow]skip[/] {story.title} ({story.country}): a partnership is already on "
                 f"record at stage {stage}"
             )
-            return
+            return False
         # An interrupted run left the story open: each step records one event after the
         # proposal, so the recorded version says where to pick it up.
         done = (await partnerships.status(story.country)).version - 1
-        report(f"[yellow]resume[/] {story.title} ({story.country}) after step {done}")
-    task = progress.add_task(story.title, total=len(story.steps) + 1, completed=done + 1)
+        if story.country not in tasks:
+            report(f"[yellow]resume[/] {story.title} ({story.country}) after step {done}")
+    task = tasks.get(story.country)
+    if task is None:
+        task = progress.add_task(story.title, total=len(story.steps) + 1, completed=done + 1)
+        tasks[story.country] = task
     if stage is None:
         progress.update(task, description=f"{story.title}: proposed", completed=0)
         await partnerships.propose(story.start)
         progress.advance(task)
     for step in story.steps[done:]:
+        if step.joint:
+            progress.update(task, description=f"{story.title}: awaiting the Council")
+            return True
         progress.update(task, description=f"{story.title}: {step.label}")
         await partnerships.step(story.country, step.request)
         progress.advance(task)
     progress.update(task, description=f"{story.title}: {story.ends_at}")
     report(f"[green]✓[/] {story.title} ({story.country}) is at stage {story.ends_at}")
+    return False
+
+
+async def _decide_jointly(
+    settings: Settings,
+    partnerships: Partnerships,
+    waiting: list[Story],
+    report: Callable[[str], Any],
+) -> None:
+    """Record the one Council decision the waiting stories share, once, applied to each."""
+    request = next(step.request for step in waiting[0].steps if step.joint)
+    assert isinstance(request, RecordCouncilDecisionRequest)
+    engine = open_engine(settings)
+    try:
+        await record_joint_decision(
+            engine,
+            partnerships,
+            countries=[story.country for story in waiting],
+            reference=request.council_reference or JOINT_DECISION,
+            decided_on=request.decided_on,
+            outcome=request.outcome,
+            actor=request.actor,
+            now=datetime.now(UTC),
+        )
+    finally:
+        engine.dispose()
+    names = " and ".join(story.title for story in waiting)
+    report(
+        f"[green]✓[/] one Council decision of {request.decided_on:%d %B %Y} invites the launch "
+        f"with {names}"
+    )
 
 
 async def run_demo() -> None:
@@ -310,8 +362,14 @@ async def run_demo() -> None:
             MofNCompleteColumn(),
             console=out,
         ) as progress:
-            for story in stories(today):
-                await _play(partnerships, story, progress, progress.console.print)
+            told = stories(today)
+            tasks: dict[str, TaskID] = {}
+            report = progress.console.print
+            waiting = [s for s in told if await _play(partnerships, s, progress, report, tasks)]
+            if waiting:
+                await _decide_jointly(settings, partnerships, waiting, report)
+                for story in waiting:
+                    await _play(partnerships, story, progress, report, tasks)
 
 
 def demo() -> None:

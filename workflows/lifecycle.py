@@ -26,6 +26,12 @@ with workflow.unsafe.imports_passed_through():
         RecordedEvent,
     )
     from activities.partnership import PartnershipActivities
+    from activities.programme_slots import (
+        FreeSlotInput,
+        ProgrammeSlots,
+        ReleaseSlotInput,
+        TakeSlotInput,
+    )
     from domain.actors import SYSTEM_ACTOR, Actor
     from domain.commands import Command
     from domain.deadlines import DEFAULT_CONSULTATION_PERIOD
@@ -84,6 +90,17 @@ POINT_11_PATCH = "point-11"
 each step's date, the conditions of point 10, late interest and the Council's target date.
 A run recorded before it (no marker) decides as it did, so its history replays; a run it
 continues into carries the choice (`Continuation.point_11`)."""
+
+
+PROGRAMME_SLOT_PATCH = "programme-slot"
+"""Runs that record this marker take a slot of the programme when proposed (issue 13, item 1):
+a proposal beyond the programme's cap is refused (CapReached). Runs recorded before it took
+none, so their histories replay."""
+
+PROGRAMME_SLOT_FREED_PATCH = "programme-slot-freed"
+"""Runs that record this marker free their programme slot when they end (but at a launch,
+which keeps it: domain/programme.py). A separate marker, so a run that took no slot and ends
+after the change frees nothing (the activity finds none) and one recorded before it replays."""
 
 
 def _rejection(error: Exception) -> ApplicationError:
@@ -198,6 +215,8 @@ class PilotPartnershipWorkflow:
             await self._wait_for_change_or_deadline()
         # Let an update that lost the race to an end finish and report its rejection.
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if workflow.patched(PROGRAMME_SLOT_FREED_PATCH):
+            await self._free_slot()
         return self._view()
 
     async def _record_proposal(self, start: StartPartnership) -> None:
@@ -225,14 +244,85 @@ class PilotPartnershipWorkflow:
                 events = self._decide(start.command(), start.actor)
             except Exception as error:
                 raise _rejection(error) from None
+            took_slot = workflow.patched(PROGRAMME_SLOT_PATCH)
+            if took_slot:
+                await self._take_slot(start, events[0], opened.provenance)
             try:
                 await self._record(events, opened.provenance or UNATTESTED)
             except ActivityError as error:
+                if took_slot:
+                    await self._release_slot(events[0], error)
                 # Operators see this as the workflow's failure: what failed, and that the
                 # country's id is free again once this run has closed.
                 raise _not_recorded(
                     error, f"the proposal of {start.country.upper()} ({self._stream_id})"
                 ) from None
+
+    async def _take_slot(
+        self, start: StartPartnership, proposed: Event, provenance: Provenance | None
+    ) -> None:
+        """Take the programme's slot for this proposal, or refuse it as the programme says."""
+        info = workflow.info()
+        try:
+            taken = await workflow.execute_activity_method(
+                ProgrammeSlots.take_programme_slot,
+                TakeSlotInput(
+                    country=self._stream_id.removeprefix("partnership-").split("/")[0],
+                    stream_id=self._stream_id,
+                    taken_on=proposed.occurred_on,
+                    actor=start.actor,
+                    workflow_id=info.workflow_id,
+                    run_id=info.run_id,
+                    provenance=provenance,
+                ),
+                start_to_close_timeout=_ACTIVITY_TIMEOUT,
+                retry_policy=_STORE_RETRY,
+                summary=f"take a programme slot for {self._stream_id}",
+            )
+        except ActivityError as error:
+            raise _not_recorded(error, "the proposal") from None
+        if not taken.taken:
+            raise final_failure(
+                taken.refusal or "the programme has no slot", taken.refusal_type or "CapReached"
+            )
+
+    async def _release_slot(self, proposed: Event, failure: ActivityError) -> None:
+        """Give back the slot of a proposal whose record could not be written."""
+        info = workflow.info()
+        await workflow.execute_activity_method(
+            ProgrammeSlots.release_programme_slot,
+            ReleaseSlotInput(
+                stream_id=self._stream_id,
+                reason=f"the proposal was not recorded: {failure.cause or failure}",
+                occurred_on=proposed.occurred_on,
+                actor=SYSTEM_ACTOR,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+            ),
+            start_to_close_timeout=_ACTIVITY_TIMEOUT,
+            retry_policy=_STORE_RETRY,
+            summary=f"give back the programme slot of {self._stream_id}",
+        )
+
+    async def _free_slot(self) -> None:
+        """Free the programme's slot of a partnership that has ended (a launch keeps it)."""
+        stage = self._state.stage
+        if stage is None or not self._stream_id:
+            return
+        info = workflow.info()
+        await workflow.execute_activity_method(
+            ProgrammeSlots.free_programme_slot,
+            FreeSlotInput(
+                stream_id=self._stream_id,
+                end_stage=stage,
+                actor=SYSTEM_ACTOR,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+            ),
+            start_to_close_timeout=_ACTIVITY_TIMEOUT,
+            retry_policy=_STORE_RETRY,
+            summary=f"free the programme slot of {self._stream_id} ({stage.value})",
+        )
 
     def _start_attestation(self) -> Attestation | None:
         found = self.attested.get(START)
