@@ -128,7 +128,8 @@ async def test_the_worker_signs_a_checkpoint_every_n_appends(
         good, bad = kept(engine, key)
         assert not bad
         signed = [(g.checkpoint.events, g.checkpoint.heads[CV][0]) for g in good]
-        assert signed == [(2, 2), (4, 4)]
+        # The log's events include the programme's SlotTaken for CV's proposal (issue 13).
+        assert signed == [(3, 2), (5, 4)]
         with engine.connect() as conn:
             assert compare_with_log(conn, [g.checkpoint for g in good]).ok
     finally:
