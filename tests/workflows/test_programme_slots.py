@@ -16,7 +16,7 @@ from domain.actors import Actor, Role
 from domain.programme import PROGRAMME_STREAM, SetCap
 from domain.requests import StartPartnership
 from settings import Settings
-from tests.workflows.harness import COMMISSION, Harness
+from tests.workflows.harness import COMMISSION, Harness, drive_to_council_decision, presidency
 
 
 def _core(h: Harness) -> Partnerships:
@@ -83,3 +83,26 @@ async def test_without_a_cap_every_proposal_takes_a_slot_dated_by_its_business_d
     assert programme.cap is None
     assert programme.slots["partnership-CV/1"].taken_on == date(2007, 6, 18)
     assert programme.slots["partnership-MD/1"].taken_on == await harness.today()
+
+
+async def test_a_launched_partnership_keeps_its_slot_as_a_running_pilot(harness: Harness) -> None:
+    store = _programme(harness)
+    store.set_cap(SetCap(cap=1, reason="one pilot", set_by="ada"), role="administrator")
+    cv = await drive_to_council_decision(harness, "CV", ["ES", "PT"])
+    day = await harness.today()
+    await harness.update(
+        cv, "record_council_decision", presidency(day), outcome="invite_launch", decided_on=day
+    )
+    await harness.update(
+        cv,
+        "launch_partnership",
+        COMMISSION,
+        member_states=["ES", "PT"],
+        components=["legal_migration", "readmission_and_return", "illegal_immigration_cooperation"],
+        signed_on=day,
+    )
+    assert (await cv.result()).stage == "launched"
+    assert list(store.programme()[0].slots) == ["partnership-CV/1"]
+    with pytest.raises(Rejected) as refused:
+        await _core(harness).propose(_start("MD"))
+    assert refused.value.kind == "CapReached"
