@@ -107,6 +107,21 @@ class DeclareInterest(Command):
     occurred_on: date | None = None
 
 
+class SuspendTalks(Command):
+    """The Commission suspends the exploratory talks (as with Senegal in 2009)."""
+
+    name: ClassVar[str] = "suspend_talks"
+    reason: Text
+    occurred_on: date | None = None
+
+
+class ResumeTalks(Command):
+    """The Commission resumes suspended talks."""
+
+    name: ClassVar[str] = "resume_talks"
+    occurred_on: date | None = None
+
+
 class ConcludeTalks(Command):
     """Conclude the talks: is the third country willing, what does it commit to, and what
     does the Community offer?"""
@@ -179,12 +194,24 @@ class LapseDecisionDeadline(Command):
     name: ClassVar[str] = "lapse"
 
 
+class AccedeToPartnership(Command):
+    """A Member State joins a launched partnership's signatories, as the joint declarations
+    provide for. Not an update of the partnership's workflow, which ends at the launch: it is
+    recorded by its own short workflow (workflows/accession.py)."""
+
+    name: ClassVar[str] = "accede"
+    member_state: str = Field(min_length=1, max_length=10)
+    occurred_on: date | None = None
+
+
 USER_COMMANDS: tuple[type[Command], ...] = (
     RespondToConsultation,
     CloseConsultation,
     AuthoriseTalks,
     RecordTalksRound,
     DeclareInterest,
+    SuspendTalks,
+    ResumeTalks,
     ConcludeTalks,
     SubmitReport,
     ExtendDecisionDeadline,

@@ -163,6 +163,7 @@ _STAGES: Final[dict[Stage, str]] = {
     Stage.CONSULTATION: "consultation of the Member States",
     Stage.AWAITING_TALKS_AUTHORISATION: "awaiting the Presidency's authorisation of talks",
     Stage.EXPLORATORY_TALKS: "exploratory talks",
+    Stage.TALKS_SUSPENDED: "exploratory talks suspended",
     Stage.REPORT_DUE: "report to the Council due",
     Stage.COUNCIL_DECISION: "awaiting the Council's decision",
     Stage.LAUNCH_PREPARATION: "preparation of the launch",
@@ -224,6 +225,18 @@ _SUBJECTS: Final[dict[MilestoneKind | None, str]] = {
     MilestoneKind.LAUNCH: (
         "Report from the Commission to the Council on the launch of the pilot mobility "
         "partnership with {country}"
+    ),
+    MilestoneKind.TALKS_SUSPENDED: (
+        "Note from the Commission to the Council on the suspension of the exploratory talks "
+        "on a pilot mobility partnership with {country}"
+    ),
+    MilestoneKind.TALKS_RESUMED: (
+        "Note from the Commission to the Council on the resumption of the exploratory talks "
+        "on a pilot mobility partnership with {country}"
+    ),
+    MilestoneKind.WITHDRAWAL: (
+        "Note from the Commission to the Council on the withdrawal of its proposal for a "
+        "pilot mobility partnership with {country}"
     ),
     None: (
         "Report from the Commission to the Council on the state of the pilot mobility "
@@ -392,6 +405,18 @@ def _talks(state: Partnership, country: str) -> Section | None:
                 )
             )
         )
+    for suspension in state.suspensions:
+        until = (
+            f" They resumed on {long_date(suspension.resumed_on)}."
+            if suspension.resumed_on
+            else " They remain suspended."
+        )
+        blocks.append(
+            Paragraph(
+                f"The Commission suspended the talks on {long_date(suspension.suspended_on)}: "
+                f"{suspension.reason}.{until}"
+            )
+        )
     if state.talks is not None:
         willing = "is willing" if state.talks.third_country_willing else "is not willing"
         commitments = [_COMPONENTS[c] for c in state.talks.commitments]
@@ -465,6 +490,13 @@ def _outcome(state: Partnership) -> list[Section]:
                         f"{in_words(member_states_named(state.launch.member_states))}."
                     ),
                     Paragraph(f"The partnership covers {in_series(components)}."),
+                    *(
+                        Paragraph(
+                            f"{member_state_name(a.member_state)} acceded to the joint "
+                            f"declaration on {long_date(a.acceded_on)}."
+                        )
+                        for a in state.accessions
+                    ),
                 ),
             )
         )

@@ -20,6 +20,7 @@ from domain.bounds import (
     limit_refusal,
 )
 from domain.commands import (
+    AccedeToPartnership,
     AuthoriseTalks,
     CloseConsultation,
     Command,
@@ -34,11 +35,14 @@ from domain.commands import (
     RecordCouncilDecision,
     RecordTalksRound,
     RespondToConsultation,
+    ResumeTalks,
     SubmitReport,
+    SuspendTalks,
     Withdraw,
 )
 from domain.components import EU_COMPONENTS, THIRD_COUNTRY_COMPONENTS, Component
 from domain.conditions import (
+    accession_refusal,
     commitments_refusal,
     community_offers_refusal,
     eligible_signatories,
@@ -78,6 +82,7 @@ from domain.events import (
     DecisionDeadlineReminderIssued,
     Event,
     LateInterestDeclared,
+    MemberStateAcceded,
     PartnershipLapsed,
     PartnershipLaunched,
     PartnershipNotPursued,
@@ -86,7 +91,9 @@ from domain.events import (
     ReportSubmitted,
     TalksAuthorised,
     TalksConcluded,
+    TalksResumed,
     TalksRoundRecorded,
+    TalksSuspended,
 )
 from domain.policy import allowed_at, may_issue, roles_label, stages_label
 from domain.presidencies import presidency_on, presidency_refusal
@@ -139,6 +146,10 @@ def decide(
             return base.record_talks_round(command)
         case DeclareInterest():
             return base.declare_interest(command)
+        case SuspendTalks():
+            return base.suspend_talks(command)
+        case ResumeTalks():
+            return base.resume_talks(command)
         case ConcludeTalks():
             return base.conclude_talks(command)
         case SubmitReport():
@@ -156,6 +167,52 @@ def decide(
         case LapseDecisionDeadline():
             return base.lapse()
     raise InvalidInput(f"unknown command {type(command).__name__}")
+
+
+def decide_accession(
+    state: Partnership, command: AccedeToPartnership, actor: Actor, now: datetime
+) -> list[Event]:
+    """The accession of a Member State to a launched partnership, as the joint declarations
+    provide for: a `MemberStateAcceded`, or the refusal.
+
+    The partnership's own workflow ends at the launch, so this is not one of its steps (see
+    workflows/accession.py). A Member State's representative accedes for its own Member State;
+    only a launched partnership takes accessions, and a Member State
+    already a party (signatory or acceded) is refused.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("decide_accession needs a timezone-aware `now`")
+    now = now.astimezone(UTC)
+    if actor.role is not Role.MEMBER_STATE:
+        raise NotPermitted(
+            f"{actor} may not accede to a partnership: only a Member State's representative "
+            "may, for its own Member State"
+        )
+    if state.stage is not Stage.LAUNCHED or state.launch is None:
+        where = f"at stage {state.stage}" if state.stage is not None else "not proposed"
+        raise WrongStage(
+            f"only a launched partnership takes accessions; the partnership with "
+            f"{state.country or 'this country'} is {where}"
+        )
+    on = _business_date(
+        command.occurred_on,
+        now,
+        what="the accession's date",
+        not_before=[("the joint declaration's signature", state.launch.signed_on)],
+    )
+    acceding = member_state(command.member_state, on)
+    if actor.member_state != acceding:
+        raise ForeignMemberState(
+            f"{actor} may accede only for {actor.member_state}, not for {acceding}"
+        )
+    reason = accession_refusal(
+        acceding,
+        signatories=state.launch.member_states,
+        acceded=[a.member_state for a in state.accessions],
+    )
+    if reason is not None:
+        raise InvalidInput(reason)
+    return [MemberStateAcceded(**_stamped_by(actor, on, now), member_state=acceding)]
 
 
 def _check_role(actor: Actor, command: Command) -> None:
@@ -352,6 +409,24 @@ def _propose(
             council_target_date=target,
         )
     ]
+
+
+MAX_SUSPENSIONS = 10
+"""How often a partnership's talks may be suspended: each suspension is a report to the
+Council, and a partnership that needs more is better concluded or withdrawn."""
+
+
+def resumed_deadline(deadline: date, suspended_at: datetime, now: datetime) -> date:
+    """The operational decision deadline once suspended talks resume at `now`.
+
+    The deadline stands still while the talks are suspended (no reminder, no lapse): it moves
+    later by the whole days, on recorded time, from the suspension's recording to `now`, and
+    never beyond the horizon of deadlines set on `now`'s day (nor before `deadline`).
+    """
+    today = now.astimezone(UTC).date()
+    stood_still = today - suspended_at.astimezone(UTC).date()
+    moved = date_plus(deadline, max(stood_still, timedelta(0)))
+    return max(deadline, min(moved, latest_deadline(today)))
 
 
 def _council_target(day: date, today: date, *, after: tuple[str, date]) -> date:
@@ -603,6 +678,41 @@ class _Context:
             )
         ]
 
+    def _last_resumed(self) -> date | None:
+        return self.state.suspensions[-1].resumed_on if self.state.suspensions else None
+
+    def suspend_talks(self, command: SuspendTalks) -> list[Event]:
+        if len(self.state.suspensions) >= MAX_SUSPENSIONS:
+            raise LimitReached(
+                f"the talks were suspended {len(self.state.suspensions)} times, the most a "
+                f"partnership may ({MAX_SUSPENSIONS}); conclude the talks or withdraw"
+            )
+        last_round = max((r.held_on for r in self.state.rounds), default=None)
+        on = self._on(
+            command.occurred_on,
+            "the suspension's date",
+            ("the talks' authorisation", self.state.talks_authorised_on),
+            ("the last talks round", last_round),
+            ("the talks' last resumption", self._last_resumed()),
+        )
+        return [TalksSuspended(**self._stamp(on), reason=command.reason)]
+
+    def resume_talks(self, command: ResumeTalks) -> list[Event]:
+        suspension = self.state.suspensions[-1]
+        on = self._on(
+            command.occurred_on,
+            "the resumption's date",
+            ("the suspension", suspension.suspended_on),
+        )
+        deadline = self._deadline()
+        return [
+            TalksResumed(
+                **self._stamp(on),
+                previous_deadline=deadline,
+                new_deadline=resumed_deadline(deadline, suspension.suspended_at, self.now),
+            )
+        ]
+
     def conclude_talks(self, command: ConcludeTalks) -> list[Event]:
         # Rounds may be recorded out of order; the talks end after the latest one held.
         last_round = max((r.held_on for r in self.state.rounds), default=None)
@@ -611,6 +721,7 @@ class _Context:
             "the conclusion's date",
             ("the talks' authorisation", self.state.talks_authorised_on),
             ("the last talks round", last_round),
+            ("the talks' resumption", self._last_resumed()),
         )
         commitments = _unique(command.commitments)
         community = _unique(command.community_offers)

@@ -135,6 +135,25 @@ class LateInterestDeclared(EventBase):
     comments: str | None = None
 
 
+class TalksSuspended(EventBase):
+    """The Commission suspended the exploratory talks (its date is `occurred_on`)."""
+
+    type: Literal["TalksSuspended"] = "TalksSuspended"
+    reason: str
+
+
+class TalksResumed(EventBase):
+    """The Commission resumed the suspended talks.
+
+    The operational decision deadline stood still while they were suspended: it moved from
+    `previous_deadline` to `new_deadline` by the days of the suspension (recorded time).
+    """
+
+    type: Literal["TalksResumed"] = "TalksResumed"
+    previous_deadline: date
+    new_deadline: date
+
+
 class TalksConcluded(EventBase):
     """The talks concluded; an unwilling third country ends the partnership.
 
@@ -204,6 +223,14 @@ class PartnershipLaunched(EventBase):
     joint_declaration_reference: str | None = None
 
 
+class MemberStateAcceded(EventBase):
+    """A Member State joined a launched partnership's signatories (its date is
+    `occurred_on`), as the joint declarations provide for."""
+
+    type: Literal["MemberStateAcceded"] = "MemberStateAcceded"
+    member_state: str
+
+
 class PartnershipWithdrawn(EventBase):
     """The Commission withdrew the partnership."""
 
@@ -220,6 +247,8 @@ Event = Annotated[
     | TalksAuthorised
     | TalksRoundRecorded
     | LateInterestDeclared
+    | TalksSuspended
+    | TalksResumed
     | TalksConcluded
     | ReportSubmitted
     | DecisionDeadlineExtended
@@ -227,6 +256,7 @@ Event = Annotated[
     | CouncilDecisionRecorded
     | PartnershipLapsed
     | PartnershipLaunched
+    | MemberStateAcceded
     | PartnershipWithdrawn,
     Field(discriminator="type"),
 ]

@@ -18,6 +18,7 @@ from domain.events import (
     Event,
     EventBase,
     LateInterestDeclared,
+    MemberStateAcceded,
     PartnershipLapsed,
     PartnershipLaunched,
     PartnershipNotPursued,
@@ -26,11 +27,14 @@ from domain.events import (
     ReportSubmitted,
     TalksAuthorised,
     TalksConcluded,
+    TalksResumed,
     TalksRoundRecorded,
+    TalksSuspended,
 )
 from domain.milestones import milestone_kind
 from domain.stages import Stage
 from domain.state import (
+    Accession,
     Answer,
     Decision,
     LateInterest,
@@ -39,6 +43,7 @@ from domain.state import (
     Participant,
     Partnership,
     Report,
+    Suspension,
     TalksOutcome,
     TalksRound,
     in_held_order,
@@ -107,6 +112,28 @@ def _changes(state: Partnership, event: Event) -> dict[str, Any]:
                 LateInterest, event, declared_on=event.occurred_on, declared_by=event.actor.id
             )
             return {"late_interest": (*state.late_interest, late)}
+        case TalksSuspended():
+            suspension = Suspension(
+                reason=event.reason, suspended_on=event.occurred_on, suspended_at=event.recorded_at
+            )
+            return {"stage": Stage.TALKS_SUSPENDED, "suspensions": (*state.suspensions, suspension)}
+        case TalksResumed():
+            *earlier, last = state.suspensions or (None,)
+            resumed = (
+                () if last is None else (last.model_copy(update={"resumed_on": event.occurred_on}),)
+            )
+            return {
+                "stage": Stage.EXPLORATORY_TALKS,
+                "suspensions": (*(e for e in earlier if e is not None), *resumed),
+                "decision_deadline": event.new_deadline,
+            }
+        case MemberStateAcceded():
+            accession = Accession(
+                member_state=event.member_state,
+                acceded_on=event.occurred_on,
+                recorded_by=event.actor.id,
+            )
+            return {"accessions": (*state.accessions, accession)}
         case TalksConcluded():
             outcome = _copied(TalksOutcome, event, concluded_on=event.occurred_on)
             stage = Stage.REPORT_DUE if event.third_country_willing else Stage.TALKS_FAILED

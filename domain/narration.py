@@ -20,6 +20,7 @@ from domain.events import (
     DecisionDeadlineReminderIssued,
     Event,
     LateInterestDeclared,
+    MemberStateAcceded,
     PartnershipLapsed,
     PartnershipLaunched,
     PartnershipNotPursued,
@@ -28,7 +29,9 @@ from domain.events import (
     ReportSubmitted,
     TalksAuthorised,
     TalksConcluded,
+    TalksResumed,
     TalksRoundRecorded,
+    TalksSuspended,
 )
 from domain.state import Partnership
 from domain.text import markdown_inert
@@ -80,6 +83,15 @@ def _detail(event: Event, written: Callable[[str], str]) -> str:
             return f"{event.member_state} declared interest during the talks (joins late)" + (
                 f", offering {offers}" if offers else ""
             )
+        case TalksSuspended():
+            return f"talks suspended: {written(event.reason)}"
+        case TalksResumed():
+            moved = event.new_deadline != event.previous_deadline
+            return "talks resumed" + (
+                f"; decision deadline moved to {event.new_deadline}" if moved else ""
+            )
+        case MemberStateAcceded():
+            return f"{event.member_state} acceded to the partnership"
         case TalksConcluded():
             willing = "willing" if event.third_country_willing else "unwilling"
             return f"talks concluded; third country {willing}"

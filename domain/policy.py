@@ -19,7 +19,9 @@ from domain.commands import (
     RecordCouncilDecision,
     RecordTalksRound,
     RespondToConsultation,
+    ResumeTalks,
     SubmitReport,
+    SuspendTalks,
     Withdraw,
 )
 from domain.stages import AWAITING_DECISION, END_STAGES, Stage
@@ -32,6 +34,8 @@ ROLES_FOR: Final[dict[type[Command], frozenset[Role]]] = {
     AuthoriseTalks: frozenset({Role.PRESIDENCY}),
     RecordTalksRound: frozenset({Role.COMMISSION}),
     DeclareInterest: frozenset({Role.MEMBER_STATE}),
+    SuspendTalks: frozenset({Role.COMMISSION}),
+    ResumeTalks: frozenset({Role.COMMISSION}),
     ConcludeTalks: frozenset({Role.COMMISSION}),
     SubmitReport: frozenset({Role.COMMISSION}),
     ExtendDecisionDeadline: frozenset({Role.PRESIDENCY}),
@@ -51,6 +55,10 @@ STAGES_FOR: Final[dict[type[Command], frozenset[Stage]]] = {
     AuthoriseTalks: frozenset({Stage.AWAITING_TALKS_AUTHORISATION}),
     RecordTalksRound: frozenset({Stage.EXPLORATORY_TALKS}),
     DeclareInterest: frozenset({Stage.EXPLORATORY_TALKS}),
+    # Only talks under way may be suspended; while suspended, nothing but resuming them or
+    # withdrawing the partnership (below) is possible: no round, no conclusion, no deadline.
+    SuspendTalks: frozenset({Stage.EXPLORATORY_TALKS}),
+    ResumeTalks: frozenset({Stage.TALKS_SUSPENDED}),
     ConcludeTalks: frozenset({Stage.EXPLORATORY_TALKS}),
     SubmitReport: frozenset({Stage.REPORT_DUE}),
     ExtendDecisionDeadline: AWAITING_DECISION,

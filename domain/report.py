@@ -27,6 +27,9 @@ _TITLES: dict[MilestoneKind, str] = {
     MilestoneKind.COUNCIL_DECISION: "The Council's decision",
     MilestoneKind.LAPSE: "The decision deadline passed without a decision",
     MilestoneKind.LAUNCH: "Launch of the pilot partnership",
+    MilestoneKind.TALKS_SUSPENDED: "Suspension of the exploratory talks",
+    MilestoneKind.TALKS_RESUMED: "Resumption of the exploratory talks",
+    MilestoneKind.WITHDRAWAL: "Withdrawal of the pilot partnership by the Commission",
 }
 
 
@@ -85,6 +88,16 @@ def _talks(state: Partnership) -> list[str]:
             f"- {late.member_state} declared interest on {late.declared_on.isoformat()}, "
             f"joining late (offers: {offers})."
         )
+    for suspension in state.suspensions:
+        until = (
+            f"resumed on {suspension.resumed_on.isoformat()}"
+            if suspension.resumed_on
+            else "still suspended"
+        )
+        lines.append(
+            f"- Talks suspended on {suspension.suspended_on.isoformat()} ({until}): "
+            f"{markdown_inert(suspension.reason)}"
+        )
     if state.talks is not None:
         willing = "willing" if state.talks.third_country_willing else "not willing"
         lines += [
@@ -135,6 +148,11 @@ def _outcome(state: Partnership) -> list[str]:
             f"Components: {listed([c.value for c in state.launch.components])}.",
             "",
         ]
+        lines += [
+            f"- {a.member_state} acceded on {a.acceded_on.isoformat()}." for a in state.accessions
+        ]
+        if state.accessions:
+            lines += ["", f"Parties to the joint declaration: {listed(state.signatories)}.", ""]
     return lines
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, field_validator
 from domain.actors import Actor, RequestActor, Role
 from domain.commands import (
     USER_COMMANDS,
+    AccedeToPartnership,
     AuthoriseTalks,
     CloseConsultation,
     Command,
@@ -24,7 +25,9 @@ from domain.commands import (
     RecordCouncilDecision,
     RecordTalksRound,
     RespondToConsultation,
+    ResumeTalks,
     SubmitReport,
+    SuspendTalks,
     Withdraw,
 )
 from domain.errors import VersionMismatch
@@ -105,6 +108,18 @@ class RecordTalksRoundRequest(RecordTalksRound, StepRequest):
 
 class DeclareInterestRequest(DeclareInterest, StepRequest):
     """Payload of the `declare_interest` update."""
+
+
+class SuspendTalksRequest(SuspendTalks, StepRequest):
+    """Payload of the `suspend_talks` update."""
+
+
+class ResumeTalksRequest(ResumeTalks, StepRequest):
+    """Payload of the `resume_talks` update."""
+
+
+class AccedeRequest(AccedeToPartnership, UserRequest):
+    """Input of the accession workflow: a Member State joins a launched partnership."""
 
 
 class ConcludeTalksRequest(ConcludeTalks, StepRequest):

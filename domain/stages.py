@@ -12,6 +12,9 @@ class Stage(StrEnum):
     CONSULTATION = "consultation"
     AWAITING_TALKS_AUTHORISATION = "awaiting_talks_authorisation"
     EXPLORATORY_TALKS = "exploratory_talks"
+    # The Commission suspended the talks (Senegal, 2009): open, holding its programme slot,
+    # with no talks round, no conclusion and no deadline timer until they resume.
+    TALKS_SUSPENDED = "talks_suspended"
     REPORT_DUE = "report_due"
     COUNCIL_DECISION = "council_decision"
     LAUNCH_PREPARATION = "launch_preparation"

@@ -25,6 +25,10 @@ class MilestoneKind(StrEnum):
     COUNCIL_DECISION = "council_decision"
     LAPSE = "lapse"
     LAUNCH = "launch"
+    # Issue 13, item 5: the Council is always told.
+    TALKS_SUSPENDED = "talks_suspended"
+    TALKS_RESUMED = "talks_resumed"
+    WITHDRAWAL = "withdrawal"
 
 
 class _Frozen(BaseModel):
@@ -82,6 +86,26 @@ class LateInterest(_Frozen):
     comments: str | None
     declared_on: date
     declared_by: str
+
+
+class Suspension(_Frozen):
+    """One suspension of the talks: why, from when, and until when (None while it lasts).
+
+    `suspended_at` is when it was recorded: the operational deadline stands still from then.
+    """
+
+    reason: str
+    suspended_on: date
+    suspended_at: datetime
+    resumed_on: date | None = None
+
+
+class Accession(_Frozen):
+    """A Member State that joined the launched partnership's signatories later."""
+
+    member_state: str
+    acceded_on: date
+    recorded_by: str
 
 
 class TalksOutcome(_Frozen):
@@ -163,11 +187,14 @@ class Partnership(_Frozen):
     rounds: tuple[TalksRound, ...] = ()
     # Member States that declared interest during the talks, in the order they did.
     late_interest: tuple[LateInterest, ...] = ()
+    # Every suspension of the talks, in order; the last is open while the talks are suspended.
+    suspensions: tuple[Suspension, ...] = ()
     talks: TalksOutcome | None = None
     report: Report | None = None
     reminded_deadlines: tuple[date, ...] = ()
     decision: Decision | None = None
     launch: Launch | None = None
+    accessions: tuple[Accession, ...] = ()
     lapsed_on: date | None = None
     end_reason: str | None = None
     milestones: tuple[Milestone, ...] = ()
@@ -199,6 +226,12 @@ class Partnership(_Frozen):
     def late_member_states(self) -> tuple[str, ...]:
         """Member States that declared interest during the talks, sorted."""
         return tuple(sorted(late.member_state for late in self.late_interest))
+
+    @property
+    def signatories(self) -> tuple[str, ...]:
+        """The joint declaration's parties: its signatories, then those that acceded."""
+        signed = self.launch.member_states if self.launch else ()
+        return (*signed, *(a.member_state for a in self.accessions))
 
     @property
     def took_part_in_talks(self) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from domain.presidencies import term_on
 from domain.regions import Region
 from domain.stages import Stage
 from domain.state import (
+    Accession,
     Answer,
     Decision,
     LateInterest,
@@ -24,6 +25,7 @@ from domain.state import (
     Participant,
     Partnership,
     Report,
+    Suspension,
     TalksOutcome,
     TalksRound,
 )
@@ -83,10 +85,14 @@ class StatusView(BaseModel):
     interested_member_states: tuple[str, ...]
     talks: tuple[TalksRound, ...]
     late_interest: tuple[LateInterest, ...] = ()
+    # Every suspension of the talks; the last has no `resumed_on` while they are suspended.
+    suspensions: tuple[Suspension, ...] = ()
     talks_outcome: TalksOutcome | None
     report: Report | None
     decision: Decision | None
     launch: Launch | None
+    # Member States that joined the launched partnership's signatories later, with their dates.
+    accessions: tuple[Accession, ...] = ()
     end_reason: str | None
     participants: tuple[Participant, ...]
     milestones: tuple[Milestone, ...]
@@ -145,10 +151,12 @@ def status_view(state: Partnership, now: datetime | None = None) -> StatusView:
         interested_member_states=state.interested_member_states,
         talks=state.rounds,
         late_interest=state.late_interest,
+        suspensions=state.suspensions,
         talks_outcome=state.talks,
         report=state.report,
         decision=state.decision,
         launch=state.launch,
+        accessions=state.accessions,
         end_reason=state.end_reason,
         participants=state.participants,
         milestones=state.milestones,

@@ -34,7 +34,9 @@ from domain.commands import (
     RecordCouncilDecision,
     RecordTalksRound,
     RespondToConsultation,
+    ResumeTalks,
     SubmitReport,
+    SuspendTalks,
     Withdraw,
 )
 from domain.components import Component
@@ -99,6 +101,8 @@ _TRIALS: Final[tuple[_Trial, ...]] = (
         False,
     ),
     (lambda _: ConcludeTalks(third_country_willing=False), _COMMISSION, False),
+    (lambda _: SuspendTalks(reason=_TEXT), _COMMISSION, False),
+    (lambda _: ResumeTalks(), _COMMISSION, False),
     (
         lambda _: SubmitReport(recommendation=Recommendation.LAUNCH, summary=_TEXT),
         _COMMISSION,

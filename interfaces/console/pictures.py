@@ -37,6 +37,7 @@ STAGE_COLOURS: Final[dict[Stage, str]] = {
     Stage.CONSULTATION: "#1f5fa8",
     Stage.AWAITING_TALKS_AUTHORISATION: "#5b3fa0",
     Stage.EXPLORATORY_TALKS: "#0b6e75",
+    Stage.TALKS_SUSPENDED: "#6a1b9a",
     Stage.REPORT_DUE: "#805300",
     Stage.COUNCIL_DECISION: "#a03c78",
     Stage.LAUNCH_PREPARATION: "#2e7d32",

@@ -66,6 +66,7 @@ from domain import (
     reminder_instant,
     replay,
 )
+from domain.commands import ResumeTalks, SuspendTalks
 from domain.conditions import COMMUNITY_OFFERS, MEMBER_STATE_OFFERS
 from domain.policy import may_issue
 from domain.presidencies import presidency_on
@@ -224,6 +225,16 @@ def at_exploratory_talks(rounds: bool = True) -> Story:
     return story
 
 
+SUSPENDED = at(2025, 6, 20)
+
+
+def at_talks_suspended() -> Story:
+    """Talks under way (two rounds), then suspended by the Commission."""
+    story = at_exploratory_talks()
+    story.do(SuspendTalks(reason="Elections in the third country"), COMMISSION, SUSPENDED)
+    return story
+
+
 def at_report_due() -> Story:
     story = at_exploratory_talks()
     story.do(
@@ -318,6 +329,7 @@ OPEN_STAGES: dict[Stage, Callable[[], Story]] = {
     Stage.REPORT_DUE: at_report_due,
     Stage.COUNCIL_DECISION: at_council_decision,
     Stage.LAUNCH_PREPARATION: at_launch_preparation,
+    Stage.TALKS_SUSPENDED: at_talks_suspended,
 }
 
 ENDED_STAGES: dict[Stage, Callable[[], Story]] = {
@@ -334,6 +346,7 @@ LAST_STEP: dict[Stage, datetime] = {
     Stage.CONSULTATION: at(2025, 3, 13),
     Stage.AWAITING_TALKS_AUTHORISATION: CLOSED,
     Stage.EXPLORATORY_TALKS: ROUND_2,
+    Stage.TALKS_SUSPENDED: SUSPENDED,
     Stage.REPORT_DUE: CONCLUDED,
     Stage.COUNCIL_DECISION: REPORTED,
     Stage.LAUNCH_PREPARATION: DECIDED,
@@ -355,6 +368,8 @@ SAMPLES: dict[type[Command], tuple[Command, Actor]] = {
     AuthoriseTalks: (AuthoriseTalks(), PRESIDENCY),
     RecordTalksRound: (talks_round("FR", held_on=LATER.date()), COMMISSION),
     DeclareInterest: (DeclareInterest(member_state="IT"), rep("IT")),
+    SuspendTalks: (SuspendTalks(reason="Elections"), COMMISSION),
+    ResumeTalks: (ResumeTalks(), COMMISSION),
     ConcludeTalks: (ConcludeTalks(third_country_willing=False), COMMISSION),
     SubmitReport: (
         SubmitReport(recommendation=Recommendation.LAUNCH, summary="Go"),
@@ -483,6 +498,8 @@ EXPECTED_ROLES: dict[type[Command], frozenset[Role]] = {
     AuthoriseTalks: frozenset({_P}),
     RecordTalksRound: frozenset({_C}),
     DeclareInterest: frozenset({_M}),
+    SuspendTalks: frozenset({_C}),
+    ResumeTalks: frozenset({_C}),
     ConcludeTalks: frozenset({_C}),
     SubmitReport: frozenset({_C}),
     ExtendDecisionDeadline: frozenset({_P}),
@@ -502,7 +519,8 @@ BEFORE_DECISION = frozenset(
         Stage.COUNCIL_DECISION,
     }
 )
-OPEN = BEFORE_DECISION | {Stage.LAUNCH_PREPARATION}
+# Suspended talks are open but wait for no deadline: the Council's cannot lapse them.
+OPEN = BEFORE_DECISION | {Stage.LAUNCH_PREPARATION, Stage.TALKS_SUSPENDED}
 
 # DESIGN.md §2's diagram: the stages each command leaves from (a proposal leaves from none).
 EXPECTED_STAGES: dict[type[Command], frozenset[Stage]] = {
@@ -511,6 +529,8 @@ EXPECTED_STAGES: dict[type[Command], frozenset[Stage]] = {
     AuthoriseTalks: frozenset({Stage.AWAITING_TALKS_AUTHORISATION}),
     RecordTalksRound: frozenset({Stage.EXPLORATORY_TALKS}),
     DeclareInterest: frozenset({Stage.EXPLORATORY_TALKS}),
+    SuspendTalks: frozenset({Stage.EXPLORATORY_TALKS}),
+    ResumeTalks: frozenset({Stage.TALKS_SUSPENDED}),
     ConcludeTalks: frozenset({Stage.EXPLORATORY_TALKS}),
     SubmitReport: frozenset({Stage.REPORT_DUE}),
     ExtendDecisionDeadline: BEFORE_DECISION,
@@ -687,7 +707,14 @@ KINDS: tuple[type[Command], ...] = (ProposePartnership, *EXPECTED_STAGES)
 FORWARD: dict[Stage, tuple[type[Command], ...]] = {
     Stage.CONSULTATION: (*[RespondToConsultation] * 8, CloseConsultation),
     Stage.AWAITING_TALKS_AUTHORISATION: (AuthoriseTalks,),
-    Stage.EXPLORATORY_TALKS: (RecordTalksRound, RecordTalksRound, DeclareInterest, ConcludeTalks),
+    Stage.EXPLORATORY_TALKS: (
+        RecordTalksRound,
+        RecordTalksRound,
+        DeclareInterest,
+        SuspendTalks,
+        ConcludeTalks,
+    ),
+    Stage.TALKS_SUSPENDED: (ResumeTalks,),
     Stage.REPORT_DUE: (SubmitReport,),
     Stage.COUNCIL_DECISION: (RecordCouncilDecision,),
     Stage.LAUNCH_PREPARATION: (LaunchPartnership,),
@@ -719,6 +746,7 @@ _STEERING: dict[Stage, tuple[int, int, int, int, int]] = {
     Stage.CONSULTATION: (161, 20, 5, 10, 4),
     Stage.AWAITING_TALKS_AUTHORISATION: (80, 50, 12, 40, 18),
     Stage.EXPLORATORY_TALKS: (157, 20, 5, 14, 4),
+    Stage.TALKS_SUSPENDED: (120, 40, 20, 10, 10),
     Stage.REPORT_DUE: (80, 50, 12, 40, 18),
     Stage.COUNCIL_DECISION: (80, 50, 12, 40, 18),
     Stage.LAUNCH_PREPARATION: (140, 0, 40, 0, 20),
@@ -764,6 +792,8 @@ USUAL_ACTOR: dict[type[Command], Actor] = {
     AuthoriseTalks: PRESIDENCY,
     RecordTalksRound: COMMISSION,
     DeclareInterest: rep("IT"),
+    SuspendTalks: COMMISSION,
+    ResumeTalks: COMMISSION,
     ConcludeTalks: COMMISSION,
     SubmitReport: COMMISSION,
     ExtendDecisionDeadline: PRESIDENCY,
@@ -973,6 +1003,10 @@ def _command(draw: Draw, kind: type[Command], state: Partnership, now: datetime)
             offers=_components(draw, EU_OFFERS),
             occurred_on=_business_date(draw, today),
         )
+    if kind is SuspendTalks:
+        return SuspendTalks(reason="Elections", occurred_on=_business_date(draw, today))
+    if kind is ResumeTalks:
+        return ResumeTalks(occurred_on=_business_date(draw, today))
     if kind is ConcludeTalks:
         willing, commitments = draw(_OUTCOMES)
         return ConcludeTalks(

@@ -73,7 +73,7 @@ from domain import (
     reminder_instant,
     replay,
 )
-from domain.commands import DeclareInterest
+from domain.commands import DeclareInterest, ResumeTalks, SuspendTalks
 from domain.components import THIRD_COUNTRY_COMPONENTS
 from domain.conditions import MEMBER_STATE_OFFERS
 from domain.errors import ConditionNotMet, NotThePresidency
@@ -119,6 +119,9 @@ EDGES: frozenset[tuple[Stage | None, Stage]] = frozenset(
         (Stage.EXPLORATORY_TALKS, Stage.REPORT_DUE),
         (Stage.EXPLORATORY_TALKS, Stage.TALKS_FAILED),
         (Stage.REPORT_DUE, Stage.COUNCIL_DECISION),
+        # The Commission suspends the talks and resumes them (issue 13, item 6).
+        (Stage.EXPLORATORY_TALKS, Stage.TALKS_SUSPENDED),
+        (Stage.TALKS_SUSPENDED, Stage.EXPLORATORY_TALKS),
         (Stage.COUNCIL_DECISION, Stage.LAUNCH_PREPARATION),
         (Stage.COUNCIL_DECISION, Stage.DECLINED),
         (Stage.LAUNCH_PREPARATION, Stage.LAUNCHED),
@@ -161,6 +164,8 @@ CONTENT_REFUSALS: dict[type[Command], set[type[DomainError]]] = {
         InvalidInput,  # already interested, or the third country's components
         ConditionNotMet,  # visa facilitation
     },
+    SuspendTalks: {InvalidDate, LimitReached},
+    ResumeTalks: {InvalidDate},
     ConcludeTalks: {InvalidDate, InvalidInput, ConditionNotMet},
     SubmitReport: {InvalidDate},
     ExtendDecisionDeadline: {InvalidDeadline, LimitReached, InvalidDate, NotThePresidency},

@@ -25,6 +25,8 @@ def test_every_update_of_the_contract_has_a_payload_model_that_carries_its_comma
         "authorise_talks",
         "record_talks_round",
         "declare_interest",
+        "suspend_talks",
+        "resume_talks",
         "conclude_talks",
         "submit_report",
         "extend_decision_deadline",

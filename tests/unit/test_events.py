@@ -34,7 +34,7 @@ from tests.unit.strategies import (
 )
 
 
-def test_event_types_are_the_fifteen_events_in_the_order_of_the_lifecycle() -> None:
+def test_event_types_are_the_eighteen_events_in_the_order_of_the_lifecycle() -> None:
     assert [t.__name__ for t in EVENT_TYPES] == [
         "PartnershipProposed",
         "ConsultationAnswered",
@@ -43,6 +43,8 @@ def test_event_types_are_the_fifteen_events_in_the_order_of_the_lifecycle() -> N
         "TalksAuthorised",
         "TalksRoundRecorded",
         "LateInterestDeclared",
+        "TalksSuspended",
+        "TalksResumed",
         "TalksConcluded",
         "ReportSubmitted",
         "DecisionDeadlineExtended",
@@ -50,6 +52,7 @@ def test_event_types_are_the_fifteen_events_in_the_order_of_the_lifecycle() -> N
         "CouncilDecisionRecorded",
         "PartnershipLapsed",
         "PartnershipLaunched",
+        "MemberStateAcceded",
         "PartnershipWithdrawn",
     ]
 
@@ -192,7 +195,7 @@ def test_a_consultation_answer_is_written_at_schema_version_two_and_the_rest_at_
     answer = at_launched().events[1]
     assert isinstance(answer, ConsultationAnswered)
     assert (answer.schema_version, event_payload(answer)["schema_version"]) == (2, 2)
-    assert [t.model_fields["schema_version"].default for t in EVENT_TYPES] == [1, 2] + [1] * 13
+    assert [t.model_fields["schema_version"].default for t in EVENT_TYPES] == [1, 2] + [1] * 16
 
 
 def test_a_version_one_answer_inside_a_recorded_workflow_history_parses_as_written() -> None:

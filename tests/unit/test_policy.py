@@ -62,6 +62,8 @@ def test_user_commands_are_the_updates_of_the_contract() -> None:
         "authorise_talks",
         "record_talks_round",
         "declare_interest",
+        "suspend_talks",
+        "resume_talks",
         "conclude_talks",
         "submit_report",
         "extend_decision_deadline",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from markdown_it import MarkdownIt
@@ -29,6 +29,7 @@ from domain import (
     render_report,
     render_state,
 )
+from domain.commands import ResumeTalks
 from domain.events import (
     EVENT_LIST_ADAPTER,
     ConsultationClosed,
@@ -37,8 +38,11 @@ from domain.events import (
     PartnershipLapsed,
     PartnershipLaunched,
     PartnershipNotPursued,
+    PartnershipWithdrawn,
     ReportSubmitted,
     TalksConcluded,
+    TalksResumed,
+    TalksSuspended,
 )
 from tests.unit.strategies import (
     AUTHORISED,
@@ -53,6 +57,7 @@ from tests.unit.strategies import (
     REPORTED,
     ROUND_1,
     SIGNED,
+    SUSPENDED,
     SYSTEM,
     Story,
     answer,
@@ -61,9 +66,11 @@ from tests.unit.strategies import (
     at_council_decision,
     at_declined,
     at_lapsed,
+    at_launch_preparation,
     at_launched,
     at_not_pursued,
     at_talks_failed,
+    at_talks_suspended,
     at_withdrawn,
     propose,
     rep,
@@ -77,6 +84,10 @@ MILESTONE_OF = {
     CouncilDecisionRecorded: MilestoneKind.COUNCIL_DECISION,
     PartnershipLapsed: MilestoneKind.LAPSE,
     PartnershipLaunched: MilestoneKind.LAUNCH,
+    TalksSuspended: MilestoneKind.TALKS_SUSPENDED,
+    TalksResumed: MilestoneKind.TALKS_RESUMED,
+    # Only from council_decision or launch_preparation (tests/unit/test_suspension.py).
+    PartnershipWithdrawn: MilestoneKind.WITHDRAWAL,
 }
 
 
@@ -84,7 +95,12 @@ def test_each_milestone_comes_from_exactly_one_kind_of_event() -> None:
     story = at_launched()
     reminded = at_council_decision()
     reminded.do(IssueDeadlineReminder(), SYSTEM, reminder_instant(DECISION_DEADLINE))
+    suspended = at_talks_suspended()
+    suspended.do(ResumeTalks(), COMMISSION, SUSPENDED + timedelta(days=5))
+    withdrawn = at_launch_preparation()
+    withdrawn.do(Withdraw(reason="No signature"), COMMISSION, DECIDED + timedelta(days=5))
     events = story.events + reminded.events[-1:] + at_lapsed().events[-1:]
+    events += suspended.events[-2:] + withdrawn.events[-1:]
 
     assert {type(e) for e in events} >= set(MILESTONE_OF)
     for recorded in events:

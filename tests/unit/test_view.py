@@ -96,7 +96,7 @@ EXPECTED_ACTIONS: dict[Stage, dict[str, list[str]]] = {
     },
     Stage.EXPLORATORY_TALKS: {
         **NOTHING,
-        "commission": ["record_talks_round", "conclude_talks", "withdraw"],
+        "commission": ["record_talks_round", "suspend_talks", "conclude_talks", "withdraw"],
         "presidency": ["extend_decision_deadline"],
         # A Member State that did not declare interest in the consultation may do so now.
         "member_state": ["declare_interest"],
@@ -114,6 +114,11 @@ EXPECTED_ACTIONS: dict[Stage, dict[str, list[str]]] = {
     Stage.LAUNCH_PREPARATION: {
         **NOTHING,
         "commission": ["launch_partnership", "withdraw"],
+    },
+    # While suspended, nothing but resuming the talks or withdrawing (issue 13, item 6).
+    Stage.TALKS_SUSPENDED: {
+        **NOTHING,
+        "commission": ["resume_talks", "withdraw"],
     },
 }
 
@@ -320,6 +325,8 @@ CHANGED_ITS_MIND_VIEW = {
     "report": None,
     "decision": None,
     "launch": None,
+    "accessions": [],
+    "suspensions": [],
     "end_reason": "no Member State declared interest (1 answered)",
     "participants": [
         {"id": "alice", "role": "commission", "member_state": None},
