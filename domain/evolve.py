@@ -118,13 +118,16 @@ def _changes(state: Partnership, event: Event) -> dict[str, Any]:
             )
             return {"stage": Stage.TALKS_SUSPENDED, "suspensions": (*state.suspensions, suspension)}
         case TalksResumed():
-            *earlier, last = state.suspensions or (None,)
-            resumed = (
-                () if last is None else (last.model_copy(update={"resumed_on": event.occurred_on}),)
+            # The open suspension (the last) ends; the deadline moved by its length.
+            ended = tuple(
+                s.model_copy(update={"resumed_on": event.occurred_on})
+                if s.resumed_on is None
+                else s
+                for s in state.suspensions
             )
             return {
                 "stage": Stage.EXPLORATORY_TALKS,
-                "suspensions": (*(e for e in earlier if e is not None), *resumed),
+                "suspensions": ended,
                 "decision_deadline": event.new_deadline,
             }
         case MemberStateAcceded():

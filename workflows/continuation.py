@@ -30,3 +30,6 @@ class Continuation(BaseModel):
     # Whether the run decides by the rules of issue 13 (`POINT_11_PATCH` in the workflow); a
     # run continued by an older version carried no such field and decides as it did.
     point_11: bool = False
+    # Whether the run reports withdrawals to the Council (`SUSPENSION_PATCH`); False when a run
+    # continued by an older version carried no such field.
+    suspension: bool = False

@@ -52,9 +52,11 @@ with workflow.unsafe.imports_passed_through():
         RecordCouncilDecisionRequest,
         RecordTalksRoundRequest,
         RespondToConsultationRequest,
+        ResumeTalksRequest,
         StartPartnership,
         StepRequest,
         SubmitReportRequest,
+        SuspendTalksRequest,
         WithdrawRequest,
     )
     from domain.state import MilestoneKind, Partnership
@@ -90,6 +92,15 @@ POINT_11_PATCH = "point-11"
 each step's date, the conditions of point 10, late interest and the Council's target date.
 A run recorded before it (no marker) decides as it did, so its history replays; a run it
 continues into carries the choice (`Continuation.point_11`)."""
+
+
+SUSPENSION_PATCH = "suspension"
+"""Runs that record this marker report a withdrawal to the Council once it has the
+Commission's report (issue 13, item 5: a `withdrawal` milestone from council_decision or
+launch_preparation). A run recorded before it emitted no milestone for a withdrawal, so its
+history replays without one; a run it continues into carries the choice
+(`Continuation.suspension`). Suspending and resuming the talks are new updates and new events,
+which no earlier history holds, so they need no marker."""
 
 
 PROGRAMME_SLOT_PATCH = "programme-slot"
@@ -159,6 +170,9 @@ class PilotPartnershipWorkflow:
         # run, the validators' included, must follow the same rules.
         self._point_11 = (
             carried.point_11 if carried is not None else workflow.patched(POINT_11_PATCH)
+        )
+        self._suspension = (
+            carried.suspension if carried is not None else workflow.patched(SUSPENSION_PATCH)
         )
         self._state = carried.state if carried is not None else Partnership()
         # Updates may arrive in the same activation as the start, before the proposal is
@@ -345,6 +359,7 @@ class PilotPartnershipWorkflow:
                 state=self._state,
                 timeline=list(self._timeline),
                 point_11=self._point_11,
+                suspension=self._suspension,
             )
         )
 
@@ -471,6 +486,8 @@ class PilotPartnershipWorkflow:
             except Exception as error:
                 workflow.logger.error("milestone of version %s: %r", version, error)
                 continue
+            if kind is MilestoneKind.WITHDRAWAL and not self._suspension:
+                continue  # a run recorded before the Council was told of withdrawals
             if kind is not None:
                 await self._emit_milestone(version, kind)
         self._show()
@@ -611,6 +628,24 @@ class PilotPartnershipWorkflow:
 
     @declare_interest.validator
     def _check_declare_interest(self, request: DeclareInterestRequest) -> None:
+        self._validate(request)
+
+    @workflow.update(name="suspend_talks")
+    async def suspend_talks(self, request: SuspendTalksRequest) -> StatusView:
+        """The Commission suspends the talks: no round, no conclusion, no deadline until resumed."""
+        return await self._apply(request)
+
+    @suspend_talks.validator
+    def _check_suspend_talks(self, request: SuspendTalksRequest) -> None:
+        self._validate(request)
+
+    @workflow.update(name="resume_talks")
+    async def resume_talks(self, request: ResumeTalksRequest) -> StatusView:
+        """The Commission resumes suspended talks; the decision deadline moves by the pause."""
+        return await self._apply(request)
+
+    @resume_talks.validator
+    def _check_resume_talks(self, request: ResumeTalksRequest) -> None:
         self._validate(request)
 
     @workflow.update(name="conclude_talks")
