@@ -3,7 +3,8 @@
 Cape Verde and the Republic of Moldova are taken from proposal to the joint declarations
 signed on 5 June 2008, through one Council decision of 10 December 2007 that invited both
 launches, recorded once in the programme and applied to each (app/pilot_programme).
-Georgia is left awaiting the Council's decision, so the Temporal UI
+Georgia is left awaiting the Council's decision and Senegal's talks suspended (2009), so the
+Temporal UI
 shows finished and running workflows side by side. Business dates are historical; deadlines
 are set on recorded time, in the future, as the domain requires.
 """
@@ -35,6 +36,7 @@ from domain.requests import (
     RespondToConsultationRequest,
     StartPartnership,
     SubmitReportRequest,
+    SuspendTalksRequest,
     UserRequest,
 )
 from domain.requests import (
@@ -218,8 +220,63 @@ def _story(
     )
 
 
+def _suspended_story(today: date) -> Story:
+    """Senegal: talks opened in 2008, backed by ES, FR and IT, suspended in 2009 without
+    agreement, and still suspended (DESIGN.md §1). The days are illustrative; the years are
+    the record's."""
+    member_states = ["ES", "FR", "IT"]
+    start = StartPartnership(
+        actor=COMMISSION,
+        country="SN",
+        rationale="Pilot mobility partnership with Senegal, on the Atlantic route, as the "
+        "conclusions of 12–13 June 2007 (point 11) invite.",
+        terms_of_reference="Legal migration opportunities and mobility, migration and "
+        "development, capacity building; cooperation against illegal immigration, "
+        "readmission and return.",
+        occurred_on=date(2008, 2, 4),
+        **_deadlines(today),
+    )
+    authorised = date(2008, 4, 14)
+    steps = _consultation(member_states, EU_OFFERS, date(2008, 3, 3))
+    steps += [
+        Step(
+            CloseConsultationRequest(actor=COMMISSION, occurred_on=date(2008, 3, 28)),
+            "the Commission closes the consultation",
+        ),
+        Step(
+            AuthoriseTalksRequest(
+                actor=presidency(authorised),
+                note="Exploratory talks with the interested Member States",
+                occurred_on=authorised,
+            ),
+            "the Presidency authorises exploratory talks",
+        ),
+        Step(
+            RecordTalksRoundRequest(
+                actor=COMMISSION,
+                held_on=date(2008, 10, 9),
+                member_states=member_states,
+                summary="Exploratory talks on the content of a mobility partnership",
+                location="Dakar",
+            ),
+            "a round of exploratory talks",
+        ),
+        Step(
+            SuspendTalksRequest(
+                actor=COMMISSION,
+                reason="No agreement with Senegal on readmission and return; the talks are "
+                "suspended until the Senegalese side is ready to resume them.",
+                occurred_on=date(2009, 6, 15),
+            ),
+            "talks suspended (2009)",
+        ),
+    ]
+    return Story(country="SN", title="Senegal", start=start, steps=steps, ends_at="talks_suspended")
+
+
 def stories(today: date) -> list[Story]:
-    """Cape Verde and Moldova (launched on 5 June 2008) and Georgia (awaiting the Council)."""
+    """Cape Verde and Moldova (launched on 5 June 2008), Georgia (awaiting the Council) and
+    Senegal (talks suspended in 2009)."""
     first_wave = {
         "answers": date(2007, 7, 16),
         "closed": date(2007, 9, 14),
@@ -276,6 +333,7 @@ def stories(today: date) -> list[Story]:
             today=today,
             decided=False,
         ),
+        _suspended_story(today),
     ]
 
 
@@ -373,7 +431,8 @@ async def run_demo() -> None:
 
 
 def demo() -> None:
-    """Play the 2007–2009 history: Cape Verde and Moldova launched, Georgia awaiting the Council."""
+    """Play the 2007–2009 history: Cape Verde and Moldova launched, Georgia awaiting the Council,
+    Senegal's talks suspended."""
     try:
         asyncio.run(run_demo())
     except AppError as error:
@@ -381,6 +440,7 @@ def demo() -> None:
         raise CliError(f"the demo stopped: {said.message}", code=said.code) from None
     out.print(
         "\nOpen the Temporal UI and filter with "
-        'PartnershipStage="launched" or PartnershipStage="council_decision"; '
+        'PartnershipStage="launched", PartnershipStage="council_decision" or '
+        'PartnershipStage="talks_suspended"; '
         "or try `partnerships list`, `partnerships show MD`, `partnerships report CV`."
     )

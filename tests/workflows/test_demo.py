@@ -10,7 +10,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from app.partnerships import connected
-from domain.events import PartnershipLaunched
+from domain.events import PartnershipLaunched, TalksSuspended
 from settings import load_settings
 from tests.workflows.harness import Harness, today, unique_task_queue
 from tools.demo import run_demo, stories
@@ -45,10 +45,10 @@ async def ids_at(h: Harness, stage: str, expected: list[str]) -> list[str]:
 
 def recorded(h: Harness) -> Counter[str]:
     """How many events each country's first partnership has recorded."""
-    return Counter({cc: len(h.events(cc)) for cc in ("CV", "MD", "GE")})
+    return Counter({cc: len(h.events(cc)) for cc in ("CV", "MD", "GE", "SN")})
 
 
-async def test_the_demo_launches_cape_verde_and_moldova_and_leaves_georgia_open(
+async def test_the_demo_launches_cape_verde_and_moldova_and_leaves_georgia_and_senegal_open(
     demo_harness: Harness,
 ) -> None:
     await run_demo()
@@ -59,6 +59,12 @@ async def test_the_demo_launches_cape_verde_and_moldova_and_leaves_georgia_open(
     assert isinstance(launch, PartnershipLaunched)
     assert len(launch.member_states) == 15
     assert launch.occurred_on.isoformat() == "2008-06-05"
+    # Senegal's talks were suspended in 2009 and stay suspended.
+    suspended = ["partnership-SN"]
+    assert await ids_at(demo_harness, "talks_suspended", suspended) == suspended
+    suspension = demo_harness.events("SN")[-1]
+    assert isinstance(suspension, TalksSuspended)
+    assert suspension.occurred_on.year == 2009
     assert demo_harness.store().verify().ok
 
 
