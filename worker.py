@@ -20,6 +20,7 @@ import pydantic
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.accession import AccessionActivities
 from activities.database import redacted
 from activities.delivering import DeliveryActivities
 from activities.delivery_log import DeliveryLog
@@ -45,6 +46,7 @@ from app.tracing import install_tracing
 from app.worker_endpoints import EndpointServer, bind, endpoints_app
 from migrations.readiness import open_ready_engine
 from settings import TEMPORAL_HINT, Settings, SettingsError, load_settings
+from workflows.accession import AccessionWorkflow
 from workflows.attestation import AttestationChecks, worker_keys
 from workflows.delivery import MilestoneDeliveryWorkflow
 from workflows.lifecycle import PilotPartnershipWorkflow
@@ -64,6 +66,7 @@ class Wiring:
     attestation: AttestationChecks
     deliveries: DeliveryActivities
     programme: ProgrammeSlots | None = None
+    accession: AccessionActivities | None = None
 
 
 def wire(settings: Settings) -> Wiring:
@@ -87,6 +90,7 @@ def wire(settings: Settings) -> Wiring:
         AttestationChecks(keys, required=required),
         delivery_activities(settings, store),
         ProgrammeSlots(ProgrammeStore(engine)),
+        AccessionActivities(store),
     )
 
 
@@ -142,7 +146,7 @@ def build_worker(client: Client, wiring: Wiring, task_queue: str) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[PilotPartnershipWorkflow, MilestoneDeliveryWorkflow],
+        workflows=[PilotPartnershipWorkflow, MilestoneDeliveryWorkflow, AccessionWorkflow],
         # deliver_milestone: the old name of emit_milestone, for runs that scheduled it then.
         activities=[
             acts.open_stream,
@@ -153,6 +157,7 @@ def build_worker(client: Client, wiring: Wiring, task_queue: str) -> Worker:
             wiring.deliveries.deliver,
             wiring.deliveries.fail_delivery,
             *(wiring.programme.registered() if wiring.programme else []),
+            *(wiring.accession.registered() if wiring.accession else []),
         ],
         activity_executor=wiring.executor,
         # Steps are checked for the API's attestation before their validators run; refusals
