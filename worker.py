@@ -20,7 +20,7 @@ import pydantic
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.accession import AccessionActivities
+from activities.accession_recording import AccessionActivities
 from activities.database import redacted
 from activities.delivering import DeliveryActivities
 from activities.delivery_log import DeliveryLog

@@ -18,7 +18,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.accession import AccessionActivities, AccessionInput, AccessionOutput
+    from activities.accession_recording import AccessionActivities, AccessionInput, AccessionOutput
     from activities.failures import final_failure
     from domain.errors import DomainError
     from domain.identifiers import workflow_id_for
