@@ -13,6 +13,7 @@ from typing import Final
 
 from domain.countries import iso_code
 from domain.directory import DIRECTORY_STREAM
+from domain.programme import PROGRAMME_STREAM
 
 WORKFLOW_ID_PREFIX: Final = "partnership-"
 
@@ -55,12 +56,12 @@ def resolve_stream(name: str, streams_with_prefix: Callable[[str], list[str]]) -
     """The stream `name` means: itself when it names an incarnation, else the latest one.
 
     `name` may be a country code (`CV`), a workflow id (`partnership-CV`) or a stream id
-    (`partnership-CV/2`, the directory's `directory`, or any other stream, returned as
-    given). Raises InvalidCountry when a code or workflow id names no country; None when that
+    (`partnership-CV/2`, the directory's `directory`, the programme's `programme`, or any
+    other stream, returned as given). Raises InvalidCountry when a code or workflow id names no country; None when that
     country has no stream yet.
     """
     text = name.strip()
-    if "/" in text or text == DIRECTORY_STREAM:
+    if "/" in text or text in (DIRECTORY_STREAM, PROGRAMME_STREAM):
         return text
     code = text[len(WORKFLOW_ID_PREFIX) :] if text.startswith(WORKFLOW_ID_PREFIX) else text
     return latest_stream(streams_with_prefix(stream_prefix(code)))

@@ -67,3 +67,7 @@ def test_a_stream_id_reads_back_its_incarnation(country: str, number: int) -> No
 
 def test_the_directory_of_role_bindings_is_named_as_its_stream() -> None:
     assert resolve_stream("directory", streams_of) == "directory"
+
+
+def test_the_programme_is_named_as_its_stream() -> None:
+    assert resolve_stream("programme", streams_of) == "programme"
