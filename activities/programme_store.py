@@ -182,7 +182,7 @@ class ProgrammeStore:
         """Free the slot of a partnership that ended at `end_stage`; whether one was freed.
 
         Nothing is recorded when the stream holds no slot (freed already, or never taken) or
-        when it ended launched, which keeps its slot (domain/programme.py). The slot is freed
+        when it ended at a stage that keeps its slot (none does: domain/programme.py). The slot is freed
         on `occurred_on`, by default the business date of the partnership's latest event: its
         end.
         """

@@ -9,14 +9,14 @@ partnerships' own. Its rules are pure functions, as for a partnership and the di
 step records nothing twice) or raises a typed ProgrammeError; `evolve_programme` folds one
 event and `replay_programme` a whole stream. The clock comes from the caller.
 
-**What holds a slot.** A partnership takes a slot when it is proposed and holds it while it is
-in progress (consultation, talks, the report, the Council's decision, the launch's preparation,
-and while its talks are suspended). It frees the slot when it ends without a pilot: not pursued,
-talks failed, declined, lapsed or withdrawn. A *launched* partnership keeps its slot: the launch
-ends the procedure, but it starts the pilot itself, and the point of the cap is to limit the
-number of pilots being tested; were a launch to free its slot, the programme could run any
-number of pilots. To run more pilots, an administrator raises the cap (recorded with a reason).
-`KEEPS_ITS_SLOT` names the ends that keep it, in one place.
+**What holds a slot.** The cap is on *open* pilot partnerships, as the contract says "open":
+a partnership takes a slot when it is proposed and holds it while its procedure runs
+(consultation, talks, the report, the Council's decision, the launch's preparation, and while
+its talks are suspended). A partnership that ends frees its slot, whatever its end: not
+pursued, talks failed, declined, lapsed, withdrawn, or launched — the launch ends the
+partnership's procedure, and the engine follows nothing after it. (A programme that wanted to
+count running pilots against the cap would name `launched` in `KEEPS_ITS_SLOT`, the one place
+that says which ends keep their slot.)
 
 **No cap until one is set.** A programme whose administrator never set a cap takes every
 proposal, as the engine did before the programme existed. A cap may be set below the number of
@@ -53,8 +53,9 @@ MAX_COUNTRIES_PER_DECISION: Final = 50
 """The most partnerships one Council decision may name: one per candidate country, and the
 Council has never decided on more than a handful of pilots at one sitting."""
 
-KEEPS_ITS_SLOT: Final[frozenset[Stage]] = frozenset({Stage.LAUNCHED})
-"""The ends at which a partnership keeps its slot: a launched partnership is a pilot running."""
+KEEPS_ITS_SLOT: Final[frozenset[Stage]] = frozenset()
+"""The ends at which a partnership keeps its slot: none, since a partnership that ends frees
+its slot (issue 13: the cap is on open partnerships)."""
 
 ADMINISTRATOR: Final = "administrator"
 """The role (of the directory) that sets the cap and the terms of reference."""
@@ -373,9 +374,8 @@ def cap_reached_message(programme: Programme, country: str) -> str:
     pilots = "pilot partnership" if cap == 1 else "pilot partnerships"
     return (
         f"the programme is limited to {cap} {pilots} and {programme.held} hold a slot: "
-        f"{holders}. {country} can be proposed when one of them ends without a launch "
-        "(not pursued, talks failed, declined, lapsed or withdrawn), or when an administrator "
-        "raises the cap"
+        f"{holders}. {country} can be proposed when one of them ends (launched, not pursued, "
+        "talks failed, declined, lapsed or withdrawn), or when an administrator raises the cap"
     )
 
 
@@ -385,7 +385,7 @@ def decide_free_slot(
     """The SlotFreed event of a partnership that ended at `end_stage`.
 
     None when the stream holds no slot (freed already, or taken before the programme existed)
-    or when it ended launched (KEEPS_ITS_SLOT). Raises NotAnEnd for a stage that is no end.
+    or when it ended at a stage of KEEPS_ITS_SLOT. Raises NotAnEnd for a stage that is no end.
     """
     if not end_stage.is_end:
         ends = ", ".join(s.value for s in Stage if s.is_end)

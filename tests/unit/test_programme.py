@@ -87,7 +87,7 @@ def test_a_retried_take_records_nothing_twice() -> None:
 
 
 @pytest.mark.parametrize("end", sorted(END_STAGES - KEEPS_ITS_SLOT))
-def test_a_partnership_that_ends_without_a_pilot_frees_its_slot(end: Stage) -> None:
+def test_a_partnership_that_ends_frees_its_slot(end: Stage) -> None:
     programme = _take(_capped(1), "CV")
     freed = decide_free_slot(
         programme, "partnership-CV/1", end, occurred_on=date(2008, 1, 1), now=NOW
@@ -100,14 +100,13 @@ def test_a_partnership_that_ends_without_a_pilot_frees_its_slot(end: Stage) -> N
     assert _take(after, "MD").held == 1
 
 
-def test_a_launched_partnership_keeps_its_slot_as_a_running_pilot() -> None:
+def test_a_launched_partnership_frees_its_slot_as_its_procedure_ends() -> None:
     programme = _take(_capped(1), "CV")
-    assert (
-        decide_free_slot(
-            programme, "partnership-CV/1", Stage.LAUNCHED, occurred_on=date(2008, 6, 5), now=NOW
-        )
-        is None
+    freed = decide_free_slot(
+        programme, "partnership-CV/1", Stage.LAUNCHED, occurred_on=date(2008, 6, 5), now=NOW
     )
+    assert freed is not None
+    assert evolve_programme(programme, freed).free == 1
 
 
 def test_a_slot_released_before_its_proposal_was_recorded_is_free_again() -> None:

@@ -85,7 +85,7 @@ async def test_without_a_cap_every_proposal_takes_a_slot_dated_by_its_business_d
     assert programme.slots["partnership-MD/1"].taken_on == await harness.today()
 
 
-async def test_a_launched_partnership_keeps_its_slot_as_a_running_pilot(harness: Harness) -> None:
+async def test_a_launched_partnership_frees_its_slot_for_the_next(harness: Harness) -> None:
     store = _programme(harness)
     store.set_cap(SetCap(cap=1, reason="one pilot", set_by="ada"), role="administrator")
     cv = await drive_to_council_decision(harness, "CV", ["ES", "PT"])
@@ -102,7 +102,6 @@ async def test_a_launched_partnership_keeps_its_slot_as_a_running_pilot(harness:
         signed_on=day,
     )
     assert (await cv.result()).stage == "launched"
-    assert list(store.programme()[0].slots) == ["partnership-CV/1"]
-    with pytest.raises(Rejected) as refused:
-        await _core(harness).propose(_start("MD"))
-    assert refused.value.kind == "CapReached"
+    assert store.programme()[0].free == 1
+    proposed = await _core(harness).propose(_start("MD"))
+    assert proposed.stage == "consultation"
