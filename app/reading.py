@@ -30,6 +30,7 @@ from domain.events import Event
 from domain.evolve import replay
 from domain.identifiers import incarnation, latest_stream, stream_prefix
 from domain.report import render_report
+from domain.stages import Stage
 from domain.state import MilestoneKind
 from domain.tasks import UPDATE_ORDER, OpenTask, days_left, offered_at
 from domain.view import StatusView, status_view
@@ -126,7 +127,15 @@ async def show(settings: Settings, country: str) -> Shown:
             raise
         view = status_view(replay(record.events), datetime.now(UTC))
         notes.append(f"shown from the event store; {error.message}")
-    return Shown(view=view, record=record, notes=notes)
+    return Shown(view=_with_accessions(view, record), record=record, notes=notes)
+
+
+def _with_accessions(view: StatusView, record: Record | None) -> StatusView:
+    """The view, or the record's when it holds more: accessions to a launched partnership are
+    recorded after its workflow ended (workflows/accession.py), so only the record has them."""
+    if record is None or len(record.events) <= view.version:
+        return view
+    return status_view(replay(record.events), datetime.now(UTC))
 
 
 def report(settings: Settings, country: str, milestone: MilestoneKind | None) -> str:
@@ -216,7 +225,11 @@ async def current_view(
     still has its view.
     """
     try:
-        return Shown(view=await status(), record=None, notes=[])
+        view = await status()
+        if view.stage is Stage.LAUNCHED and engine is not None:
+            launched = await asyncio.to_thread(latest_record, engine, country)
+            return Shown(view=_with_accessions(view, launched), record=None, notes=[])
+        return Shown(view=view, record=None, notes=[])
     except (Unavailable, NotAccepted, NotFound) as error:
         record = (
             await asyncio.to_thread(latest_record, engine, country) if engine is not None else None

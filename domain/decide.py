@@ -188,6 +188,13 @@ def decide_accession(
             f"{actor} may not accede to a partnership: only a Member State's representative "
             "may, for its own Member State"
         )
+    # Who accedes first: a representative acts only for its own Member State, whatever the
+    # partnership's stage.
+    acceding = member_state(command.member_state, command.occurred_on or now.date())
+    if actor.member_state != acceding:
+        raise ForeignMemberState(
+            f"{actor} may accede only for {actor.member_state}, not for {acceding}"
+        )
     if state.stage is not Stage.LAUNCHED or state.launch is None:
         where = f"at stage {state.stage}" if state.stage is not None else "not proposed"
         raise WrongStage(
@@ -200,11 +207,6 @@ def decide_accession(
         what="the accession's date",
         not_before=[("the joint declaration's signature", state.launch.signed_on)],
     )
-    acceding = member_state(command.member_state, on)
-    if actor.member_state != acceding:
-        raise ForeignMemberState(
-            f"{actor} may accede only for {actor.member_state}, not for {acceding}"
-        )
     reason = accession_refusal(
         acceding,
         signatories=state.launch.member_states,

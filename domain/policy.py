@@ -6,6 +6,7 @@ from typing import Final
 
 from domain.actors import Role
 from domain.commands import (
+    AccedeToPartnership,
     AuthoriseTalks,
     CloseConsultation,
     Command,
@@ -44,6 +45,10 @@ ROLES_FOR: Final[dict[type[Command], frozenset[Role]]] = {
     Withdraw: frozenset({Role.COMMISSION}),
     IssueDeadlineReminder: frozenset({Role.SYSTEM}),
     LapseDecisionDeadline: frozenset({Role.SYSTEM}),
+    # Not a step of the partnership's workflow (it has ended at the launch): recorded by
+    # AccessionWorkflow, decided by `decide_accession`; listed so a caller acts as its
+    # Member State's representative.
+    AccedeToPartnership: frozenset({Role.MEMBER_STATE}),
 }
 
 _OPEN_STAGES: Final = frozenset(Stage) - END_STAGES

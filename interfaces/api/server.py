@@ -20,6 +20,7 @@ from app.exceptions import Unavailable
 from app.identity import Authenticator
 from app.tracing import install_tracing, instrument_api
 from interfaces.api import (
+    accession_routes,
     caller_routes,
     delivery_routes,
     health_routes,
@@ -98,6 +99,7 @@ def create_app(
     for module in (
         health_routes,
         caller_routes,
+        accession_routes,  # before partnership_routes' POST /partnerships/{CC}/{update}
         partnership_routes,
         programme_routes,
         record_routes,

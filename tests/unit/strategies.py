@@ -66,7 +66,7 @@ from domain import (
     reminder_instant,
     replay,
 )
-from domain.commands import ResumeTalks, SuspendTalks
+from domain.commands import AccedeToPartnership, ResumeTalks, SuspendTalks
 from domain.conditions import COMMUNITY_OFFERS, MEMBER_STATE_OFFERS
 from domain.policy import may_issue
 from domain.presidencies import presidency_on
@@ -508,6 +508,7 @@ EXPECTED_ROLES: dict[type[Command], frozenset[Role]] = {
     Withdraw: frozenset({_C}),
     IssueDeadlineReminder: frozenset({_S}),
     LapseDecisionDeadline: frozenset({_S}),
+    AccedeToPartnership: frozenset({_M}),
 }
 
 BEFORE_DECISION = frozenset(
