@@ -14,7 +14,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from activities.accession_recording import AccessionOutput
+from activities.accession_recording import AccessionOutput as AccessionOutput
 from app.exceptions import NotFound, Rejected, Unavailable
 from app.partnerships import _refusal
 from domain.actors import Actor

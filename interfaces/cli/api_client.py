@@ -218,3 +218,26 @@ def refusal(response: httpx.Response, *, country: str) -> CliError:
         # app.exceptions.Ended's words: a new partnership may be proposed.
         return CliError(f"{detail}. `partnerships propose {country} …` opens a new one.")
     return CliError(f"rejected: {detail}")
+
+
+def accede(api: Api, country: str, body: dict[str, Any]) -> dict[str, Any]:
+    """`POST /partnerships/{country}/accede`: the accession as recorded, or CliError."""
+    timeout = httpx.Timeout(ANSWER_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+    headers = {
+        "Authorization": f"Bearer {api.token}",
+        "Accept": "application/json, application/problem+json",
+    }
+    try:
+        with httpx.Client(base_url=api.url, timeout=timeout, transport=api.transport) as client:
+            response = client.post(f"/partnerships/{country}/accede", json=body, headers=headers)
+    except httpx.HTTPError as error:
+        raise CliError(
+            f"cannot reach the API at {api.url} ({API_ENV}), or it did not answer: "
+            f"{error or type(error).__name__}; check with `partnerships show {country}` "
+            "whether the accession was recorded before sending it again",
+            code=ExitCode.UNAVAILABLE,
+        ) from None
+    if response.is_success:
+        answer: dict[str, Any] = response.json()
+        return answer
+    raise refusal(response, country=country)

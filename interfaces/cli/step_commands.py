@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import typer
 
+from app.accessions import AccessionOutput
+from app.accessions import accede as record_accession
 from app.partnerships import connected, update_name
+from domain.actors import Actor
 from domain.components import THIRD_COUNTRY_COMPONENTS, Component
 from domain.conditions import COMMUNITY_OFFERS, MEMBER_STATE_OFFERS
 from domain.regions import Region
@@ -23,8 +26,10 @@ from domain.requests import (
     RecordCouncilDecisionRequest,
     RecordTalksRoundRequest,
     RespondToConsultationRequest,
+    ResumeTalksRequest,
     StartPartnership,
     SubmitReportRequest,
+    SuspendTalksRequest,
     UserRequest,
     WithdrawRequest,
 )
@@ -33,7 +38,7 @@ from interfaces.cli import api_client
 from interfaces.cli.actor import ACTOR_ENV, ACTOR_FORMAT, parse_actor
 from interfaces.cli.arguments import Country, country_code, start_request, update_request
 from interfaces.cli.render import confirmation, next_steps
-from interfaces.terminal import out, reported
+from interfaces.terminal import CliError, ExitCode, out, reported
 from settings import Settings, load_settings
 
 As = Annotated[
@@ -127,11 +132,14 @@ def register(app: typer.Typer) -> None:
         authorise_talks,
         record_talks,
         declare_interest,
+        suspend_talks,
+        resume_talks,
         conclude_talks,
         submit_report,
         extend_deadline,
         decide,
         launch,
+        accede,
         withdraw,
     ):
         name = command.__name__.replace("_", "-")
@@ -439,3 +447,66 @@ def withdraw(
 ) -> None:
     """Commission: withdraw the partnership at any stage before an end."""
     _send(country, WithdrawRequest, actor, {"reason": reason, "occurred_on": on})
+
+
+def suspend_talks(
+    country: Country,
+    reason: Annotated[str, typer.Option("--reason", help="Why the talks are suspended")],
+    on: On = None,
+    actor: As = None,
+) -> None:
+    """Commission: suspend the exploratory talks (no round, no conclusion, no deadline timer
+    until they resume; the partnership keeps its programme slot)."""
+    _send(country, SuspendTalksRequest, actor, {"reason": reason, "occurred_on": on})
+
+
+def resume_talks(country: Country, on: On = None, actor: As = None) -> None:
+    """Commission: resume suspended talks (the decision deadline moves by the days suspended)."""
+    _send(country, ResumeTalksRequest, actor, {"occurred_on": on})
+
+
+def accede(
+    country: Country,
+    member_state: Annotated[
+        str, typer.Option("--member-state", help="The Member State that accedes (your own)")
+    ],
+    on: On = None,
+    actor: As = None,
+) -> None:
+    """Member State: accede to a launched partnership, joining its signatories on --on."""
+    settings = load_settings()
+    code = country_code(country)
+    body = {"member_state": member_state, "acceded_on": on}
+    if settings.partnerships_api:
+        answer = api_client.accede(api_client.api_for(settings, actor), code, body)
+        parties, day = answer["signatories"], answer["acceded_on"]
+    else:
+        recorded = asyncio.run(_accede(settings, code, member_state, on, parse_actor(actor)))
+        parties, day = list(recorded.signatories), recorded.acceded_on.isoformat()
+    out.print(
+        f"{member_state.strip().upper()} acceded to the partnership with {code} on {day}; "
+        f"parties to the joint declaration: {', '.join(parties)}"
+    )
+
+
+def _date(on: str | None) -> date | None:
+    if on is None:
+        return None
+    try:
+        return date.fromisoformat(on)
+    except ValueError:
+        raise CliError(f"--on {on!r} is not a date; give YYYY-MM-DD", code=ExitCode.USAGE) from None
+
+
+async def _accede(
+    settings: Settings, country: str, member_state: str, on: str | None, actor: Actor
+) -> AccessionOutput:
+    async with connected(settings) as partnerships:
+        return await record_accession(
+            partnerships.temporal,
+            settings.task_queue,
+            country=country,
+            member_state=member_state,
+            acceded_on=_date(on),
+            actor=actor,
+        )

@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHandle
+from typer.testing import CliRunner
 
 from app.accessions import accede
 from app.exceptions import NotFound, Rejected
 from domain.actors import Actor
 from domain.events import MemberStateAcceded
 from domain.stages import Stage
+from interfaces.cli.app import app as cli
 from tests.workflows.harness import (
     COMMISSION,
     PRESIDENCY,
@@ -144,3 +147,23 @@ async def test_a_country_never_proposed_is_not_found(harness: Harness) -> None:
             acceded_on=None,
             actor=representative("DE"),
         )
+
+
+async def test_the_cli_records_an_accession_with_its_date(harness: Harness) -> None:
+    await launched(harness)
+    env = {
+        "TEMPORAL_ADDRESS": harness.client.service_client.config.target_host,
+        "DATABASE_URL": harness.database_url,
+        "TASK_QUEUE": harness.task_queue,
+        "PARTNERSHIPS_API": "",
+        "COLUMNS": "200",
+    }
+    args = ["accede", "CV", "--member-state", "DE", "--on", today().isoformat()]
+    args += ["--as", "member_state:DE:hans"]
+    result = await asyncio.to_thread(CliRunner().invoke, cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert f"DE acceded to the partnership with CV on {today().isoformat()}" in result.output
+    assert "parties to the joint declaration: ES, DE" in result.output
+    again = await asyncio.to_thread(CliRunner().invoke, cli, args, env=env)
+    assert again.exit_code != 0
+    assert "DE already acceded" in again.output
