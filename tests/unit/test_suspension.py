@@ -24,6 +24,7 @@ from domain.errors import (
 from domain.events import MemberStateAcceded, PartnershipWithdrawn
 from domain.evolve import replay
 from domain.milestones import WITHDRAWAL_REPORTED_FROM, milestone_kind
+from domain.programme import NotAnEnd, Programme, decide_free_slot
 from domain.report import render_state
 from domain.state import MilestoneKind
 from tests.unit.strategies import (
@@ -184,3 +185,16 @@ def test_only_a_member_state_accedes() -> None:
 def test_an_accession_before_the_signature_is_refused() -> None:
     with pytest.raises(DomainError, match="before the joint declaration's signature"):
         accede(at_launched(), "DE", occurred_on=SIGNED.date() - timedelta(days=1))
+
+
+def test_a_suspended_partnership_keeps_its_programme_slot() -> None:
+    # Suspended talks are no end: the programme frees a slot only at an end.
+    with pytest.raises(NotAnEnd, match="not at an end"):
+        decide_free_slot(
+            Programme(),
+            "partnership-SN/1",
+            Stage.TALKS_SUSPENDED,
+            occurred_on=date(2009, 6, 15),
+            now=datetime(2026, 12, 2, tzinfo=UTC),
+        )
+    assert not Stage.TALKS_SUSPENDED.is_end
