@@ -90,7 +90,7 @@ def wire(settings: Settings) -> Wiring:
         AttestationChecks(keys, required=required),
         delivery_activities(settings, store),
         ProgrammeSlots(ProgrammeStore(engine)),
-        AccessionActivities(store),
+        AccessionActivities(store, attestation_keys=keys, require_attestation=required),
     )
 
 

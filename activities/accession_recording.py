@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -29,7 +29,7 @@ from domain.errors import DomainError
 from domain.events import MemberStateAcceded
 from domain.evolve import replay
 from domain.identifiers import latest_stream, stream_prefix
-from domain.provenance import UNATTESTED
+from domain.provenance import START, UNATTESTED, Attestation, Provenance, Unattested, verified
 from domain.requests import AccedeRequest
 
 log = logging.getLogger("pilot-partnerships.activities")
@@ -49,6 +49,10 @@ class AccessionInput(BaseModel):
     now: AwareDatetime
     workflow_id: str
     run_id: str
+    # The API's attestation of the workflow's start, as the worker's interceptor found it, and
+    # the start input it vouches for (checked here, where Temporal never replays).
+    attestation: Attestation | None = None
+    start: dict[str, Any] | None = None
 
 
 class AccessionOutput(BaseModel):
@@ -80,8 +84,16 @@ class AccessionLog(Protocol):
 class AccessionActivities:
     """The accession activity, bound to the event store."""
 
-    def __init__(self, log: AccessionLog) -> None:
+    def __init__(
+        self,
+        log: AccessionLog,
+        *,
+        attestation_keys: Mapping[str, bytes] | None = None,
+        require_attestation: bool = False,
+    ) -> None:
         self._log = log
+        self._keys = dict(attestation_keys or {})
+        self._required = require_attestation
 
     def registered(self) -> list[Callable[..., Any]]:
         """The bound activities a worker registers."""
@@ -100,7 +112,30 @@ class AccessionActivities:
             return self._record(request)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _provenance(self, request: AccessionInput) -> Provenance:
+        """Who the start's attestation vouches for; refused as Unattested when it must hold."""
+        try:
+            if request.attestation is None:
+                raise Unattested("the start carries no attestation")
+            return verified(
+                self._keys,
+                request.attestation,
+                workflow_id=request.workflow_id,
+                name=START,
+                update_id=None,
+                request=request.start,
+            )
+        except Unattested as why:
+            if self._required:
+                raise final_failure(
+                    f"this accession is not attested by the API: {why}; send it through the "
+                    "HTTP API (PARTNERSHIPS_API) with a token. Nothing was recorded",
+                    "Unattested",
+                ) from None
+            return UNATTESTED
+
     def _record(self, request: AccessionInput) -> AccessionOutput:
+        provenance = self._provenance(request)
         stream = latest_stream(self._log.streams(stream_prefix(request.country)))
         if stream is None:
             raise final_failure(
@@ -126,7 +161,7 @@ class AccessionActivities:
             "workflow_id": request.workflow_id,
             "run_id": request.run_id,
             "correlation_id": f"{request.workflow_id}/{request.run_id}",
-            **UNATTESTED.metadata(),
+            **provenance.metadata(),
         }
         [event] = decided
         assert isinstance(event, MemberStateAcceded)

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.failures import final_failure
     from domain.errors import DomainError
     from domain.identifiers import workflow_id_for
+    from domain.provenance import START, Attestation
     from domain.requests import AccedeRequest
 
 ACCESSION_WORKFLOW_TYPE = "AccessionWorkflow"
@@ -53,6 +54,10 @@ def accession_workflow_id(country: str, member_state: str) -> str:
 class AccessionWorkflow:
     """Record one Member State's accession to a launched partnership."""
 
+    def __init__(self) -> None:
+        # What the attestation interceptor found on the start (workflows/attestation.py).
+        self.attested: dict[str, object] = {}
+
     @workflow.run
     async def run(self, start: AccessionStart) -> AccessionOutput:
         """Decide and record the accession; a refusal fails the run with the domain's reason."""
@@ -79,6 +84,8 @@ class AccessionWorkflow:
                     now=workflow.now(),
                     workflow_id=info.workflow_id,
                     run_id=info.run_id,
+                    attestation=self._attestation(),
+                    start=start.model_dump(mode="json"),
                 ),
                 start_to_close_timeout=timedelta(seconds=10),
                 retry_policy=_STORE_RETRY,
@@ -90,3 +97,7 @@ class AccessionWorkflow:
                 # The domain's or the store's own reason, final: retrying cannot mend it.
                 raise final_failure(cause.message, cause.type or "Refused") from None
             raise
+
+    def _attestation(self) -> Attestation | None:
+        found = self.attested.get(START)
+        return found if isinstance(found, Attestation) else None

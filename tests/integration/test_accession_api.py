@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from activities.eventstore import EventStore
 from tests.integration.test_api import (  # noqa: F401 (api is a fixture)
     IN_OFFICE,
     Api,
@@ -72,6 +73,11 @@ def test_a_member_state_accedes_to_a_launched_partnership_through_the_api(
     assert body["stream_id"] == "partnership-GE/1"
     shown = api.client.get("/partnerships/GE", headers=api.as_("operator:olga"))
     assert [a["member_state"] for a in shown.json()["accessions"]] == ["DE"]
+    # Attested by the API (the workers require it here): the record names the token's caller.
+    acceded = EventStore(api.engine).read_stream("partnership-GE/1")[-1]
+    assert acceded.type == "MemberStateAcceded"
+    assert acceded.metadata["channel"] == "api"
+    assert acceded.metadata["subject"] == "hans"
 
     assert_problem(accede(api, DE, "GE", member_state="DE"), 409, "InvalidInput")
     signatory = accede(api, "member_state:PT:ana", "GE", member_state="PT")

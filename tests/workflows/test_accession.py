@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from app.accessions import accede
@@ -17,13 +18,16 @@ from domain.actors import Actor
 from domain.events import MemberStateAcceded
 from domain.stages import Stage
 from interfaces.cli.app import app as cli
+from settings import Settings
 from tests.workflows.harness import (
     COMMISSION,
     PRESIDENCY,
     Harness,
     drive_to_council_decision,
     today,
+    unique_task_queue,
 )
+from worker import build_worker, wire
 
 
 def representative(ms: str) -> Actor:
@@ -167,3 +171,31 @@ async def test_the_cli_records_an_accession_with_its_date(harness: Harness) -> N
     again = await asyncio.to_thread(CliRunner().invoke, cli, args, env=env)
     assert again.exit_code != 0
     assert "DE already acceded" in again.output
+
+
+async def test_an_unattested_accession_is_refused_where_attestation_is_required(
+    skipping_env: WorkflowEnvironment, database_url: str
+) -> None:
+    settings = Settings(
+        database_url=database_url,
+        task_queue=unique_task_queue(),
+        attestation_keys={"k-test": "a secret the API and the workers share"},
+        attestation_key_id="k-test",
+        require_attested_actors=True,
+    )
+    wiring = wire(settings)
+    try:
+        async with build_worker(skipping_env.client, wiring, settings.task_queue):
+            with pytest.raises(Rejected) as refused:
+                await accede(
+                    skipping_env.client,
+                    settings.task_queue,
+                    country="CV",
+                    member_state="DE",
+                    acceded_on=None,
+                    actor=representative("DE"),
+                )
+    finally:
+        wiring.executor.shutdown(wait=True)
+    assert refused.value.kind == "Unattested"
+    assert "not attested by the API" in str(refused.value)
