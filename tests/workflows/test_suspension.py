@@ -8,8 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Replayer
 
 from activities.outbox import Outbox
 from domain.stages import Stage
@@ -21,6 +22,8 @@ from tests.workflows.harness import (
     member,
     today,
 )
+from workflows.converter import DATA_CONVERTER
+from workflows.lifecycle import SUSPENSION_PATCH, PilotPartnershipWorkflow
 
 
 async def in_talks(h: Harness, country: str, **propose: Any) -> WorkflowHandle[Any, Any]:
@@ -140,3 +143,49 @@ async def test_a_withdrawal_during_the_consultation_is_no_report_to_the_council(
     await harness.update(handle, "withdraw", COMMISSION, reason="Priorities changed")
     await handle.result()
     assert outbox_kinds(harness, "CV") == []
+
+
+def patches_of(history: WorkflowHistory) -> str:
+    """What the run's markers hold, as text (a patch marker holds its patch id)."""
+    return " ".join(
+        payload.data.decode(errors="replace")
+        for e in history.events
+        if e.HasField("marker_recorded_event_attributes")
+        for details in e.marker_recorded_event_attributes.details.values()
+        for payload in details.payloads
+    )
+
+
+async def test_runs_with_a_suspension_and_a_reported_withdrawal_replay(harness: Harness) -> None:
+    suspended = await in_talks(harness, "SN")
+    await harness.update(suspended, "suspend_talks", COMMISSION, reason="No agreement")
+    await harness.update(suspended, "resume_talks", COMMISSION)
+    await harness.update(suspended, "withdraw", COMMISSION, reason="Stop")
+    withdrawn = await drive_to_council_decision(harness, "CV", ["ES"])
+    await harness.update(
+        withdrawn,
+        "record_council_decision",
+        PRESIDENCY,
+        outcome="invite_launch",
+        decided_on=today(),
+    )
+    await harness.update(withdrawn, "withdraw", COMMISSION, reason="No joint declaration")
+    for handle in (suspended, withdrawn):
+        await handle.result()
+        history = await handle.fetch_history()
+        # The run took the marker, and a replay takes the same path (the withdrawal's
+        # milestone activity included).
+        assert SUSPENSION_PATCH in patches_of(history)
+        replayer = Replayer(workflows=[PilotPartnershipWorkflow], data_converter=DATA_CONVERTER)
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+        assert result.replay_failure is None
+    # One emit_milestone activity per milestone reached, the withdrawal's included.
+    reached = (await withdrawn.result()).milestones
+    assert reached[-1].kind.value == "withdrawal"
+    emitted = [
+        e
+        for e in (await withdrawn.fetch_history()).events
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "emit_milestone"
+    ]
+    assert len(emitted) == len(reached)
