@@ -4,6 +4,7 @@ a suspension, of talks that failed and of a withdrawal after it invited a launch
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -11,9 +12,11 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer
+from typer.testing import CliRunner
 
 from activities.outbox import Outbox
 from domain.stages import Stage
+from interfaces.cli.app import app as cli
 from tests.workflows.harness import (
     COMMISSION,
     PRESIDENCY,
@@ -189,3 +192,23 @@ async def test_runs_with_a_suspension_and_a_reported_withdrawal_replay(harness: 
         and e.activity_task_scheduled_event_attributes.activity_type.name == "emit_milestone"
     ]
     assert len(emitted) == len(reached)
+
+
+async def test_the_cli_suspends_and_resumes_the_talks(harness: Harness) -> None:
+    handle = await in_talks(harness, "SN")
+    env = {
+        "TEMPORAL_ADDRESS": harness.client.service_client.config.target_host,
+        "DATABASE_URL": harness.database_url,
+        "TASK_QUEUE": harness.task_queue,
+        "PARTNERSHIPS_API": "",
+        "COLUMNS": "200",
+    }
+    steps = [
+        ["suspend-talks", "SN", "--reason", "No agreement", "--as", "commission:alice"],
+        ["resume-talks", "SN", "--as", "commission:alice"],
+    ]
+    for args, stage in zip(steps, ("talks_suspended", "exploratory_talks"), strict=True):
+        result = await asyncio.to_thread(CliRunner().invoke, cli, args, env=env)
+        assert result.exit_code == 0, result.output
+        assert (await harness.status(handle)).stage.value == stage  # type: ignore[union-attr]
+    assert harness.event_types("SN")[-2:] == ["TalksSuspended", "TalksResumed"]
