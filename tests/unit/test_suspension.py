@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from domain import Stage, Withdraw
 from domain.bounds import latest_deadline
 from domain.commands import AccedeToPartnership, ResumeTalks, SuspendTalks
+from domain.council_document import council_document_of, document_text
 from domain.decide import MAX_SUSPENSIONS, decide, decide_accession, resumed_deadline
 from domain.errors import (
     DomainError,
@@ -198,3 +199,22 @@ def test_a_suspended_partnership_keeps_its_programme_slot() -> None:
             now=datetime(2026, 12, 2, tzinfo=UTC),
         )
     assert not Stage.TALKS_SUSPENDED.is_end
+
+
+def test_the_council_ready_documents_name_the_suspension_and_the_accession() -> None:
+    story = at_talks_suspended()
+    document = council_document_of(story.events, MilestoneKind.TALKS_SUSPENDED, "partnership-CV/1")
+    assert document.title.startswith(
+        "Note from the Commission to the Council on the suspension of the exploratory talks"
+    )
+    text = document_text(document)
+    assert "The Commission suspended the talks on 20 June 2025: Elections" in text
+    assert "They remain suspended." in text
+
+    launched = at_launched()
+    acceded = decide_accession(
+        launched.state, AccedeToPartnership(member_state="DE"), rep("DE"), AFTER_SIGNING
+    )
+    document = council_document_of([*launched.events, *acceded], None, "partnership-CV/1")
+    said = f"Germany acceded to the joint declaration on {AFTER_SIGNING.day} March 2026."
+    assert said in document_text(document)
