@@ -136,7 +136,8 @@ def test_list_with_an_unknown_stage_exits_2_naming_every_stage_allowed(stack: De
     assert "Invalid value for '--stage'" in message
     assert (
         "'nonsense' is not one of 'consultation', 'awaiting_talks_authorisation', "
-        "'exploratory_talks', 'report_due', 'council_decision', 'launch_preparation', "
+        "'exploratory_talks', 'talks_suspended', 'report_due', 'council_decision', "
+        "'launch_preparation', "
         "'not_pursued', 'talks_failed', 'declined', 'lapsed', 'withdrawn', 'launched'."
     ) in message
 
