@@ -182,8 +182,9 @@ class ProgrammeStore:
         """Free the slot of a partnership that ended at `end_stage`; whether one was freed.
 
         Nothing is recorded when the stream holds no slot (freed already, or never taken) or
-        when it ended at a stage that keeps its slot (none does: domain/programme.py). The slot is freed
-        on `occurred_on`, by default the business date of the partnership's latest event: its
+        when it ended at a stage that keeps its slot (none does; domain/programme.py). The slot
+        is freed on `occurred_on`, by default the business date of the partnership's latest
+        event: its
         end.
         """
         if occurred_on is None:

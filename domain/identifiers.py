@@ -57,8 +57,8 @@ def resolve_stream(name: str, streams_with_prefix: Callable[[str], list[str]]) -
 
     `name` may be a country code (`CV`), a workflow id (`partnership-CV`) or a stream id
     (`partnership-CV/2`, the directory's `directory`, the programme's `programme`, or any
-    other stream, returned as given). Raises InvalidCountry when a code or workflow id names no country; None when that
-    country has no stream yet.
+    other stream, returned as given). Raises InvalidCountry when a code or workflow id names
+    no country; None when that country has no stream yet.
     """
     text = name.strip()
     if "/" in text or text in (DIRECTORY_STREAM, PROGRAMME_STREAM):
