@@ -184,8 +184,7 @@ class ProgrammeStore:
         Nothing is recorded when the stream holds no slot (freed already, or never taken) or
         when it ended at a stage that keeps its slot (none does; domain/programme.py). The slot
         is freed on `occurred_on`, by default the business date of the partnership's latest
-        event: its
-        end.
+        event: its end.
         """
         if occurred_on is None:
             recorded = self._log.read_stream(stream_id)
