@@ -2,9 +2,9 @@
 
 Its paths keep clear of the API's (`/partnerships…`, `/me`, `/inbox`, `/healthz`, `/readyz`,
 `/dev/…`): the inbox is `/`, the board `/board`, a partnership `/cases/{CC}`, a step's form
-`/cases/{CC}/act/{update}`, a proposal `/cases/new`, a milestone's report
-`/cases/{CC}/reports/{kind}` (and `….pdf`), the deliveries `/delivery-log` (the API holds
-`/deliveries`). None is in the OpenAPI document.
+`/cases/{CC}/act/{update}`, an accession `/cases/{CC}/accede`, a proposal `/cases/new`, a
+milestone's report `/cases/{CC}/reports/{kind}` (and `….pdf`), the deliveries `/delivery-log`
+(the API holds `/deliveries`). None is in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from interfaces.console import (
+    accession_form,
     action_forms,
     board_pages,
     delivery_pages,
@@ -28,3 +29,4 @@ def install_console(app: FastAPI) -> None:
     # The proposal's form first: `/cases/new` is no partnership.
     for module in (action_forms, inbox_pages, board_pages, partnership_pages, delivery_pages):
         app.include_router(module.router)
+    app.include_router(accession_form.router)

@@ -4,6 +4,8 @@ and whether its hash chain holds, and the steps the signed-in person may take no
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -15,7 +17,8 @@ from domain.countries import iso_code
 from domain.errors import InvalidCountry
 from domain.state import MilestoneKind
 from interfaces.console import wording
-from interfaces.console.case_reading import read_case
+from interfaces.console.accession_offer import AccessionForm, accession_form_for
+from interfaces.console.case_reading import Case, read_case
 from interfaces.console.core_parts import Held, SignedViewer, Viewer
 from interfaces.console.pictures import lifecycle_svg
 from interfaces.console.refusals import refusal_of
@@ -47,6 +50,55 @@ def code_of(cc: str) -> str | None:
         return None
 
 
+ACCESSION_DONE = "accede"
+"""The `done` of the page a recorded accession goes back to."""
+
+
+def case_page(
+    request: Request,
+    viewer: Viewer,
+    case: Case,
+    *,
+    done: str | None = None,
+    accession: AccessionForm | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """One partnership's page; after a step (`done`), what it became and what happens next;
+    the accession form as given (a refusal beside it), else as offered to `viewer` today."""
+    view = case.view
+    success = None
+    step = "Accession to the joint declaration" if done == ACCESSION_DONE else None
+    if done in wording.STEP_TITLES:
+        step = wording.STEP_TITLES[done]
+    if step is not None:
+        success = {
+            "step": step,
+            "stage": wording.stage_label(view.stage),
+            "next": wording.what_next(
+                view.stage, view.consultation_deadline, view.decision_deadline
+            ),
+        }
+    if accession is None:
+        accession = accession_form_for(viewer, view, datetime.now(UTC).date())
+    return page(
+        request,
+        "case.html",
+        {
+            "viewer": viewer,
+            "case": case,
+            "view": view,
+            "offers": viewer.offers(view),
+            "lifecycle": lifecycle_svg(view.stage.value if view.stage else None, case.ended_at),
+            "success": success,
+            "accession": accession,
+            "next": wording.what_next(
+                view.stage, view.consultation_deadline, view.decision_deadline
+            ),
+        },
+        status_code=status_code,
+    )
+
+
 @router.get("/cases/{cc}", response_class=HTMLResponse)
 async def partnership_page(
     request: Request, cc: str, viewer: SignedViewer, held: Held, done: str | None = None
@@ -59,31 +111,7 @@ async def partnership_page(
         case = await read_case(held, code)
     except Exception as error:
         return trouble(request, viewer, error)
-    view = case.view
-    success = None
-    if done in wording.STEP_TITLES:
-        success = {
-            "step": wording.STEP_TITLES[done],
-            "stage": wording.stage_label(view.stage),
-            "next": wording.what_next(
-                view.stage, view.consultation_deadline, view.decision_deadline
-            ),
-        }
-    return page(
-        request,
-        "case.html",
-        {
-            "viewer": viewer,
-            "case": case,
-            "view": view,
-            "offers": viewer.offers(view),
-            "lifecycle": lifecycle_svg(view.stage.value if view.stage else None, case.ended_at),
-            "success": success,
-            "next": wording.what_next(
-                view.stage, view.consultation_deadline, view.decision_deadline
-            ),
-        },
-    )
+    return case_page(request, viewer, case, done=done)
 
 
 @router.get("/cases/{cc}/reports/{milestone}.pdf", response_model=None)
