@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import Path, Request
 from pydantic import BaseModel, ValidationError
@@ -110,3 +110,33 @@ async def body_of(request: Request, model: type[BaseModel]) -> BaseModel:
 def _json_reason(error: ValidationError) -> str:
     reason = str(error.errors()[0].get("msg", "")).removeprefix("Invalid JSON: ")
     return reason or "it does not parse"
+
+
+def declared_query_only(request: Request) -> None:
+    """400 UnknownParameter for a query parameter the operation does not declare.
+
+    A typo is said, not silently ignored: `stat=failed` would otherwise list every delivery,
+    and `form=3` every event. The declared names are read from the matched route (its own
+    parameters and its dependencies'), so each route's signature stays the one list.
+    """
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not getattr(route, "include_in_schema", True):
+        return  # a route the document does not show (a 405 for a step's name) says its own
+    declared = _query_names(dependant)
+    unknown = sorted(set(request.query_params) - declared)
+    if unknown:
+        takes = " and ".join(sorted(declared)) if declared else "no query parameter"
+        raise ProblemError(
+            400,
+            "UnknownParameter",
+            f"{request.url.path} takes no query parameter {unknown[0]!r}; it takes {takes}",
+        )
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters a route's dependant declares, its dependencies' included."""
+    names = {param.alias for param in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_names(dependency)
+    return names

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.exceptions import Unavailable
@@ -31,9 +31,15 @@ from interfaces.api import (
 )
 from interfaces.api.attesting import check_attestation_settings
 from interfaces.api.dev_routes import install_dev_issuer
+from interfaces.api.inputs import declared_query_only
 from interfaces.api.metrics_routes import install_metrics
 from interfaces.api.models import PROPOSAL_BODY, STEP_BODIES
-from interfaces.api.problems import PROBLEM_JSON_SCHEMA, PROBLEM_SCHEMA, install
+from interfaces.api.problems import (
+    PROBLEM_JSON_SCHEMA,
+    PROBLEM_SCHEMA,
+    install,
+    problem_responses,
+)
 from interfaces.api.request_ids import RequestIds
 from interfaces.api.resources import API_WORKER_PATIENCE, Authenticates, Resources, Store
 from interfaces.api.size_limit import MAX_BODY_BYTES, BodySizeLimit
@@ -106,7 +112,11 @@ def create_app(
         subscription_routes,
         delivery_routes,
     ):
-        app.include_router(module.router)
+        app.include_router(
+            module.router,
+            dependencies=[Depends(declared_query_only)],
+            responses=problem_responses(400),
+        )
     install_dev_issuer(app, settings)
     install_metrics(app, settings, store.engine)  # /metrics, not in the OpenAPI document
     instrument_api(app)  # traced when tracing is on

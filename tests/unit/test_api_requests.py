@@ -203,3 +203,14 @@ def test_an_idempotency_key_too_long_is_400_before_anything_is_sent(client: Test
         headers={**SIGNED_IN, "Idempotency-Key": "k" * 201},
     )
     problem_of(response, 400, "InvalidIdempotencyKey")
+
+
+def test_a_query_parameter_the_operation_does_not_declare_is_refused_not_ignored(
+    client: TestClient,
+) -> None:
+    reply = client.get("/me", params={"typo": "1"}, headers=SIGNED_IN)
+    assert reply.status_code == 400
+    assert reply.json()["type"] == "UnknownParameter"
+    assert "'typo'" in reply.json()["detail"]
+    assert "no query parameter" in reply.json()["detail"]
+    assert client.get("/me", headers=SIGNED_IN).status_code == 200
