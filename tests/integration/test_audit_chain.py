@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 import pytest
@@ -55,11 +56,12 @@ def audit(*args: str | Path) -> tuple[int, str]:
     return done.returncode, done.stdout + done.stderr
 
 
-class AuditContract:
+class AuditContract(ABC):
     """Subclasses provide `engine` and `sources(tmp_path)`: the auditor's arguments."""
 
+    @abstractmethod
     def sources(self, engine: Engine, tmp_path: Path) -> list[str | Path]:
-        raise NotImplementedError
+        """The auditor's arguments that name this backend's rows."""
 
     def test_the_auditor_reproduces_every_hash_and_the_checkpoints(
         self, engine: Engine, tmp_path: Path
