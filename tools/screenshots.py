@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,6 +35,7 @@ from activities.directory_store import DirectoryStore
 from app.dev_issuer import DevIssuer
 from app.partnerships import Partnerships
 from domain.directory import BindingRole, GrantRole
+from domain.presidencies import presidency_on
 from interfaces.api.server import create_app
 from migrations import runner
 from settings import Settings
@@ -54,8 +55,12 @@ CHROMIUM_ARGS: Final = [
     "--disable-sync",
 ]
 USER: Final = "desk.officer"
-"""The development user the pictures are taken as: Commission and the Czech Presidency."""
-ROLES: Final = ((BindingRole.COMMISSION, None), (BindingRole.PRESIDENCY, "CZ"))
+"""The development user the pictures are taken as: the Commission, and the Presidency in office
+on the day the pictures are taken (domain/presidencies.py), whose steps are the ones it may take."""
+ROLES: Final = (
+    (BindingRole.COMMISSION, None),
+    (BindingRole.PRESIDENCY, presidency_on(date.today())),
+)
 VIEWPORT: Final = {"width": 1280, "height": 900}
 START_TIMEOUT_S: Final = 60
 
