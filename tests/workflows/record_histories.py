@@ -53,7 +53,8 @@ async def launched(h: Harness) -> WorkflowHandle[Any, Any]:
         "launch_partnership",
         COMMISSION,
         member_states=["ES", "FR", "LU", "PT"],
-        components=["legal_migration"],
+        # Point 10: only what was offered or committed, always with readmission and return.
+        components=["legal_migration", "readmission_and_return"],
         signed_on=today(),
     )
     return handle
