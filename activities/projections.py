@@ -5,9 +5,10 @@ open tasks (the steps each role may take now, which the inbox reads).
 
 Rows are folds of the stream by the domain's functions (activities/read_models.py). Catch-up and
 rebuild refold whole streams, so applying a stream twice, or after a crash, gives the same rows.
-Catch-up reads a stream and writes its rows later in its transaction, while appends go on: its
-status upsert only replaces a fold of an earlier or the same version, so an append that commits
-in between keeps its newer rows (write_stream_rows). Rebuild excludes appends and catch-up.
+Catch-up batches, like rebuilds, hold the append lock (database.begin_write) before any
+read-model row: appends, grouped, lock several streams' rows under that lock, so a batch that
+locked rows first could deadlock with a group. Its status upsert still only replaces a fold of
+an earlier or the same version (write_stream_rows). Rebuild excludes appends and catch-up.
 An append folds only its new events onto the state the previous append of this process left
 (kept per stream, keyed by the hash of the event it was folded up to, so a state is only ever
 reused for exactly the events it was folded from) and writes only the rows that changed; on a
@@ -33,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from activities.connections import driver_connection
-from activities.database import BEGIN_IMMEDIATE, begin_write
+from activities.database import begin_write
 from activities.eventstore import EventStore
 from activities.read_models import EMPTY_FOLD, Fold, StreamRows, fold_onto, fold_stream
 from activities.records import StoredEvent
@@ -517,11 +518,13 @@ class CatchUpProjector:
 
     @contextmanager
     def _locked_checkpoint(self) -> Iterator[tuple[Connection, int]]:
-        with self.store.engine.connect() as conn:
-            # SQLite: take the write lock up front, as any read-then-write must in WAL mode.
-            conn = conn.execution_options(**{BEGIN_IMMEDIATE: True})
-            with conn.begin():
-                yield conn, lock_checkpoint(conn, self.name)
+        # The append lock first, then the checkpoint row, then the read models' rows: the
+        # order appends (lock, rows) and rebuilds (lock, checkpoint) take them. A batch that
+        # locked rows before the append lock could deadlock with a group of appends holding
+        # the lock and other streams' rows. On SQLite this is BEGIN IMMEDIATE, as any
+        # read-then-write must take in WAL mode.
+        with begin_write(self.store.engine) as conn:
+            yield conn, lock_checkpoint(conn, self.name)
 
 
 def lock_checkpoint(conn: Connection, name: str) -> int:
