@@ -18,6 +18,7 @@ from interfaces.cli import (
     api_command,
     checkpoint_commands,
     delivery_commands,
+    login_commands,
     mail_commands,
     programme_commands,
     read_commands,
@@ -39,6 +40,7 @@ app = typer.Typer(
 step_commands.register(app)
 read_commands.register(app)
 store_commands.register(app)
+login_commands.register(store_commands.db_app)
 checkpoint_commands.register(app)
 access_commands.register(app)
 subscriber_commands.register(app)
