@@ -121,13 +121,12 @@ class EventStore:
         self._driver_writers = driver_writers(engine, limit)
         self._sqlalchemy_writers = sqlalchemy_writers(engine, limit)
         self._folded = threading.local()  # this thread's member's fold, until committed
-        # Appends from many threads at once share a transaction and its commit. Not on
-        # PostgreSQL with read models: a group would hold several streams' read-model rows
-        # while catch-up, which locks them in its own order without the append lock, may
-        # hold others, and the two would deadlock.
-        alone = engine.dialect.name == "postgresql" and projections is not None
+        # Appends from many threads at once share a transaction and its commit. With read
+        # models a group holds several streams' rows; everything else that writes them
+        # (catch-up, rebuild, the outbox) takes the append lock first, so none can deadlock
+        # with it.
         self.groups: GroupCommit[AppendRequest, WriteOutcome] = GroupCommit(
-            self._commit_group, max_group=1 if alone else MAX_GROUP
+            self._commit_group, max_group=MAX_GROUP
         )
 
     # -- writing ---------------------------------------------------------------------------
