@@ -268,7 +268,7 @@ class GroupCommitContract:
         for version in range(longest):
             due = [(s, h[version]) for s, h in histories.items() if version < len(h)]
             appends = [
-                lambda s=s, e=e, v=version: store.append(  # type: ignore[misc]
+                lambda s=s, e=e, v=version: store.append(
                     s, v, [to_new_event(uuid.uuid4(), e, {"run_id": "r"})]
                 )
                 for s, e in due
