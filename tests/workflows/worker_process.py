@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,54 +11,11 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+# One WorkerProcess for the tests and the fault campaign (faults/processes.py).
+from faults.processes import WorkerProcess
 from tests.workflows.harness import unique_task_queue
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class WorkerProcess:
-    """`python worker.py` in a process of its own, which the test may kill."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        """Start the worker and wait until it serves its task queue."""
-        # Its log goes to a file nobody has to drain, so a chatty worker never blocks on a pipe.
-        self.log.write_text("")
-        with self.log.open("a") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, str(ROOT / "worker.py")],
-                env=self.env,
-                stderr=log,
-                stdout=log,
-                cwd=ROOT,
-            )
-        for _ in range(600):
-            if "worker serving task queue" in self.log.read_text():
-                return
-            if self.process.poll() is not None:
-                raise AssertionError(f"the worker exited early:\n{self.log.read_text()}")
-            time.sleep(0.05)
-        raise AssertionError(f"the worker did not start serving:\n{self.log.read_text()}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no cleanup, as a crashed machine would."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        """Stop the worker if it still runs (SIGTERM, its graceful path)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+__all__ = ["WorkerProcess", "worker_process", "writes_held"]
 
 
 @pytest.fixture

@@ -1,0 +1,121 @@
+"""What every scenario does around its own fault: batches of lifecycles, faults at random
+moments while they run, and the checks at the end turned into the scenario's Outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from temporalio.client import Client
+
+from faults.checks import check, merge
+from faults.lifecycles import Progress, drive_all, plans
+from faults.outcome import Outcome
+from faults.stack import FaultStack
+
+log = logging.getLogger("faults")
+
+
+def seeded_rng(scenario: str) -> random.Random:
+    """The scenario's random numbers, seeded from FAULTS_SEED or afresh; the seed is printed
+    so a run can be repeated."""
+    given = os.environ.get("FAULTS_SEED")
+    seed = int(given) if given else random.SystemRandom().randrange(2**32)
+    print(f"{scenario}: seed {seed} (FAULTS_SEED={seed} repeats it)", file=sys.stderr, flush=True)
+    return random.Random(seed)
+
+
+@dataclass
+class Campaign:
+    """Batches of lifecycles on fresh countries, driven while faults are injected."""
+
+    client: Client
+    batch_size: int
+    progresses: list[Progress] = field(default_factory=list)
+    _next_country: int = 0
+    _batch: asyncio.Task[list[Progress]] | None = None
+
+    def _start_batch(self) -> asyncio.Task[list[Progress]]:
+        batch = plans(self.batch_size, first=self._next_country)
+        self._next_country += self.batch_size
+        return asyncio.create_task(drive_all(self.client, batch))
+
+    async def inject(
+        self,
+        faults: int,
+        fault: Callable[[int], Awaitable[None]],
+        rng: random.Random,
+        moment: tuple[float, float],
+    ) -> int:
+        """Inject `faults` faults, each at a random moment (seconds after the previous one's
+        recovery, uniform in `moment`) while a batch runs; a finished batch is followed by a
+        new one on fresh countries. Then let the last batch finish. Returns the faults injected.
+        """
+        injected = 0
+        batch = self._batch = self._start_batch()
+        while injected < faults:
+            done, _ = await asyncio.wait({batch}, timeout=rng.uniform(*moment))
+            if batch in done:
+                self.progresses += batch.result()
+                batch = self._batch = self._start_batch()
+                continue
+            await fault(injected + 1)
+            injected += 1
+        self.progresses += await batch
+        self._batch = None
+        return injected
+
+    def cancel(self) -> None:
+        """Stop driving the running batch (after a failure elsewhere)."""
+        if self._batch is not None:
+            self._batch.cancel()
+
+    @property
+    def completed(self) -> int:
+        """How many lifecycles reached their launch."""
+        return sum(1 for p in self.progresses if p.completed)
+
+
+async def conclude(
+    stack: FaultStack,
+    scenario: str,
+    progresses: Sequence[Progress],
+    *,
+    faults_injected: int,
+    extra: str = "",
+) -> Outcome:
+    """Check the scenario's store and server; write what was found to `findings.txt`."""
+    client = await stack.connect()
+    findings = await check(
+        client,
+        stack.database_url,
+        merge(p.acknowledged_by_stream() for p in progresses),
+        merge(p.attempted_by_stream() for p in progresses),
+    )
+    lines = [f"{p.plan.country}: {p.error}" for p in progresses if p.error] + findings.lines
+    _write_findings(stack.workdir, findings.verification.output, lines)
+    for line in lines:
+        log.warning("%s: %s", scenario, line)
+    completed = sum(1 for p in progresses if p.completed)
+    retries = sum(p.retries for p in progresses)
+    return findings.outcome(
+        scenario,
+        faults_injected=faults_injected,
+        lifecycles_completed=completed,
+        extra="; ".join(
+            part
+            for part in (f"{len(progresses)} lifecycles driven, {retries} client retries", extra)
+            if part
+        ),
+    )
+
+
+def _write_findings(workdir: Path, verify_output: str, lines: list[str]) -> None:
+    text = [f"partnerships verify: {verify_output}", *lines] if lines else [verify_output]
+    (workdir / "findings.txt").write_text("\n".join(text) + "\n")

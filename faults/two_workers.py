@@ -1,0 +1,45 @@
+"""Two workers on the same task queue while one of them is killed again and again.
+
+The survivor takes over what the killed one held (its workflow tasks once their sticky
+timeout passes, its activities once their start-to-close timeout does); the killed one is
+restarted each time and rejoins. FULL: about 30 kills across 20 lifecycles; SHORT: 3 across 3.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from faults.outcome import Outcome, Scale
+from faults.scenario import Campaign, conclude, seeded_rng
+from faults.stack import open_stack
+
+NAME = "two_workers"
+KILLS = {Scale.FULL: 30, Scale.SHORT: 3}
+LIFECYCLES = {Scale.FULL: 20, Scale.SHORT: 3}
+MOMENT_S = (0.05, 3.0)
+"""A kill lands this many seconds (uniform) after the killed worker serves again."""
+
+
+async def run(scale: Scale, workdir: Path) -> Outcome:
+    """Kill one of two workers KILLS[scale] times while LIFECYCLES[scale] lifecycles run."""
+    rng = seeded_rng(NAME)
+    async with open_stack(workdir) as stack:
+        victim, survivor = stack.add_worker(), stack.add_worker()
+        await asyncio.gather(stack.start_worker(victim), stack.start_worker(survivor))
+        campaign = Campaign(await stack.connect(), LIFECYCLES[scale])
+
+        async def kill(n: int) -> None:
+            await asyncio.to_thread(victim.kill)
+            await stack.start_worker(victim)
+
+        try:
+            injected = await campaign.inject(KILLS[scale], kill, rng, MOMENT_S)
+        finally:
+            campaign.cancel()
+        survived = (
+            "the other worker ran throughout" if survivor.running else "THE OTHER WORKER DIED"
+        )
+        return await conclude(
+            stack, NAME, campaign.progresses, faults_injected=injected, extra=survived
+        )

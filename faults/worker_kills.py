@@ -1,0 +1,39 @@
+"""SIGKILL of the worker at random moments while lifecycles run: nothing lost, nothing doubled.
+
+FULL: 100 kills across batches of 20 concurrent lifecycles (a batch that finishes before the
+kills are done is followed by another on fresh countries); SHORT: 3 kills across 3. The
+worker is restarted after each kill, as a service manager would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from faults.outcome import Outcome, Scale
+from faults.scenario import Campaign, conclude, seeded_rng
+from faults.stack import open_stack
+
+NAME = "worker_kills"
+KILLS = {Scale.FULL: 100, Scale.SHORT: 3}
+LIFECYCLES = {Scale.FULL: 20, Scale.SHORT: 3}
+MOMENT_S = (0.05, 3.0)
+"""A kill lands this many seconds (uniform) after the restarted worker serves again."""
+
+
+async def run(scale: Scale, workdir: Path) -> Outcome:
+    """Kill the one worker KILLS[scale] times while LIFECYCLES[scale] lifecycles run."""
+    rng = seeded_rng(NAME)
+    async with open_stack(workdir) as stack:
+        worker = await stack.start_worker()
+        campaign = Campaign(await stack.connect(), LIFECYCLES[scale])
+
+        async def kill(n: int) -> None:
+            await asyncio.to_thread(worker.kill)
+            await stack.start_worker(worker)
+
+        try:
+            injected = await campaign.inject(KILLS[scale], kill, rng, MOMENT_S)
+        finally:
+            campaign.cancel()
+        return await conclude(stack, NAME, campaign.progresses, faults_injected=injected)
