@@ -100,7 +100,8 @@ def db_logins(
                 outcome = ensure_login(conn, login)
             out.print(
                 f"The login {escape(login.name)} was {outcome.value}: a member of "
-                f"{login.group} only, with the password its URL gives."
+                f"{login.group} only, with the password its URL gives.",
+                soft_wrap=True,
             )
     except LoginRefused as refused:
         raise CliError(str(refused), code=ExitCode.REJECTED) from None
