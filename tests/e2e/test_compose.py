@@ -18,10 +18,13 @@ from typing import Any
 
 import jsonschema
 import pytest
+import typer
 import yaml
+from typer.core import TyperCommand, TyperGroup
 from typer.testing import CliRunner
 
 from interfaces.cli.app import app as cli
+from migrations.append_only import READER, WRITER
 from settings import Settings
 from workflows.contract import SEARCH_ATTRIBUTE_KEYS
 
@@ -39,12 +42,16 @@ README_FILES = [ROOT / "README.md"]
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
 # The image the compose file builds, and the services that run it.
 OUR_IMAGE = "pilot-partnerships"
-APPLICATION = ("migrate", "worker", "api")
+APPLICATION = ("migrate", "db-logins", "worker", "api", "audit")
 # Where compose mounts a service's secret NAME by default.
 SECRETS_DIR = "/run/secrets"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 LONG_RUNNING = ("postgresql", "temporal", "temporal-ui", "worker", "api")
-ONE_SHOT = ("migrate", "temporal-search-attributes")
+ONE_SHOT = ("migrate", "db-logins", "temporal-search-attributes")
+# Least privilege on PostgreSQL: who connects as the owner, the writer login, the reader login.
+AS_OWNER = ("migrate", "db-logins")
+AS_WRITER = ("worker", "api")
+AS_READER = ("audit",)
 
 
 @pytest.fixture(scope="module")
@@ -141,13 +148,33 @@ def test_every_long_running_service_has_a_healthcheck(compose: dict[str, Any]) -
     assert missing == []
 
 
+def _command_of(service: dict[str, Any]) -> TyperCommand:
+    """The command a service of our image runs (its words before the first option)."""
+    found: TyperCommand | TyperGroup = typer.main.get_command(cli)  # type: ignore[assignment]
+    for verb in itertools.takewhile(lambda word: not word.startswith("-"), service["command"]):
+        assert isinstance(found, TyperGroup), verb
+        found = found.commands[verb]  # type: ignore[assignment]
+    assert isinstance(found, TyperCommand), service["command"]
+    return found
+
+
+def _envvars_of(command: TyperCommand) -> dict[str, str]:
+    """The environment variables a command's own options read, each to its parameter's name."""
+    return {
+        param.envvar: str(param.name) for param in command.params if isinstance(param.envvar, str)
+    }
+
+
 def test_the_worker_the_api_and_migrations_are_configured_by_real_settings(
     compose: dict[str, Any],
 ) -> None:
-    known = {name.upper() for name in Settings.model_fields}
-    for name in ("worker", "migrate", "api"):
-        environment = compose["services"][name]["environment"]
-        assert set(environment) <= known, name
+    """Settings, or the options of the command the service runs (`db logins --writer-url`)."""
+    settings = {name.upper() for name in Settings.model_fields}
+    for name in APPLICATION:
+        service = compose["services"][name]
+        known = settings | set(_envvars_of(_command_of(service)))
+        environment = service["environment"]
+        assert set(environment) <= known, (name, set(environment) - known)
         assert environment["DATABASE_URL"].startswith("postgresql+psycopg://")
 
 
@@ -306,17 +333,117 @@ def test_postgres_password_has_no_default_anywhere() -> None:
     assert all(use.startswith(":?") for use in uses), uses
 
 
-def test_every_service_that_needs_the_database_password_requires_it(
+def test_every_service_that_needs_a_database_password_requires_it(
     compose: dict[str, Any],
 ) -> None:
-    needed = {
-        "postgresql": "POSTGRES_PASSWORD",
-        "temporal": "POSTGRES_PWD",
-        **{name: "DATABASE_URL" for name in APPLICATION},
-    }
-    for name, variable in needed.items():
+    needed = [
+        ("postgresql", "POSTGRES_PASSWORD", "POSTGRES_PASSWORD"),
+        ("temporal", "POSTGRES_PWD", "POSTGRES_PASSWORD"),
+        *((name, "DATABASE_URL", "POSTGRES_PASSWORD") for name in AS_OWNER),
+        *((name, "DATABASE_URL", "PARTNERSHIPS_WRITER_PASSWORD") for name in AS_WRITER),
+        *((name, "DATABASE_URL", "PARTNERSHIPS_READER_PASSWORD") for name in AS_READER),
+        ("db-logins", "WRITER_DATABASE_URL", "PARTNERSHIPS_WRITER_PASSWORD"),
+        ("db-logins", "READER_DATABASE_URL", "PARTNERSHIPS_READER_PASSWORD"),
+    ]
+    for name, variable, password in needed:
         value = compose["services"][name]["environment"][variable]
-        assert "<required POSTGRES_PASSWORD>" in _default_of(value), (name, value)
+        assert f"<required {password}>" in _default_of(value), (name, value)
+
+
+# --- least privilege on PostgreSQL ----------------------------------------------------------
+
+
+def _user_of(url: str) -> str:
+    """The user a postgresql URL logs in as (read before interpolation: it names no variable)."""
+    found = re.match(r"postgresql\+psycopg://([a-z_][a-z0-9_]*):", url)
+    assert found, url
+    return found.group(1)
+
+
+def _password_variables(url: str) -> list[str]:
+    return re.findall(r"\$\{(\w+)", url)
+
+
+def test_only_the_migrations_and_db_logins_connect_as_the_owner(compose: dict[str, Any]) -> None:
+    owner = compose["services"]["postgresql"]["environment"]["POSTGRES_USER"]
+    as_owner = {
+        name
+        for name, service in compose["services"].items()
+        if "DATABASE_URL" in service.get("environment", {})
+        and _user_of(service["environment"]["DATABASE_URL"]) == owner
+    }
+    assert as_owner == set(AS_OWNER)
+
+
+def test_the_worker_and_the_api_connect_as_the_writer_login_db_logins_makes(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    logins = services["db-logins"]
+    assert logins["command"] == ["db", "logins"]
+    # Which option each variable feeds, hence which group the login joins (migrations/logins).
+    options = _envvars_of(_command_of(logins))
+    assert (options["WRITER_DATABASE_URL"], options["READER_DATABASE_URL"]) == (
+        "writer_url",
+        "reader_url",
+    )
+    writer_url = logins["environment"]["WRITER_DATABASE_URL"]
+    for name in AS_WRITER:
+        # The very text the login is made from: same user, same password variable.
+        assert services[name]["environment"]["DATABASE_URL"] == writer_url, name
+    assert _user_of(writer_url) not in (
+        services["postgresql"]["environment"]["POSTGRES_USER"],
+        WRITER,
+        READER,
+    )
+
+
+def test_the_audit_tool_reads_as_the_reader_login_on_demand(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    reader_url = services["db-logins"]["environment"]["READER_DATABASE_URL"]
+    for name in AS_READER:
+        service = services[name]
+        assert service["environment"]["DATABASE_URL"] == reader_url, name
+        assert service["command"] == ["verify"], name
+        # Run when asked (`docker compose run --rm audit`), not by `up`.
+        assert service["profiles"] == ["tools"], name
+        assert service["depends_on"]["db-logins"]["condition"] == "service_completed_successfully"
+    assert _user_of(reader_url) != _user_of(
+        services["db-logins"]["environment"]["WRITER_DATABASE_URL"]
+    )
+
+
+def test_each_login_has_a_password_of_its_own(compose: dict[str, Any]) -> None:
+    environment = compose["services"]["db-logins"]["environment"]
+    passwords = [
+        _password_variables(environment[variable])
+        for variable in ("DATABASE_URL", "WRITER_DATABASE_URL", "READER_DATABASE_URL")
+    ]
+    assert passwords == [
+        ["POSTGRES_PASSWORD"],
+        ["PARTNERSHIPS_WRITER_PASSWORD"],
+        ["PARTNERSHIPS_READER_PASSWORD"],
+    ]
+
+
+def test_the_logins_are_made_after_the_migrations_and_before_the_worker_and_the_api(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    assert services["db-logins"]["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
+    assert services["db-logins"]["restart"] == "no"
+    for name in AS_WRITER:
+        condition = services[name]["depends_on"]["db-logins"]["condition"]
+        assert condition == "service_completed_successfully", name
+
+
+def test_the_owner_check_reads_users_from_urls() -> None:
+    assert _user_of("postgresql+psycopg://partnerships_app:${P:?x}@postgresql:5432/db") == (
+        "partnerships_app"
+    )
+    assert _password_variables("postgresql+psycopg://u:${P:?set P (hex)}@h/db") == ["P"]
 
 
 def test_no_secret_variable_has_a_default() -> None:
