@@ -64,6 +64,10 @@ RETRYABLE: Final = frozenset(
         RPCStatusCode.ABORTED,
         # A server that restarted may not know an update it had admitted but not accepted.
         RPCStatusCode.NOT_FOUND,
+        # "Unable to perform workflow execution update due to Workflow Task in failed state":
+        # the server refuses updates while a workflow task is on its third attempt, as after
+        # two kills in a row during one task; once a task completes it takes them again.
+        RPCStatusCode.FAILED_PRECONDITION,
     }
 )
 
