@@ -9,7 +9,8 @@ record outside the database (activities/checkpoints.py).
 On PostgreSQL three NOLOGIN group roles are made for deployments to grant to their login users:
 `partnerships_migrator` (the schema), `partnerships_writer` (the worker and the API: INSERT and
 SELECT on `events`, no UPDATE or DELETE; what it needs on the other tables) and
-`partnerships_reader` (SELECT only).
+`partnerships_reader` (SELECT only). `partnerships db logins` (migrations/logins.py) makes the
+login users that are members of one of them; the compose file's services connect as those.
 """
 
 from __future__ import annotations
