@@ -25,13 +25,21 @@ class Outcome:
     events_lost: int
     duplicates: int
     stuck_workflows: int
+    verified: bool = False
+    """Whether `partnerships verify` passed on the store afterwards; unset, a scenario is not
+    clean (a scenario that forgot to verify must not pass)."""
     detail: str = ""
     """Anything else worth a reader's eye (e.g. how the record was verified), one line."""
 
     @property
     def clean(self) -> bool:
-        """Nothing lost, nothing duplicated, nothing stuck."""
-        return self.events_lost == 0 and self.duplicates == 0 and self.stuck_workflows == 0
+        """Record verified; nothing lost, nothing duplicated, nothing stuck."""
+        return (
+            self.verified
+            and self.events_lost == 0
+            and self.duplicates == 0
+            and self.stuck_workflows == 0
+        )
 
 
 Scenario = Callable[[Scale, Path], Awaitable[Outcome]]
@@ -45,6 +53,7 @@ HEADERS = (
     "events lost",
     "duplicates",
     "stuck workflows",
+    "verify",
 )
 
 
@@ -58,6 +67,7 @@ def table(outcomes: Sequence[Outcome]) -> str:
             str(o.events_lost),
             str(o.duplicates),
             str(o.stuck_workflows),
+            "passed" if o.verified else "FAILED",
         )
         for o in outcomes
     ]
