@@ -46,30 +46,6 @@ class RecordedEvent(_Message):
     event: Event
 
 
-class AppendInput(_Message):
-    """Append decided events at the version the workflow last saw."""
-
-    stream_id: str
-    expected_version: int
-    events: list[RecordedEvent]
-    workflow_id: str
-    run_id: str
-    provenance: Provenance | None = None
-
-
-class AppendOutput(_Message):
-    """Where the events landed."""
-
-    stream_id: str
-    version: int
-    positions: list[int]
-    duplicate: bool
-    # The stream's head hash at `version`: Temporal's history keeps a second, independent copy
-    # of the chain's heads (`partnerships verify --against-temporal`). None in results recorded
-    # before it was added.
-    head_hash: str | None = None
-
-
 class MilestoneInput(_Message):
     """Deliver the milestone reached by the event at `version` of `stream_id`."""
 
@@ -85,3 +61,36 @@ class MilestoneOutput(_Message):
     version: int
     kind: MilestoneKind
     report: str
+
+
+class AppendInput(_Message):
+    """Append decided events at the version the workflow last saw.
+
+    `milestones` are those the events reach: the append emits them once the events are
+    recorded and returns their reports (none in inputs recorded before it was added).
+    """
+
+    stream_id: str
+    expected_version: int
+    events: list[RecordedEvent]
+    workflow_id: str
+    run_id: str
+    provenance: Provenance | None = None
+    milestones: list[MilestoneInput] = []
+
+
+class AppendOutput(_Message):
+    """Where the events landed."""
+
+    stream_id: str
+    version: int
+    positions: list[int]
+    duplicate: bool
+    # The stream's head hash at `version`: Temporal's history keeps a second, independent copy
+    # of the chain's heads (`partnerships verify --against-temporal`). None in results recorded
+    # before it was added.
+    head_hash: str | None = None
+    # The reports of the milestones the input named, in its order; and why any other could not
+    # be shown (it is in the outbox all the same when the read models wrote it with its event).
+    milestones: list[MilestoneOutput] = []
+    unreported: list[str] = []

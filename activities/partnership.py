@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.checkpoints import Checkpointer
 from activities.codec import to_domain_all, to_new_event
@@ -119,7 +120,11 @@ class PartnershipActivities:
 
     @activity.defn(name="append_events")
     def append_events(self, request: AppendInput) -> AppendOutput:
-        """Append decided events; a retry after a commit returns the first result."""
+        """Append decided events, then emit the milestones they reach with their reports.
+
+        A retry after a commit returns the first result and emits the milestones again, which
+        changes nothing that is there.
+        """
         metadata = {
             "workflow_id": request.workflow_id,
             "run_id": request.run_id,
@@ -142,17 +147,45 @@ class PartnershipActivities:
         )
         if self._checkpoints is not None and not result.duplicate:
             self._checkpoints.appended()  # after the commit; never fails the append
+        reports, unreported = self._emit_all(request.milestones)
         return AppendOutput(
             stream_id=result.stream_id,
             version=result.version,
             positions=list(result.positions),
             duplicate=result.duplicate,
             head_hash=result.events[-1].hash,
+            milestones=reports,
+            unreported=unreported,
         )
+
+    def _emit_all(self, requests: list[MilestoneInput]) -> tuple[list[MilestoneOutput], list[str]]:
+        """Emit the milestones an append reached, after its commit: their reports, and why any
+        could not be shown.
+
+        A final failure must not fail the append, which is recorded: it is returned for the
+        workflow to log. A failure still being retried (the database away) is raised, so
+        Temporal retries the activity: the append answers as already recorded, and the
+        milestones are emitted again, which changes nothing that is there.
+        """
+        reports: list[MilestoneOutput] = []
+        unreported: list[str] = []
+        for request in requests:
+            try:
+                reports.append(self.emit_milestone(request))
+            except ApplicationError as failure:
+                if not failure.non_retryable:
+                    raise
+                log.error("%s", failure.message)
+                unreported.append(failure.message)
+        return reports, unreported
 
     @activity.defn(name="emit_milestone")
     def emit_milestone(self, request: MilestoneInput) -> MilestoneOutput:
-        """Emit the milestone's report (rendered by the domain from the stream's events)."""
+        """Emit the milestone's report (rendered by the domain from the stream's events).
+
+        The read models put it in the outbox in the append's own transaction; this reads it
+        back, and renders and writes it only for a store kept without them.
+        """
 
         def render() -> str:
             stored = self._log.read_stream(request.stream_id)

@@ -33,3 +33,6 @@ class Continuation(BaseModel):
     # Whether the run reports withdrawals to the Council (`SUSPENSION_PATCH`); False when a run
     # continued by an older version carried no such field.
     suspension: bool = False
+    # Whether the run takes each step with one queued activity (`LEAN_STEPS_PATCH`); False when
+    # a run continued by an older version carried no such field.
+    lean_steps: bool = False

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
@@ -77,6 +78,9 @@ _STORE_RETRY = RetryPolicy(
 # An append takes milliseconds; a worker that died mid-activity is noticed after this long.
 _ACTIVITY_TIMEOUT = timedelta(seconds=10)
 
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+
 
 EMIT_MILESTONE_PATCH = "emit-milestone"
 MILESTONE_RENAMED_AT = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
@@ -107,6 +111,14 @@ PROGRAMME_SLOT_PATCH = "programme-slot"
 """Runs that record this marker take a slot of the programme when proposed (issue 13, item 1):
 a proposal beyond the programme's cap is refused (CapReached). Runs recorded before it took
 none, so their histories replay."""
+
+LEAN_STEPS_PATCH = "lean-steps"
+"""Runs that record this marker take each step with one activity of Temporal's queue (issue 16):
+the append that records a step also emits the milestones it reaches and returns their reports
+(no `emit_milestone` activity), and the store's other work, which retries safely as often as it
+runs, is done by local activities: opening the stream (it writes nothing) and taking and freeing
+the programme's slot (both idempotent). A run recorded before it replays as it ran; a run it
+continues into carries the choice (`Continuation.lean_steps`)."""
 
 PROGRAMME_SLOT_FREED_PATCH = "programme-slot-freed"
 """Runs that record this marker free their programme slot when they end (but at a launch,
@@ -154,6 +166,10 @@ def _milestone_activity() -> str:
     )
 
 
+def _milestone_summary(kind: MilestoneKind) -> str:
+    return f"milestone {kind.value}: report to the Council"
+
+
 def _start_of(given: StartPartnership | Continuation) -> StartPartnership:
     return given.start if isinstance(given, Continuation) else given
 
@@ -174,6 +190,12 @@ class PilotPartnershipWorkflow:
         self._suspension = (
             carried.suspension if carried is not None else workflow.patched(SUSPENSION_PATCH)
         )
+        self._lean = (
+            carried.lean_steps if carried is not None else workflow.patched(LEAN_STEPS_PATCH)
+        )
+        # What each update's validator decided, by update id, for its handler to take when
+        # nothing moved in between: the state's version and the time it decided at, the events.
+        self._decided: dict[str, tuple[int, datetime, list[Event]]] = {}
         self._state = carried.state if carried is not None else Partnership()
         # Updates may arrive in the same activation as the start, before the proposal is
         # recorded: validators check them against the proposal as it will be recorded.
@@ -234,9 +256,12 @@ class PilotPartnershipWorkflow:
         return self._view()
 
     async def _record_proposal(self, start: StartPartnership) -> None:
+        # A replay meets a patch marker recorded after a local activity of the same workflow
+        # task out of order (a nondeterminism error), so a lean run asks before opening.
+        slot_early = workflow.patched(PROGRAMME_SLOT_PATCH) if self._lean else None
         async with self._lock:
             try:
-                opened = await workflow.execute_activity_method(
+                opened = await self._store_activity(
                     PartnershipActivities.open_stream,
                     OpenStreamInput(
                         country=start.country,
@@ -244,9 +269,7 @@ class PilotPartnershipWorkflow:
                         start=start.model_dump(mode="json"),
                         attestation=self._start_attestation(),
                     ),
-                    start_to_close_timeout=_ACTIVITY_TIMEOUT,
-                    retry_policy=_STORE_RETRY,
-                    summary=f"open the record of {start.country.upper()}",
+                    f"open the record of {start.country.upper()}",
                 )
             except ActivityError as error:
                 raise _not_recorded(error, "the proposal") from None
@@ -258,7 +281,9 @@ class PilotPartnershipWorkflow:
                 events = self._decide(start.command(), start.actor)
             except Exception as error:
                 raise _rejection(error) from None
-            took_slot = workflow.patched(PROGRAMME_SLOT_PATCH)
+            took_slot = (
+                slot_early if slot_early is not None else workflow.patched(PROGRAMME_SLOT_PATCH)
+            )
             if took_slot:
                 await self._take_slot(start, events[0], opened.provenance)
             try:
@@ -278,7 +303,7 @@ class PilotPartnershipWorkflow:
         """Take the programme's slot for this proposal, or refuse it as the programme says."""
         info = workflow.info()
         try:
-            taken = await workflow.execute_activity_method(
+            taken = await self._store_activity(
                 ProgrammeSlots.take_programme_slot,
                 TakeSlotInput(
                     country=self._stream_id.removeprefix("partnership-").split("/")[0],
@@ -289,9 +314,7 @@ class PilotPartnershipWorkflow:
                     run_id=info.run_id,
                     provenance=provenance,
                 ),
-                start_to_close_timeout=_ACTIVITY_TIMEOUT,
-                retry_policy=_STORE_RETRY,
-                summary=f"take a programme slot for {self._stream_id}",
+                f"take a programme slot for {self._stream_id}",
             )
         except ActivityError as error:
             raise _not_recorded(error, "the proposal") from None
@@ -324,7 +347,7 @@ class PilotPartnershipWorkflow:
         if stage is None or not self._stream_id:
             return
         info = workflow.info()
-        await workflow.execute_activity_method(
+        await self._store_activity(
             ProgrammeSlots.free_programme_slot,
             FreeSlotInput(
                 stream_id=self._stream_id,
@@ -333,9 +356,31 @@ class PilotPartnershipWorkflow:
                 workflow_id=info.workflow_id,
                 run_id=info.run_id,
             ),
+            f"free the programme slot of {self._stream_id} ({stage.value})",
+        )
+
+    async def _store_activity(
+        self, method: Callable[[Any, _In], _Out], given: _In, summary: str
+    ) -> _Out:
+        """Run an activity whose retries are safe however often it runs: local in a lean run.
+
+        A local activity runs in this worker without a round trip through Temporal's queue;
+        its result is recorded in the history all the same, and never run again on replay.
+        """
+        if self._lean:
+            return await workflow.execute_local_activity_method(
+                method,
+                given,
+                start_to_close_timeout=_ACTIVITY_TIMEOUT,
+                retry_policy=_STORE_RETRY,
+                summary=summary,
+            )
+        return await workflow.execute_activity_method(
+            method,
+            given,
             start_to_close_timeout=_ACTIVITY_TIMEOUT,
             retry_policy=_STORE_RETRY,
-            summary=f"free the programme slot of {self._stream_id} ({stage.value})",
+            summary=summary,
         )
 
     def _start_attestation(self) -> Attestation | None:
@@ -360,6 +405,7 @@ class PilotPartnershipWorkflow:
                 timeline=list(self._timeline),
                 point_11=self._point_11,
                 suspension=self._suspension,
+                lean_steps=self._lean,
             )
         )
 
@@ -461,25 +507,48 @@ class PilotPartnershipWorkflow:
         """
         info = workflow.info()
         recorded = [RecordedEvent(event_id=workflow.uuid4(), event=e) for e in events]
-        names = ", ".join(e.type for e in events)
-        await workflow.execute_activity_method(
+        first_version = self._state.version
+        reached = self._milestones(events, first_version)
+        summary = f"record {', '.join(e.type for e in events)}"
+        if self._lean and reached:
+            summary += "; " + ", ".join(_milestone_summary(kind) for _, kind in reached)
+        appended = await workflow.execute_activity_method(
             PartnershipActivities.append_events,
             AppendInput(
                 stream_id=self._stream_id,
-                expected_version=self._state.version,
+                expected_version=first_version,
                 events=recorded,
                 workflow_id=info.workflow_id,
                 run_id=info.run_id,
                 provenance=provenance,
+                milestones=[
+                    MilestoneInput(stream_id=self._stream_id, version=version, kind=kind)
+                    for version, kind in reached
+                ]
+                if self._lean
+                else [],
             ),
             start_to_close_timeout=_ACTIVITY_TIMEOUT,
             retry_policy=_STORE_RETRY,
-            summary=f"record {names}",
+            summary=summary,
         )
         # Fold everything first: the state matches the store whatever happens to a milestone.
-        first_version = self._state.version
         for event in events:
             self._fold(event)
+        if self._lean:
+            # The append emitted the milestones and its result shows their reports.
+            for why in appended.unreported:
+                workflow.logger.error("milestone not shown: %s", why)
+        else:
+            for version, kind in reached:
+                await self._emit_milestone(version, kind)
+        self._show()
+
+    def _milestones(
+        self, events: list[Event], first_version: int
+    ) -> list[tuple[int, MilestoneKind]]:
+        """The (version, kind) of each milestone `events`, recorded after `first_version`, reach."""
+        reached: list[tuple[int, MilestoneKind]] = []
         for version, event in enumerate(events, start=first_version + 1):
             try:
                 kind = milestone_kind(event)
@@ -489,8 +558,8 @@ class PilotPartnershipWorkflow:
             if kind is MilestoneKind.WITHDRAWAL and not self._suspension:
                 continue  # a run recorded before the Council was told of withdrawals
             if kind is not None:
-                await self._emit_milestone(version, kind)
-        self._show()
+                reached.append((version, kind))
+        return reached
 
     def _fold(self, event: Event) -> None:
         try:
@@ -534,7 +603,7 @@ class PilotPartnershipWorkflow:
                 result_type=MilestoneOutput,
                 start_to_close_timeout=_ACTIVITY_TIMEOUT,
                 retry_policy=_STORE_RETRY,
-                summary=f"milestone {kind.value}: report to the Council",
+                summary=_milestone_summary(kind),
             )
         except ActivityError as error:
             # The milestone is in the outbox already (written with its event); only showing
@@ -563,15 +632,32 @@ class PilotPartnershipWorkflow:
             raise _rejection(error) from None
 
     def _validate(self, request: StepRequest) -> None:
-        self._decide_step(request, self._state if self._state.version else self._provisional)
+        state = self._state if self._state.version else self._provisional
+        events = self._decide_step(request, state)
+        update = workflow.current_update_info()
+        if update is not None and state is self._state:
+            self._decided[update.id] = (state.version, workflow.now(), events)
+
+    def _decided_by_validator(self) -> list[Event] | None:
+        """The events this update's validator decided, if the state and time are as it saw.
+
+        Only a live run has them (a replay runs no validator, and decides again): both decide
+        the same, as `decide` is a function of what the key holds.
+        """
+        update = workflow.current_update_info()
+        decided = self._decided.pop(update.id, None) if update is not None else None
+        if decided is None:
+            return None
+        version, now, events = decided
+        return events if (version, now) == (self._state.version, workflow.now()) else None
 
     async def _apply(self, request: StepRequest) -> StatusView:
         # The proposal is recorded first, whatever order the activation delivered things in.
         await workflow.wait_condition(lambda: self._state.version > 0)
         async with self._lock:
             # The state may have moved since validation (and since the caller read it): decide
-            # again under the lock.
-            events = self._decide_step(request, self._state)
+            # again under the lock, unless nothing moved since this update's validator decided.
+            events = self._decided_by_validator() or self._decide_step(request, self._state)
             update = workflow.current_update_info()
             provenance = provenance_of_update(self.attested, update.id if update else "")
             try:

@@ -23,7 +23,6 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
-from activities.messages import MilestoneOutput
 from domain.requests import REQUEST_FOR
 from settings import Settings
 from tests.workflows.harness import (
@@ -34,6 +33,7 @@ from tests.workflows.harness import (
     unique_task_queue,
     venv_binary,
 )
+from tests.workflows.milestone_reports import milestone_reports
 from tests.workflows.test_worker_crash import appending
 from tests.workflows.worker_process import WorkerProcess, writes_held
 from worker import build_worker, wire
@@ -155,26 +155,6 @@ async def current_details(handle: Any) -> str:
     return str(metadata.current_details)
 
 
-async def milestone_results(h: Harness, handle: Any) -> list[MilestoneOutput]:
-    """The results of the workflow's `emit_milestone` activities, as the Temporal UI shows."""
-    history = await handle.fetch_history()
-    scheduled = {
-        e.event_id
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        and e.activity_task_scheduled_event_attributes.activity_type.name == "emit_milestone"
-    }
-    results: list[MilestoneOutput] = []
-    for e in history.events:
-        if e.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            continue
-        done = e.activity_task_completed_event_attributes
-        if done.scheduled_event_id in scheduled:
-            [value] = await h.client.data_converter.decode(done.result.payloads, [MilestoneOutput])
-            results.append(value)
-    return results
-
-
 async def test_the_temporal_ui_shows_current_details_and_each_milestones_report(
     harness: Harness,
 ) -> None:
@@ -208,7 +188,7 @@ async def test_the_temporal_ui_shows_current_details_and_each_milestones_report(
     await harness.update(
         handle, "authorise_talks", presidency(date(2007, 11, 15)), occurred_on="2007-11-15"
     )
-    [milestone] = await milestone_results(harness, handle)
+    [milestone] = await milestone_reports(harness.client, handle)
     assert milestone.kind.value == "consultation_outcome"
     assert milestone.version == 3
     assert milestone.stream_id == "partnership-CV/1"
