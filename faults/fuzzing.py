@@ -102,8 +102,8 @@ async def fuzz(scale: Scale, workdir: Path) -> FuzzReport:
     )
     try:
         async with open_stack(workdir) as stack:
-            await stack.start_worker()
-            process = await stack.start_api()
+            # The worker and the API start together: each spends its start importing.
+            _, process = await asyncio.gather(stack.start_worker(), stack.start_api())
             client = await stack.connect()
             clock.lap("start")
             settings = Settings(
