@@ -25,6 +25,9 @@ class Outcome:
     events_lost: int
     duplicates: int
     stuck_workflows: int
+    server_errors: int = 0
+    """Answers a front door should never give: a 5xx from the API, a CLI call left unanswered
+    (a request cut off by a fault the scenario injected is not one: it is sent again)."""
     verified: bool = False
     """Whether `partnerships verify` passed on the store afterwards; unset, a scenario is not
     clean (a scenario that forgot to verify must not pass)."""
@@ -33,9 +36,10 @@ class Outcome:
 
     @property
     def clean(self) -> bool:
-        """Record verified; nothing lost, nothing duplicated, nothing stuck."""
+        """Record verified; nothing lost, duplicated or stuck; no server error."""
         return (
             self.verified
+            and self.server_errors == 0
             and self.events_lost == 0
             and self.duplicates == 0
             and self.stuck_workflows == 0
@@ -53,6 +57,7 @@ HEADERS = (
     "events lost",
     "duplicates",
     "stuck workflows",
+    "server errors",
     "verify",
 )
 
@@ -67,6 +72,7 @@ def table(outcomes: Sequence[Outcome]) -> str:
             str(o.events_lost),
             str(o.duplicates),
             str(o.stuck_workflows),
+            str(o.server_errors),
             "passed" if o.verified else "FAILED",
         )
         for o in outcomes
