@@ -502,6 +502,10 @@ class CatchUpProjector:
 
     def run_once(self) -> int:
         """Handle the next batch after the checkpoint; return its size (0 when caught up)."""
+        # Caught up: answered without the append lock, so an idle projector never waits for
+        # an append in flight (what it has not committed is not there to read anyway).
+        if not self.store.read_all(self.checkpoint(), 1):
+            return 0
         with self._locked_checkpoint() as (conn, position):
             batch = self.store.read_all(position, self.batch_size, conn=conn)
             if batch:
