@@ -7,13 +7,14 @@ come from `domain`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Protocol
 
 from activities.codec import to_domain
 from activities.records import StoredEvent
-from domain import Partnership, evolve, milestone_kind
+from domain import Event, Partnership, evolve
 from domain.report import render_state
 from domain.tasks import open_tasks
 
@@ -54,6 +55,22 @@ EMPTY_FOLD = Fold(Partnership(), None)
 """The fold of a stream with no events."""
 
 
+class Recorded(Protocol):
+    """What the read models take from a logged event beside its domain event: its place in
+    the log and the store's own dates (a StoredEvent is one)."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def stream_version(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def occurred_on(self) -> date: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+
+
 def fold_onto(
     fold: Fold, stream_id: str, stored: Sequence[StoredEvent], *, milestones_after: int = 0
 ) -> tuple[Fold, StreamRows]:
@@ -64,12 +81,34 @@ def fold_onto(
     folding it whole: the state is the domain's, and each row depends only on the state and
     the event that reached it.
     """
-    state = fold.state
+    state, milestones = fold_events(
+        fold.state,
+        stream_id,
+        [(record, to_domain(record)) for record in stored],
+        milestones_after=milestones_after,
+    )
+    last = stored[-1] if stored else fold.last
+    return Fold(state, last), stream_rows(stream_id, state, last, milestones)
+
+
+def fold_events(
+    state: Partnership,
+    stream_id: str,
+    logged: Iterable[tuple[Recorded, Event]],
+    *,
+    milestones_after: int = 0,
+) -> tuple[Partnership, list[Row]]:
+    """Fold `logged`, each event of `stream_id` beside its record, onto `state`.
+
+    Returns the state reached and the milestone rows of the events at positions after
+    `milestones_after`, each with its report rendered from the state it reached.
+    """
     milestones: list[Row] = []
-    for record in stored:
-        event = to_domain(record)
+    for record, event in logged:
+        reached = len(state.milestones)
         state = evolve(state, event)
-        kind = milestone_kind(event)
+        # The fold lists each milestone an event reaches (`milestone_kind`): read it there.
+        kind = state.milestones[-1].kind if len(state.milestones) > reached else None
         if kind is not None and state.country is not None and record.position > milestones_after:
             milestones.append(
                 {
@@ -83,10 +122,16 @@ def fold_onto(
                     "report": render_state(state, kind),
                 }
             )
-    last = stored[-1] if stored else fold.last
-    folded = Fold(state, last)
+    return state, milestones
+
+
+def stream_rows(
+    stream_id: str, state: Partnership, last: Recorded | None, milestones: list[Row]
+) -> StreamRows:
+    """The rows of `stream_id` folded to `state` by its event `last` (None: no event), beside
+    its `milestones` rows."""
     if last is None or state.country is None or state.stage is None:
-        return folded, StreamRows(stream_id, None, [], milestones)
+        return StreamRows(stream_id, None, [], milestones)
     status = {
         "stream_id": stream_id,
         "country": state.country,
@@ -101,7 +146,7 @@ def fold_onto(
         "last_changed_on": last.occurred_on,
         "last_recorded_at": last.recorded_at,
     }
-    return folded, StreamRows(
+    return StreamRows(
         stream_id,
         status,
         _participation(stream_id, state),

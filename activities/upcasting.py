@@ -61,6 +61,10 @@ class Upcasters:
                 payload["schema_version"] = version
         return version, payload
 
+    def steps_from(self, event_type: str, schema_version: int) -> bool:
+        """Whether a step is registered from `schema_version` of `event_type`."""
+        return (event_type, schema_version) in self._steps
+
     def __bool__(self) -> bool:
         return bool(self._steps)
 

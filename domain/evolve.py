@@ -168,10 +168,18 @@ def _changes(state: Partnership, event: Event) -> dict[str, Any]:
 
 
 def _participants(state: Partnership, event: Event) -> tuple[Participant, ...]:
-    who = Participant(
-        id=event.actor.id, role=event.actor.role, member_state=event.actor.member_state
-    )
-    return state.participants if who in state.participants else (*state.participants, who)
+    actor = event.actor
+    # Field by field, as Participant's own equality compares them: most events come from
+    # someone already listed, and then no record need be built and validated to find that.
+    for known in state.participants:
+        if (known.id, known.role, known.member_state) == (
+            actor.id,
+            actor.role,
+            actor.member_state,
+        ):
+            return state.participants
+    who = Participant(id=actor.id, role=actor.role, member_state=actor.member_state)
+    return (*state.participants, who)
 
 
 def evolve(state: Partnership, event: Event) -> Partnership:

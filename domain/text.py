@@ -129,7 +129,11 @@ Label = Annotated[
 # left alone, so prose stays readable in a report read as plain text. A bare `http://…` may
 # still be linked by a renderer that autolinks, but it then shows its own address: nothing
 # written can disguise where a link goes.
-_MARKDOWN_ACTIVE = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~=&$])")
+_MARKDOWN_ACTIVE = "\\`*_{}[]()#+-.!|<>~=&$"
+
+# One pass over a line: each active character backslash-escaped, a tab made a blank (blanks
+# are what `markdown_inert` strips; a tab is no active character, so the order is immaterial).
+_INERT = str.maketrans({**{c: "\\" + c for c in _MARKDOWN_ACTIVE}, "\t": " "})
 
 # What a user's line break becomes on one line: it must not start a Markdown block of its own.
 _ONE_LINE_BREAK: Final[str] = " ↵ "
@@ -142,7 +146,7 @@ def _visible(character: str) -> str:
 
 
 def _inert_line(line: str) -> str:
-    escaped = _MARKDOWN_ACTIVE.sub(r"\\\1", line.replace("\t", " "))
+    escaped = line.translate(_INERT)
     if escaped.isascii() and escaped.isprintable():
         return escaped
     return "".join(
