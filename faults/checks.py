@@ -52,9 +52,6 @@ IDENTITY_FIELD: Final[Mapping[str, str]] = {
 """The payload field that tells events of one type apart within a stream; a type not named
 here occurs at most once per lifecycle."""
 
-VERIFIED: Final = "record verified"
-"""How an Outcome's detail begins when `partnerships verify` passed (`verified`)."""
-
 
 class EventKey(NamedTuple):
     """What the checks count: an event's type and its identity within its stream."""
@@ -214,18 +211,13 @@ class Findings:
     def outcome(
         self, scenario: str, *, faults_injected: int, lifecycles_completed: int, extra: str = ""
     ) -> Outcome:
-        """The scenario's Outcome; its detail begins with VERIFIED only if verify passed."""
-        record = (
-            VERIFIED
-            if self.verification.ok
-            else "VERIFY FAILED: " + self.verification.output.splitlines()[-1:][0]
-            if self.verification.output
-            else "VERIFY FAILED"
-        )
+        """The scenario's Outcome: the counts, whether verify passed, what else was seen."""
+        said = self.verification.output.splitlines()
+        record = said[-1].rstrip(".") if said else ""
         detail = "; ".join(
             part
             for part in (
-                record,
+                f"verify: {record}" if record else "",
                 f"{self.stuck.workflows_seen} workflows checked",
                 f"{self.stuck.bookkeeping_failures} bookkeeping task failures"
                 if self.stuck.bookkeeping_failures
@@ -241,13 +233,9 @@ class Findings:
             events_lost=self.comparison.lost,
             duplicates=self.comparison.duplicates,
             stuck_workflows=len(self.stuck.workflows),
+            verified=self.verification.ok,
             detail=detail,
         )
-
-
-def verified(outcome: Outcome) -> bool:
-    """Whether `partnerships verify` passed on the scenario's store (its detail says so)."""
-    return outcome.detail.startswith(VERIFIED)
 
 
 async def check(client: Client, database_url: str, at_least: Streams, at_most: Streams) -> Findings:

@@ -52,24 +52,50 @@ class Campaign:
         fault: Callable[[int], Awaitable[None]],
         rng: random.Random,
         moment: tuple[float, float],
+        *,
+        recorded: Callable[[], Awaitable[int]] | None = None,
     ) -> int:
-        """Inject `faults` faults, each at a random moment (seconds after the previous one's
-        recovery, uniform in `moment`) while a batch runs; a finished batch is followed by a
-        new one on fresh countries. Then let the last batch finish. Returns the faults injected.
+        """Inject `faults` faults at random moments while batches of lifecycles run; then let
+        the last batch finish. Returns the faults injected.
+
+        Each fault lands `moment` seconds (uniform) after the previous one's recovery, or, with
+        `recorded` (the store's last position), after the record first grew since it: faults
+        faster than the system recovers would only stop it, and prove nothing about the steps
+        in flight. A batch that ends before the faults are done is followed by another on fresh
+        countries; a batch that completes no lifecycle at all ends the injection (the checks
+        then report why), so a wedged system cannot keep the campaign running.
         """
         injected = 0
         batch = self._batch = self._start_batch()
+        mark = await recorded() if recorded is not None else 0
         while injected < faults:
-            done, _ = await asyncio.wait({batch}, timeout=rng.uniform(*moment))
-            if batch in done:
-                self.progresses += batch.result()
+            if recorded is not None:
+                await self._until_grown(batch, recorded, mark)
+            if not batch.done():
+                await asyncio.wait({batch}, timeout=rng.uniform(*moment))
+            if batch.done():
+                finished = batch.result()
+                self.progresses += finished
+                if not any(p.completed for p in finished):
+                    log.warning("a batch completed no lifecycle: no further faults")
+                    self._batch = None
+                    return injected
                 batch = self._batch = self._start_batch()
                 continue
             await fault(injected + 1)
             injected += 1
+            mark = await recorded() if recorded is not None else 0
         self.progresses += await batch
         self._batch = None
         return injected
+
+    @staticmethod
+    async def _until_grown(
+        batch: asyncio.Task[list[Progress]], recorded: Callable[[], Awaitable[int]], mark: int
+    ) -> None:
+        """Wait until the record has grown past `mark`, or the batch is over."""
+        while not batch.done() and await recorded() <= mark:
+            await asyncio.wait({batch}, timeout=0.2)
 
     def cancel(self) -> None:
         """Stop driving the running batch (after a failure elsewhere)."""

@@ -18,8 +18,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
+from activities.database import create_engine_from_url
+from activities.eventstore import EventStore
 from faults.processes import PARTNERSHIPS, ApiProcess, WorkerProcess, free_port
 from faults.temporal_server import NAMESPACE, DevServer
 from migrations.runner import upgrade
@@ -48,6 +51,7 @@ class FaultStack:
     workers: list[WorkerProcess] = field(default_factory=list)
     apis: list[ApiProcess] = field(default_factory=list)
     client: Client | None = None
+    _engine: Engine | None = field(default=None, init=False, repr=False)
 
     def env(self, database_url: str | None = None) -> dict[str, str]:
         """The environment every process of the stack runs with (`database_url` overrides)."""
@@ -121,12 +125,20 @@ class FaultStack:
             )
         return self.client
 
+    async def events_recorded(self) -> int:
+        """The store's last position: how far the record has grown (read from this process)."""
+        if self._engine is None:
+            self._engine = create_engine_from_url(self.database_url)
+        return await asyncio.to_thread(EventStore(self._engine).last_position)
+
     def stop_processes(self) -> None:
         """Stop every worker and API process, then the server (each by its pid)."""
         for process in [*self.apis, *self.workers]:
             with contextlib.suppress(Exception):
                 process.stop()
         self.server.stop()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 @contextlib.asynccontextmanager

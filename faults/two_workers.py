@@ -17,8 +17,8 @@ from faults.stack import open_stack
 NAME = "two_workers"
 KILLS = {Scale.FULL: 30, Scale.SHORT: 3}
 LIFECYCLES = {Scale.FULL: 20, Scale.SHORT: 3}
-MOMENT_S = (0.05, 3.0)
-"""A kill lands this many seconds (uniform) after the killed worker serves again."""
+MOMENT_S = (0.0, 2.0)
+"""A kill lands this many seconds (uniform) after the record first grows since the last."""
 
 
 async def run(scale: Scale, workdir: Path) -> Outcome:
@@ -34,7 +34,9 @@ async def run(scale: Scale, workdir: Path) -> Outcome:
             await stack.start_worker(victim)
 
         try:
-            injected = await campaign.inject(KILLS[scale], kill, rng, MOMENT_S)
+            injected = await campaign.inject(
+                KILLS[scale], kill, rng, MOMENT_S, recorded=stack.events_recorded
+            )
         finally:
             campaign.cancel()
         survived = (

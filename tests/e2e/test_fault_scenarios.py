@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from faults import temporal_restart, two_workers, worker_kills
-from faults.checks import verified
 from faults.outcome import Outcome, Scale
 from tests.e2e.devstack import needs_temporal
 
@@ -20,7 +19,7 @@ def assert_clean(outcome: Outcome, *, faults: int, lifecycles: int) -> None:
     assert outcome.faults_injected == faults, outcome
     assert outcome.lifecycles_completed >= lifecycles, outcome
     assert f"; {outcome.lifecycles_completed} lifecycles driven" in outcome.detail, outcome
-    assert verified(outcome), outcome.detail
+    assert outcome.verified, outcome.detail
     assert outcome.events_lost == 0, outcome
     assert outcome.duplicates == 0, outcome
     assert outcome.stuck_workflows == 0, outcome
