@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from activities.database import create_engine_from_url
 from faults import pg_outage
-from faults.checks import verified
 from faults.outcome import Scale
 from tests.e2e.devstack import needs_temporal
 
@@ -39,7 +38,7 @@ async def test_workflows_wait_out_a_postgresql_outage_and_lose_nothing(tmp_path:
     outcome = run.outcome
     assert outcome.faults_injected == pg_outage.OUTAGES[Scale.SHORT], outcome
     assert outcome.lifecycles_completed == pg_outage.LIFECYCLES[Scale.SHORT], outcome
-    assert verified(outcome), outcome.detail
+    assert outcome.verified, outcome.detail
     assert (outcome.events_lost, outcome.duplicates, outcome.stuck_workflows) == (0, 0, 0)
     assert outcome.clean
     # The outage hit the worker: connections it held were closed and some it tried refused.
