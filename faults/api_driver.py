@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,8 +30,10 @@ CONNECT_TIMEOUT_S: Final = 10.0
 ANSWER_TIMEOUT_S: Final = 120.0
 """How long one attempt may wait for an answer; the API answers 503/504 well before it."""
 RETRY_S: Final = 0.1
-RETRY_STATUSES: Final = frozenset({502, 503, 504})
-"""Answers that say "not now" (the store, Temporal or a worker was missing): send it again."""
+RETRY_STATUSES: Final = frozenset({503, 504})
+"""The contract's "not now" (DESIGN.md §3b: Temporal or the store unreachable or refusing for
+the moment, no worker in time, still recording): send it again with the same key. Any other
+5xx is a server error."""
 
 
 class StepRefused(RuntimeError):
@@ -94,8 +97,10 @@ class ApiDriver:
     in_flight: InFlight = field(default_factory=InFlight)
     cut_off: int = 0
     """Attempts that got no answer: the connection reset, refused or closed by a kill."""
-    not_now: int = 0
-    """Attempts answered 502/503/504 and sent again."""
+    not_now: Counter[str] = field(default_factory=Counter)
+    """Attempts answered 503/504 and sent again, by status and problem type."""
+    server_errors: int = 0
+    """Answers with any other 5xx: the API failed (the lifecycle stops there)."""
 
     async def send(
         self, progress: Progress, path: str, body: dict[str, Any], attempt: Attempt
@@ -117,9 +122,11 @@ class ApiDriver:
             finally:
                 self.in_flight.remove(api.port, ticket)
             if response is not None and response.status_code not in RETRY_STATUSES:
+                if response.status_code >= 500:
+                    self.server_errors += 1
                 return response
             if response is not None:
-                self.not_now += 1
+                self.not_now[f"{response.status_code} {_problem(response)}"] += 1
             progress.retries += 1
             await asyncio.sleep(RETRY_S)
         raise StepRefused(f"{path} got no answer within {STEP_DEADLINE_S:.0f} s of retries")

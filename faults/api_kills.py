@@ -19,7 +19,9 @@ first); SHORT: 2 kills across 2 lifecycles.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -180,9 +182,15 @@ async def api_kills(scale: Scale, workdir: Path) -> KillsRun:
             faults_injected=len(kills),
             extra=f"{caught} step requests caught in flight by the kills, {handed} of them "
             f"already accepted by Temporal; {driver.cut_off} attempts cut off and "
-            f"{driver.not_now} answered 503/504, each sent again with its Idempotency-Key",
+            f"{sum(driver.not_now.values())} answered 503/504 ({_kinds(driver.not_now)}), each "
+            "sent again with its Idempotency-Key",
         )
+        outcome = dataclasses.replace(outcome, server_errors=driver.server_errors)
         return KillsRun(outcome, len(progresses), driver.cut_off, caught, handed)
+
+
+def _kinds(answers: Counter[str]) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in answers.most_common()) or "none"
 
 
 async def run(scale: Scale, workdir: Path) -> Outcome:
