@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from functools import reduce
 from typing import Any, TypeVar
@@ -59,8 +60,14 @@ def _copied(record: type[_Record], event: EventBase, **named: Any) -> _Record:
     A record field that neither holds is a bug and fails here, loudly, with AttributeError;
     the record's own validation still checks every value's type.
     """
-    copied = {name: getattr(event, name) for name in record.model_fields if name not in named}
+    copied = {name: getattr(event, name) for name in _field_names(record) if name not in named}
     return record(**copied, **named)
+
+
+@functools.cache
+def _field_names(record: type[BaseModel]) -> tuple[str, ...]:
+    # Read once per record type: `model_fields` goes through a pydantic descriptor each time.
+    return tuple(record.model_fields)
 
 
 def _changes(state: Partnership, event: Event) -> dict[str, Any]:

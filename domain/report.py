@@ -43,9 +43,10 @@ def _consultation(state: Partnership) -> list[str]:
         "|---|---|---|---|---|",
     ]
     given = answers_given(state)
+    # Components are StrEnums, so `listed` joins their values (here and below).
     for ms, answer in latest.items():
         count = given[ms]
-        offers = listed([o.value for o in answer.offers])
+        offers = listed(answer.offers)
         lines.append(
             f"| {ms} | {answer.position.value} | {offers} | "
             f"{answer.answered_on.isoformat()} | {count} |"
@@ -83,7 +84,7 @@ def _talks(state: Partnership) -> list[str]:
             f"({listed(r.member_states)}): {markdown_inert(r.summary)}"
         )
     for late in state.late_interest:
-        offers = listed([o.value for o in late.offers])
+        offers = listed(late.offers)
         lines.append(
             f"- {late.member_state} declared interest on {late.declared_on.isoformat()}, "
             f"joining late (offers: {offers})."
@@ -103,10 +104,10 @@ def _talks(state: Partnership) -> list[str]:
         lines += [
             "",
             f"Concluded on {state.talks.concluded_on.isoformat()}: the third country is "
-            f"{willing}. Commitments: {listed([c.value for c in state.talks.commitments])}.",
+            f"{willing}. Commitments: {listed(state.talks.commitments)}.",
         ]
         if state.talks.community_offers:
-            offered = listed([c.value for c in state.talks.community_offers])
+            offered = listed(state.talks.community_offers)
             lines.append(f"The Community offers: {offered}.")
     return [*lines, ""]
 
@@ -145,7 +146,7 @@ def _outcome(state: Partnership) -> list[str]:
             f"Joint declaration signed on {state.launch.signed_on.isoformat()}"
             f"{' (' + markdown_inert(jd) + ')' if jd else ''} by "
             f"{listed(state.launch.member_states)}.",
-            f"Components: {listed([c.value for c in state.launch.components])}.",
+            f"Components: {listed(state.launch.components)}.",
             "",
         ]
         lines += [
