@@ -35,6 +35,9 @@ from settings import Settings, load_settings
 from tools.mail_sink import DEFAULT_SMTP_PORT, MAIL_SUBDIRECTORY, start_mail_sink
 
 HOST = "127.0.0.1"
+DEFAULT_TEMPORAL_PORT = 7233
+DEFAULT_API_PORT = 8000
+DEFAULT_DATA_DIR = Path(".data")
 SERVER_START_TIMEOUT = timedelta(seconds=60)
 SERVER_STOP_TIMEOUT = timedelta(seconds=15)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -48,7 +51,7 @@ class Stack:
     port: int
     ui_port: int
     namespace: str
-    api_port: int = 8000
+    api_port: int = DEFAULT_API_PORT
     mail_port: int = DEFAULT_SMTP_PORT
     metrics_port: int = 0  # the worker's /metrics, /healthz, /readyz; 0: none
 
@@ -225,14 +228,38 @@ async def wait_until_serving(server: TemporalServer, stack: Stack) -> None:
         delay = min(delay * 2, 0.5)
 
 
+def cli_exports(stack: Stack) -> list[str]:
+    """The `export` lines that point a CLI in another terminal at this stack; none on defaults.
+
+    The CLI finds Temporal by TEMPORAL_ADDRESS, the event store by DATABASE_URL and the
+    development keys (the issuer's, the webhook and checkpoint signing keys) and the mail sink's
+    directory in DATA_DIR; its development tokens name DEV_ISSUER_URL, the API's own address,
+    as their issuer. Without these a CLI would make keys of its own that this stack refuses.
+    """
+    lines: list[str] = []
+    if (
+        stack.port != DEFAULT_TEMPORAL_PORT
+        or stack.data_dir.resolve() != DEFAULT_DATA_DIR.resolve()
+    ):
+        lines += [
+            f"export TEMPORAL_ADDRESS={stack.address}",
+            f"export DATABASE_URL={stack.database_url}",
+            f"export DATA_DIR={stack.data_dir}",
+        ]
+    if stack.api_port != DEFAULT_API_PORT:
+        lines += [
+            f"export DEV_ISSUER_URL={stack.api_url}/dev/",
+            f"export PARTNERSHIPS_API={stack.api_url}   # optional: steps through the API",
+        ]
+    return lines
+
+
 def banner(stack: Stack) -> Panel:
     """What to open and what to try next."""
     exports = ""
-    if stack.port != 7233 or stack.data_dir.resolve() != Path(".data").resolve():
-        exports = (
-            "\nIn another terminal, point the CLI at this stack first:\n"
-            f"  export TEMPORAL_ADDRESS={stack.address}\n"
-            f"  export DATABASE_URL={escape(stack.database_url)}\n"
+    if lines := cli_exports(stack):
+        exports = "\nIn another terminal, point the CLI at this stack first:\n" + "".join(
+            f"  {escape(line)}\n" for line in lines
         )
     return Panel(
         f"HTTP API        {stack.api_url} (docs at {stack.api_url}/docs)\n"
@@ -473,9 +500,13 @@ def metrics_port() -> int:
 
 
 def dev(
-    port: Annotated[int, typer.Option("--port", help="Temporal frontend port")] = 7233,
+    port: Annotated[
+        int, typer.Option("--port", help="Temporal frontend port")
+    ] = DEFAULT_TEMPORAL_PORT,
     ui_port: Annotated[int, typer.Option("--ui-port", help="Temporal UI port")] = 8233,
-    api_port: Annotated[int, typer.Option("--api-port", help="HTTP API port")] = 8000,
+    api_port: Annotated[
+        int, typer.Option("--api-port", help="HTTP API and console port")
+    ] = DEFAULT_API_PORT,
     mail_port: Annotated[
         int | None,
         typer.Option(
@@ -495,8 +526,12 @@ def dev(
         ),
     ] = None,
     data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="Where temporal.db and the event store live")
-    ] = Path(".data"),
+        Path,
+        typer.Option(
+            "--data-dir",
+            help="Where temporal.db, the event store, the development keys and mail/ live",
+        ),
+    ] = DEFAULT_DATA_DIR,
 ) -> None:
     """Run everything locally: event store, Temporal dev server + UI, a worker and the API."""
     settings = load_settings()
