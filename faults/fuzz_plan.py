@@ -279,7 +279,9 @@ def plan(
     """
     rng = random.Random(seed)
     pools = Pools(seed + 1)
-    names = [*UPDATE_NAMES, *UPDATE_NAMES, *UNKNOWN_NAMES]
+    # Each update twice, but a withdrawal once: a plausible one ends its partnership, and
+    # the requests after it meet a closed workflow instead of a live stage.
+    names = [*UPDATE_NAMES, *(n for n in UPDATE_NAMES if n != "withdraw"), *UNKNOWN_NAMES]
     live = [f"partnership-{cc}" for cc in countries]
     targets = [*live, *live, *live, *NO_SUCH_WORKFLOWS]
 
@@ -288,7 +290,7 @@ def plan(
 
     shapes: list[tuple[Any, ...]] = []
     for _ in range(api // 2):
-        update = rng.choice(names[: 2 * len(UPDATE_NAMES) + 3])
+        update = rng.choice(names[: -len(UNKNOWN_NAMES) + 3])
         shapes.append(
             (
                 "raw",

@@ -54,6 +54,9 @@ closed (after its 413) while the client was still sending."""
 GRANTED: Final = EventKey("RoleGranted")
 """What a token that grants its user a binding records, in the directory's stream."""
 
+CLI_NO_ANSWER: Final = ("deadline exceeded", "context canceled")
+"""What the CLI says when the server gave no answer in time."""
+
 ROLES: Final[dict[TokenKind, BindingRole]] = {
     "commission": BindingRole.COMMISSION,
     "member_state": BindingRole.MEMBER_STATE,
@@ -276,13 +279,17 @@ def send_cli(request: CliRequest, address: str, scratch: Path) -> Answer:
     accepted: bool | None = done.returncode == 0 and request.command == "execute"
     if request.command == "start" and done.returncode == 0:
         accepted = None
+    # No answer in time is no refusal: the update may yet record (once).
+    silent = any(s in said for s in CLI_NO_ANSWER)
+    if silent:
+        accepted = None
     return Answer(
         request.tag,
         "cli",
         what,
         f"exit {done.returncode}",
         accepted,
-        server_error=failed,
+        server_error=failed or silent,
         reached_server=not local,
         detail=said.strip()[-300:],
     )
