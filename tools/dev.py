@@ -273,7 +273,7 @@ def banner(stack: Stack) -> Panel:
         f"{escape(str(stack.mail_dir))} (`partnerships mail` lists them)\n"
         f"{exports}\n"
         "Try, in another terminal:\n"
-        "  .venv/bin/partnerships demo          # Cape Verde, Moldova, Georgia\n"
+        "  .venv/bin/partnerships demo          # Cape Verde, Moldova, Georgia, Senegal\n"
         "  TOKEN=$(.venv/bin/partnerships token --as commission:alice)\n"
         f'  curl -H "Authorization: Bearer $TOKEN" {stack.api_url}/me\n'
         "  .venv/bin/partnerships list\n"
