@@ -290,6 +290,8 @@ def plan(
 
     shapes: list[tuple[Any, ...]] = []
     for _ in range(api // 2):
+        # Through the API, only the first three unknown names: the HTTP client would rewrite
+        # some of the others ("../withdraw", "", a trailing space) into another path.
         update = rng.choice(names[: -len(UNKNOWN_NAMES) + 3])
         shapes.append(
             (

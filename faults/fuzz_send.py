@@ -14,27 +14,22 @@ import json
 import os
 import subprocess
 import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
 
 import requests
 
-from activities.database import create_engine_from_url
-from activities.directory_store import DirectoryStore
-from app.dev_issuer import dev_token
 from domain.countries import member_states_on
 from domain.directory import BindingRole
 from domain.presidencies import presidency_on
-from faults.checks import EventKey
+from faults.dev_tokens import TTL, DevTokens, bearer
 from faults.fuzz_plan import ApiCase, ApiRaw, CliRequest, FuzzRequest, TokenKind
 from faults.processes import BIN
 from interfaces.api.size_limit import MAX_BODY_BYTES
-from settings import Settings
 
 TEMPORAL: Final = BIN / "temporal"
 REQUEST_TIMEOUT_S: Final = 60.0
@@ -50,9 +45,6 @@ CLI_SERVER_FAILED: Final = ("code = Internal", "code = Unknown", "Traceback", "p
 RESET_OVER_LIMIT: Final = "reset after a body over the limit"
 """The status of a request whose body is over the API's limit and whose connection the API
 closed (after its 413) while the client was still sending."""
-
-GRANTED: Final = EventKey("RoleGranted")
-"""What a token that grants its user a binding records, in the directory's stream."""
 
 CLI_NO_ANSWER: Final = ("deadline exceeded", "context canceled")
 """What the CLI says when the server gave no answer in time."""
@@ -79,66 +71,23 @@ class Answer:
     detail: str = ""
 
 
-class Tokens:
-    """Real development tokens, one per request, as `partnerships token` issues them.
+def fuzz_headers(tokens: DevTokens, kind: TokenKind, tag: str) -> dict[str, str]:
+    """The Authorization header of a request with token `kind`, acting as user `tag`.
 
-    Each names the request's tag as its subject, bound to the role drawn for it: so the user of
-    every event a request records is its tag. `tampered` is a real token with a byte of its
-    signature changed, `expired` one whose hour ended, `none` no token at all.
+    A real token of the role drawn (so the user of every event a request records is its tag);
+    `tampered` is a real token with a byte of its signature changed, `expired` one whose hour
+    ended, `none` no token at all.
     """
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._engine = create_engine_from_url(settings.database_url)
-        self._directory = DirectoryStore(self._engine)
-        # Grants are read-then-written: one at a time, or two threads grant one binding twice.
-        self._lock = threading.Lock()
-        self._kept: dict[tuple[BindingRole, str, str | None], str] = {}
-        self.grants = 0
-        """How many role bindings the tokens granted (each a RoleGranted in the directory)."""
-
-    def close(self) -> None:
-        """Release the store's connections."""
-        self._engine.dispose()
-
-    def headers(self, kind: TokenKind, tag: str) -> dict[str, str]:
-        """The Authorization header of a request with token `kind` acting as `tag`."""
-        if kind == "none":
-            return {}
-        now = datetime.now(UTC)
-        if kind == "expired":
-            token = self._issue(BindingRole.COMMISSION, tag, None, now=now - timedelta(hours=2))
-        elif kind == "tampered":
-            real = self._issue(BindingRole.COMMISSION, tag, None, now=now)
-            token = real[:-2] + ("AA" if real[-2:] != "AA" else "BB")
-        else:
-            role = ROLES[kind]
-            token = self._issue(role, tag, _member_state_of(role, tag, now.date()), now=now)
-        return {"Authorization": f"Bearer {token}"}
-
-    def for_actor(self, role: BindingRole, user: str, member_state: str | None) -> dict[str, str]:
-        """The Authorization header of `user` acting as `role` (of `member_state`): one token
-        per user, kept for the scenario (it lives an hour)."""
-        key = (role, user, member_state)
-        if key not in self._kept:
-            self._kept[key] = self._issue(role, user, member_state, now=datetime.now(UTC))
-        return {"Authorization": f"Bearer {self._kept[key]}"}
-
-    def _issue(
-        self, role: BindingRole, user: str, member_state: str | None, *, now: datetime
-    ) -> str:
-        with self._lock:
-            issued = dev_token(
-                self._settings,
-                self._directory,
-                role=role,
-                user=user,
-                member_state=member_state,
-                ttl=timedelta(hours=1),
-                now=now,
-            )
-            self.grants += issued.granted
-        return issued.token
+    if kind == "none":
+        return {}
+    now = datetime.now(UTC)
+    if kind == "expired":
+        return bearer(tokens.issue(BindingRole.COMMISSION, tag, now=now - 2 * TTL))
+    if kind == "tampered":
+        real = tokens.issue(BindingRole.COMMISSION, tag, now=now)
+        return bearer(real[:-2] + ("AA" if real[-2:] != "AA" else "BB"))
+    role = ROLES[kind]
+    return bearer(tokens.issue(role, tag, _member_state_of(role, tag, now.date()), now=now))
 
 
 def _member_state_of(role: BindingRole, tag: str, day: date) -> str | None:
@@ -150,11 +99,6 @@ def _member_state_of(role: BindingRole, tag: str, day: date) -> str | None:
         union = member_states_on(day)
         return union[sum(map(ord, tag)) % len(union)]
     return None
-
-
-def _is_step_or_proposal(method: str, path: str) -> bool:
-    """Whether a request of this method and path records when it succeeds."""
-    return method.upper() == "POST"
 
 
 def send_api_case(request: ApiCase, api_url: str, auth: dict[str, str]) -> Answer:
@@ -201,7 +145,9 @@ def send_api_raw(request: ApiRaw, api_url: str, auth: dict[str, str]) -> Answer:
 
 def _http_answer(tag: str, what: str, method: str, response: requests.Response) -> Answer:
     status = response.status_code
-    records = _is_step_or_proposal(method, what)
+    # Every POST of the fuzzed operations records when it succeeds (a step, a proposal, an
+    # accession); a GET never does.
+    records = method.upper() == "POST"
     return Answer(
         tag,
         "api",
@@ -300,7 +246,7 @@ def send_all(
     *,
     api_url: str,
     temporal_address: str,
-    tokens: Tokens,
+    tokens: DevTokens,
     scratch: Path,
     concurrency: int = 4,
 ) -> list[Answer]:
@@ -310,7 +256,9 @@ def send_all(
     """
     scratch.mkdir(parents=True, exist_ok=True)
     auth = {
-        r.tag: tokens.headers(r.token, r.tag) for r in requests_ if isinstance(r, ApiCase | ApiRaw)
+        r.tag: fuzz_headers(tokens, r.token, r.tag)
+        for r in requests_
+        if isinstance(r, ApiCase | ApiRaw)
     }
 
     def one(request: FuzzRequest) -> Answer:

@@ -15,12 +15,12 @@ from typing import Any, Final
 
 import requests
 
-from domain.directory import BindingRole
 from domain.policy import allowed_at
 from domain.requests import REQUEST_FOR
 from domain.stages import Stage
 from faults.checks import EventKey
-from faults.fuzz_send import REQUEST_TIMEOUT_S, Tokens
+from faults.dev_tokens import DevTokens
+from faults.fuzz_send import REQUEST_TIMEOUT_S
 from faults.lifecycles import COMMISSION, Plan, Progress, Step, today
 
 WITHDRAWN: Final = (EventKey("PartnershipWithdrawn"),)
@@ -61,14 +61,8 @@ class Api:
     """The API process's URL and the tokens its callers carry."""
 
     url: str
-    tokens: Tokens
+    tokens: DevTokens
     server_errors: list[str] = field(default_factory=list)
-
-    def headers(self, actor: dict[str, str]) -> dict[str, str]:
-        """A real token of `actor` (its id, role and Member State)."""
-        return self.tokens.for_actor(
-            BindingRole(actor["role"]), actor["id"], actor.get("member_state")
-        )
 
     def send(self, method: str, path: str, actor: dict[str, str], body: Any = None) -> Reply:
         """One request; a 5xx is kept in `server_errors`."""
@@ -76,7 +70,7 @@ class Api:
             method,
             self.url + path,
             json=body,
-            headers=self.headers(actor),
+            headers=self.tokens.for_actor(actor),
             timeout=REQUEST_TIMEOUT_S,
         )
         try:

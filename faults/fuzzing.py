@@ -30,9 +30,10 @@ from temporalio.service import RPCError
 from domain.directory import DIRECTORY_STREAM
 from domain.stages import Stage
 from faults.checks import EventKey, Stuck, Verification, merge, stuck_workflows, verify_store
+from faults.dev_tokens import GRANTED, DevTokens
 from faults.fuzz_plan import CliRequest, FuzzRequest, plan
 from faults.fuzz_record import compare_all, read_record
-from faults.fuzz_send import GRANTED, REQUEST_TIMEOUT_S, Answer, Tokens, send_all
+from faults.fuzz_send import REQUEST_TIMEOUT_S, Answer, send_all
 from faults.fuzz_setup import WITHDRAWN, Api, Live, NextStep, next_step, set_up, withdraw
 from faults.lifecycles import COMMISSION, INTERESTED, plans
 from faults.outcome import Outcome, Scale
@@ -106,12 +107,7 @@ async def fuzz(scale: Scale, workdir: Path) -> FuzzReport:
             _, process = await asyncio.gather(stack.start_worker(), stack.start_api())
             client = await stack.connect()
             clock.lap("start")
-            settings = Settings(
-                database_url=stack.database_url,
-                data_dir=str(workdir),
-                dev_issuer_url=process.env["DEV_ISSUER_URL"],
-            )
-            tokens = Tokens(settings)
+            tokens = DevTokens.for_api(process)
             try:
                 api = Api(process.url, tokens)
                 lives = await set_up(api, chosen, DEPTHS[scale])
@@ -180,6 +176,7 @@ async def _fuzz(
         events_lost=comparison.lost,
         duplicates=comparison.duplicates,
         stuck_workflows=len(stuck.workflows),
+        server_errors=len(server_errors),
         verified=verification.ok,
         detail=_detail(answers, next_steps, server_errors),
     )

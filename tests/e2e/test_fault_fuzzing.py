@@ -18,7 +18,7 @@ from faults.outcome import Scale
 from tests.e2e.devstack import needs_temporal
 
 ANSWERED: frozenset[str] = frozenset(
-    {"200", "201", "400", "401", "403", "404", "405", "409", "412", "413", "415", "422"}
+    {"200", "201", "400", "401", "403", "404", "405", "406", "409", "412", "413", "415", "422"}
 )
 """What the API may answer a fuzzing request (DESIGN.md §3b): a success or a refusal, no 5xx."""
 
@@ -33,6 +33,7 @@ async def test_sixty_hostile_requests_through_the_api_and_the_cli_break_nothing(
     assert outcome.faults_injected == through_api + through_cli == 60
     assert Counter(a.channel for a in report.answers) == {"api": through_api, "cli": through_cli}
     assert not report.server_errors, report.server_errors
+    assert outcome.server_errors == 0
     assert outcome.verified, report.lines
     assert (outcome.events_lost, outcome.duplicates, outcome.stuck_workflows) == (0, 0, 0), (
         report.lines
