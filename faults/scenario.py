@@ -31,6 +31,13 @@ def seeded_rng(scenario: str) -> random.Random:
     return random.Random(seed)
 
 
+def growth_between_faults(batch_size: int) -> int:
+    """Events the record must gain between two faults: a quarter of a batch's lifecycles
+    (each records 12 events, and 2 in the programme's stream), so every fault strikes a
+    system that is working, not one still recovering from the last."""
+    return max(1, batch_size // 4)
+
+
 @dataclass
 class Campaign:
     """Batches of lifecycles on fresh countries, driven while faults are injected."""
@@ -54,23 +61,26 @@ class Campaign:
         moment: tuple[float, float],
         *,
         recorded: Callable[[], Awaitable[int]] | None = None,
+        growth: int = 1,
     ) -> int:
         """Inject `faults` faults at random moments while batches of lifecycles run; then let
         the last batch finish. Returns the faults injected.
 
         Each fault lands `moment` seconds (uniform) after the previous one's recovery, or, with
-        `recorded` (the store's last position), after the record first grew since it: faults
-        faster than the system recovers would only stop it, and prove nothing about the steps
-        in flight. A batch that ends before the faults are done is followed by another on fresh
-        countries; a batch that completes no lifecycle at all ends the injection (the checks
-        then report why), so a wedged system cannot keep the campaign running.
+        `recorded` (the store's last position), after the record has grown by `growth` events
+        since it: faults faster than the system recovers would only stop it, and prove nothing
+        about the steps in flight (a first full run with kills one event apart recorded only
+        proposals in five minutes and thirty kills). A batch that ends before the faults are
+        done is followed by another on fresh countries; a batch that completes no lifecycle at
+        all ends the injection (the checks then report why), so a wedged system cannot keep the
+        campaign running.
         """
         injected = 0
         batch = self._batch = self._start_batch()
         mark = await recorded() if recorded is not None else 0
         while injected < faults:
             if recorded is not None:
-                await self._until_grown(batch, recorded, mark)
+                await self._until_grown(batch, recorded, mark + growth - 1)
             if not batch.done():
                 await asyncio.wait({batch}, timeout=rng.uniform(*moment))
             if batch.done():

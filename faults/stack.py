@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 from activities.database import create_engine_from_url
 from activities.eventstore import EventStore
@@ -34,6 +36,21 @@ ATTESTATION_KEY_ID = "faults"
 
 # Settings a developer's shell may hold that would point our processes elsewhere.
 _CLEARED = ("PARTNERSHIPS_API", "PARTNERSHIPS_TOKEN", "PARTNERSHIPS_ACTOR", "OIDC_ISSUER")
+
+
+@functools.cache
+def quiet_runtime() -> Runtime:
+    """A Temporal runtime that logs errors only.
+
+    The SDK's core logs each call it retries at WARN; in a campaign those are the faults we
+    cause, and what matters is whether the call got through in the end (lifecycles.py counts
+    the retries).
+    """
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
+        )
+    )
 
 
 def sqlite_url(workdir: Path) -> str:
@@ -121,7 +138,10 @@ class FaultStack:
         """A client on the stack's server with the project's data converter (kept)."""
         if self.client is None:
             self.client = await Client.connect(
-                self.server.address, namespace=NAMESPACE, data_converter=DATA_CONVERTER
+                self.server.address,
+                namespace=NAMESPACE,
+                data_converter=DATA_CONVERTER,
+                runtime=quiet_runtime(),
             )
         return self.client
 

@@ -13,7 +13,7 @@ import asyncio
 from pathlib import Path
 
 from faults.outcome import Outcome, Scale
-from faults.scenario import Campaign, conclude, seeded_rng
+from faults.scenario import Campaign, conclude, growth_between_faults, seeded_rng
 from faults.stack import open_stack
 
 NAME = "worker_kills"
@@ -36,7 +36,12 @@ async def run(scale: Scale, workdir: Path) -> Outcome:
 
         try:
             injected = await campaign.inject(
-                KILLS[scale], kill, rng, MOMENT_S, recorded=stack.events_recorded
+                KILLS[scale],
+                kill,
+                rng,
+                MOMENT_S,
+                recorded=stack.events_recorded,
+                growth=growth_between_faults(LIFECYCLES[scale]),
             )
         finally:
             campaign.cancel()
