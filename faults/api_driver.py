@@ -22,7 +22,7 @@ from temporalio.client import Client
 
 from domain.directory import BindingRole
 from domain.stages import Stage
-from faults.fuzz_send import Tokens
+from faults.dev_tokens import DevTokens, bearer
 from faults.lifecycles import STEP_DEADLINE_S, Plan, Progress, Step
 from faults.processes import ApiProcess
 
@@ -92,7 +92,7 @@ class ApiDriver:
 
     serving: Callable[[], ApiProcess]
     """The API process that answers now (a fault may replace it between attempts)."""
-    tokens: Tokens
+    tokens: DevTokens
     http: httpx.AsyncClient
     in_flight: InFlight = field(default_factory=InFlight)
     cut_off: int = 0
@@ -106,7 +106,7 @@ class ApiDriver:
         self, progress: Progress, path: str, body: dict[str, Any], attempt: Attempt
     ) -> httpx.Response:
         """POST `body` to `path` as `actor` until an answer other than "not now" comes back."""
-        headers = await asyncio.to_thread(self.tokens.for_actor, *attempt.actor)
+        headers = bearer(await asyncio.to_thread(self.tokens.kept, *attempt.actor))
         if attempt.key:
             headers["Idempotency-Key"] = attempt.key
         loop = asyncio.get_running_loop()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,20 +33,23 @@ import httpx
 from temporalio.client import Client
 
 from app.identity import Caller
+from domain.directory import DIRECTORY_STREAM
 from faults.api_driver import (
     ANSWER_TIMEOUT_S,
     CONNECT_TIMEOUT_S,
     ApiDriver,
 )
 from faults.api_replicas import Kill, Replicas
-from faults.fuzz_send import Tokens
+from faults.checks import check, merge
+from faults.dev_tokens import GRANTED, DevTokens
 from faults.lifecycles import Progress, plans, today
 from faults.outcome import Outcome, Scale
-from faults.scenario import conclude, seeded_rng
+from faults.scenario import seeded_rng
 from faults.stack import open_stack
 from interfaces.api.inputs import update_id_for
-from settings import Settings
 from workflows.contract import workflow_id_for
+
+log = logging.getLogger("faults")
 
 NAME: Final = "api_kills"
 KILLS: Final = {Scale.FULL: 20, Scale.SHORT: 2}
@@ -155,12 +159,7 @@ async def api_kills(scale: Scale, workdir: Path) -> KillsRun:
         client = await stack.connect()
         timeout = httpx.Timeout(ANSWER_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
         async with httpx.AsyncClient(timeout=timeout) as http:
-            settings = Settings(
-                database_url=stack.database_url,
-                data_dir=str(workdir),
-                dev_issuer_url=replicas.issuer,
-            )
-            tokens = Tokens(settings)
+            tokens = DevTokens.for_api(replicas.active)
             driver = ApiDriver(lambda: replicas.active, tokens, http)
             try:
                 progresses, kills = await _drive_batches(
@@ -175,15 +174,27 @@ async def api_kills(scale: Scale, workdir: Path) -> KillsRun:
         await replicas.settle()
         caught = sum(len(kill.caught) for kill in kills)
         handed = await handed_over(client, replicas.issuer, kills)
-        outcome = await conclude(
-            stack,
+        # The tokens' bindings are recorded too: one RoleGranted each in the directory's stream.
+        granted = {DIRECTORY_STREAM: Counter({GRANTED: tokens.grants})}
+        findings = await check(
+            client,
+            stack.database_url,
+            merge([*(p.acknowledged_by_stream() for p in progresses), granted]),
+            merge([*(p.attempted_by_stream() for p in progresses), granted]),
+        )
+        for line in [f"{p.plan.country}: {p.error}" for p in progresses if p.error]:
+            log.warning("%s: %s", NAME, line)
+        for line in findings.lines:
+            log.warning("%s: %s", NAME, line)
+        outcome = findings.outcome(
             NAME,
-            progresses,
             faults_injected=len(kills),
-            extra=f"{caught} step requests caught in flight by the kills, {handed} of them "
-            f"already accepted by Temporal; {driver.cut_off} attempts cut off and "
-            f"{sum(driver.not_now.values())} answered 503/504 ({_kinds(driver.not_now)}), each "
-            "sent again with its Idempotency-Key",
+            lifecycles_completed=sum(1 for p in progresses if p.completed),
+            extra=f"{len(progresses)} lifecycles driven through the API, {tokens.grants} "
+            f"bindings granted to their users; {caught} step requests caught in flight by the "
+            f"kills, {handed} of them already accepted by Temporal; {driver.cut_off} attempts "
+            f"cut off and {sum(driver.not_now.values())} answered 503/504 "
+            f"({_kinds(driver.not_now)}), each sent again with its Idempotency-Key",
         )
         outcome = dataclasses.replace(outcome, server_errors=driver.server_errors)
         return KillsRun(outcome, len(progresses), driver.cut_off, caught, handed)
