@@ -14,7 +14,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from faults.checks import check, merge
+from faults.checks import Streams, check, merge
 from faults.lifecycles import Progress, drive_all, plans
 from faults.outcome import Outcome
 from faults.stack import FaultStack
@@ -125,14 +125,21 @@ async def conclude(
     *,
     faults_injected: int,
     extra: str = "",
+    also_expected: Streams | None = None,
 ) -> Outcome:
-    """Check the scenario's store and server; write what was found to `findings.txt`."""
+    """Check the scenario's store and server; write what was found to `findings.txt`.
+
+    `also_expected` holds events the scenario records besides its lifecycles' (e.g. the
+    directory's RoleGranted of each development token's binding): they must be recorded, and
+    no more often.
+    """
     client = await stack.connect()
+    besides = [also_expected] if also_expected else []
     findings = await check(
         client,
         stack.database_url,
-        merge(p.acknowledged_by_stream() for p in progresses),
-        merge(p.attempted_by_stream() for p in progresses),
+        merge([*(p.acknowledged_by_stream() for p in progresses), *besides]),
+        merge([*(p.attempted_by_stream() for p in progresses), *besides]),
     )
     lines = [f"{p.plan.country}: {p.error}" for p in progresses if p.error] + findings.lines
     _write_findings(stack.workdir, findings.verification.output, lines)
