@@ -115,10 +115,9 @@ none, so their histories replay."""
 LEAN_STEPS_PATCH = "lean-steps"
 """Runs that record this marker take each step with one activity of Temporal's queue (issue 16):
 the append that records a step also emits the milestones it reaches and returns their reports
-(no `emit_milestone` activity), and the store's other work, which retries safely as often as it
-runs, is done by local activities: opening the stream (it writes nothing) and taking and freeing
-the programme's slot (both idempotent). A run recorded before it replays as it ran; a run it
-continues into carries the choice (`Continuation.lean_steps`)."""
+(no `emit_milestone` activity), and opening the stream (a read, safe to run again) is a local
+activity. A run recorded before it replays as it ran; a run it continues into carries the
+choice (`Continuation.lean_steps`)."""
 
 PROGRAMME_SLOT_FREED_PATCH = "programme-slot-freed"
 """Runs that record this marker free their programme slot when they end (but at a launch,
@@ -261,7 +260,7 @@ class PilotPartnershipWorkflow:
         slot_early = workflow.patched(PROGRAMME_SLOT_PATCH) if self._lean else None
         async with self._lock:
             try:
-                opened = await self._store_activity(
+                opened = await self._quick_read(
                     PartnershipActivities.open_stream,
                     OpenStreamInput(
                         country=start.country,
@@ -303,7 +302,7 @@ class PilotPartnershipWorkflow:
         """Take the programme's slot for this proposal, or refuse it as the programme says."""
         info = workflow.info()
         try:
-            taken = await self._store_activity(
+            taken = await workflow.execute_activity_method(
                 ProgrammeSlots.take_programme_slot,
                 TakeSlotInput(
                     country=self._stream_id.removeprefix("partnership-").split("/")[0],
@@ -314,7 +313,9 @@ class PilotPartnershipWorkflow:
                     run_id=info.run_id,
                     provenance=provenance,
                 ),
-                f"take a programme slot for {self._stream_id}",
+                start_to_close_timeout=_ACTIVITY_TIMEOUT,
+                retry_policy=_STORE_RETRY,
+                summary=f"take a programme slot for {self._stream_id}",
             )
         except ActivityError as error:
             raise _not_recorded(error, "the proposal") from None
@@ -347,7 +348,7 @@ class PilotPartnershipWorkflow:
         if stage is None or not self._stream_id:
             return
         info = workflow.info()
-        await self._store_activity(
+        await workflow.execute_activity_method(
             ProgrammeSlots.free_programme_slot,
             FreeSlotInput(
                 stream_id=self._stream_id,
@@ -356,16 +357,22 @@ class PilotPartnershipWorkflow:
                 workflow_id=info.workflow_id,
                 run_id=info.run_id,
             ),
-            f"free the programme slot of {self._stream_id} ({stage.value})",
+            start_to_close_timeout=_ACTIVITY_TIMEOUT,
+            retry_policy=_STORE_RETRY,
+            summary=f"free the programme slot of {self._stream_id} ({stage.value})",
         )
 
-    async def _store_activity(
+    async def _quick_read(
         self, method: Callable[[Any, _In], _Out], given: _In, summary: str
     ) -> _Out:
-        """Run an activity whose retries are safe however often it runs: local in a lean run.
+        """Run an activity that writes nothing and answers at once: local in a lean run.
 
         A local activity runs in this worker without a round trip through Temporal's queue;
         its result is recorded in the history all the same, and never run again on replay.
+        It holds the workflow task while it runs, so only quick reads are run so: the
+        programme slot's take and free, which wait on the one `programme` stream that every
+        partnership writes, held first tasks past their timeout on a loaded machine, and
+        updates sent meanwhile were refused ("Workflow Task in failed state").
         """
         if self._lean:
             return await workflow.execute_local_activity_method(

@@ -2,8 +2,8 @@
 
 The append that records a step emits the milestones it reaches and its result carries their
 reports, so operators see them in the Temporal UI; the outbox holds each one, pending for its
-subscribers, with the same report; opening the stream and the programme slot's work run as
-local activities, recorded in the history as markers. The run replays from its history.
+subscribers, with the same report; opening the stream runs as a local activity, recorded in the
+history as a marker. The run replays from its history.
 """
 
 from __future__ import annotations
@@ -67,20 +67,20 @@ async def launched(harness: Harness) -> WorkflowHistory:
     return await handle.fetch_history()
 
 
-async def test_a_lean_launch_queues_only_its_appends_and_runs_the_rest_locally(
+async def test_a_lean_launch_queues_no_milestone_activity_and_opens_its_stream_locally(
     dev_harness: Harness,
 ) -> None:
     history = await launched(dev_harness)
     assert LEAN_STEPS_PATCH in patches(history)
     recorded = dev_harness.store().read_stream(STREAM)
-    # One queued activity per recorded step: the proposal and each of the nine updates.
-    assert list(scheduled_activities(history).values()) == ["append_events"] * len(recorded)
-    assert len(recorded) == 10
-    assert local_activities(history) == [
-        "open_stream",
+    assert len(recorded) == 10  # the proposal and each of the nine updates
+    # One append per recorded step, the programme's slot taken and freed, and nothing more.
+    assert list(scheduled_activities(history).values()) == [
         "take_programme_slot",
+        *["append_events"] * len(recorded),
         "free_programme_slot",
     ]
+    assert local_activities(history) == ["open_stream"]
 
 
 async def test_each_milestone_of_a_lean_run_is_in_the_outbox_and_its_report_in_the_history(
