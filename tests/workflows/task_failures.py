@@ -11,12 +11,7 @@ from collections.abc import Iterable
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client
 
-# The server fails a task itself when a new update or signal raced the task's completion; the
-# SDK then simply runs the next task. That is Temporal's own bookkeeping, not a wedge.
-_BOOKKEEPING = {
-    WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
-    WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE,
-}
+from faults.checks import BOOKKEEPING
 
 
 async def failed_tasks(client: Client, workflow_ids: Iterable[str]) -> list[str]:
@@ -44,7 +39,7 @@ async def _failures_of(client: Client, workflow_id: str, run_id: str | None) -> 
         f"{event.workflow_task_failed_event_attributes.failure.message}"
         for event in history.events
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-        and event.workflow_task_failed_event_attributes.cause not in _BOOKKEEPING
+        and event.workflow_task_failed_event_attributes.cause not in BOOKKEEPING
     ]
 
 
