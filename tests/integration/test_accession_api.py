@@ -13,47 +13,12 @@ from tests.integration.test_api import (  # noqa: F401 (api is a fixture)
     answered,
     api,
     assert_problem,
+    launched,
     step,
     today,
 )
 
 DE = "member_state:DE:hans"
-
-
-def launched(api: Api, country: str) -> None:  # noqa: F811 (the fixture's name)
-    """`country` launched today with PT's signature."""
-    answered(api, country, "PT")
-    walk: list[tuple[str, str, dict[str, Any]]] = [
-        ("commission:alice", "close_consultation", {}),
-        (IN_OFFICE, "authorise_talks", {}),
-        (
-            "commission:alice",
-            "record_talks_round",
-            {"held_on": today(), "member_states": ["PT"], "summary": "first round"},
-        ),
-        (
-            "commission:alice",
-            "conclude_talks",
-            {
-                "third_country_willing": True,
-                "commitments": ["illegal_immigration_cooperation", "readmission_and_return"],
-            },
-        ),
-        ("commission:alice", "submit_report", {"recommendation": "launch", "summary": "go"}),
-        (IN_OFFICE, "record_council_decision", {"outcome": "invite_launch", "decided_on": today()}),
-        (
-            "commission:alice",
-            "launch_partnership",
-            {
-                "member_states": ["PT"],
-                "components": ["legal_migration", "readmission_and_return"],
-                "signed_on": today(),
-            },
-        ),
-    ]
-    for who, update, body in walk:
-        response = step(api, who, country, update, **body)
-        assert response.status_code == 200, f"{update}: {response.text}"
 
 
 def accede(api: Api, who: str, country: str, **body: Any) -> Any:  # noqa: F811

@@ -46,7 +46,7 @@ from migrations.append_only import MIGRATOR, READER, WRITER
 from migrations.logins import Login, LoginRefused, Outcome, ensure_login, memberships
 from settings import Settings
 from tests.integration.conftest import create_pg_database, drop_pg_database, pg_server_url
-from tests.integration.test_api import IN_OFFICE, Api, propose, step, today
+from tests.integration.test_api import Api, launched
 from tests.workflows.conftest import dev_env  # noqa: F401 (a fixture)
 from tests.workflows.delivery_receivers import SIGNING_KEY, WebhookReceiver
 from tests.workflows.harness import unique_task_queue
@@ -302,43 +302,7 @@ def walk_to_launch(api: Api, subscriber_url: str) -> dict[str, Any]:
         headers=admin,
     )
     assert subscribed.status_code == 201, subscribed.text
-    assert propose(api, "CV").status_code == 201
-    walk: list[tuple[str, str, dict[str, Any]]] = [
-        (
-            "member_state:PT:rep-pt",
-            "respond_to_consultation",
-            {"member_state": "PT", "position": "interested", "offers": ["legal_migration"]},
-        ),
-        ("commission:alice", "close_consultation", {}),
-        (IN_OFFICE, "authorise_talks", {}),
-        (
-            "commission:alice",
-            "record_talks_round",
-            {"held_on": today(), "member_states": ["PT"], "summary": "first round"},
-        ),
-        (
-            "commission:alice",
-            "conclude_talks",
-            {
-                "third_country_willing": True,
-                "commitments": ["illegal_immigration_cooperation", "readmission_and_return"],
-            },
-        ),
-        ("commission:alice", "submit_report", {"recommendation": "launch", "summary": "go"}),
-        (IN_OFFICE, "record_council_decision", {"outcome": "invite_launch", "decided_on": today()}),
-        (
-            "commission:alice",
-            "launch_partnership",
-            {
-                "member_states": ["PT"],
-                "components": ["legal_migration", "readmission_and_return"],
-                "signed_on": today(),
-            },
-        ),
-    ]
-    for who, update, body in walk:
-        response = step(api, who, "CV", update, **body)
-        assert response.status_code == 200, f"{update}: {response.text}"
+    launched(api, "CV")
     shown = api.client.get("/partnerships/CV", headers=api.as_("operator:olga"))
     assert shown.status_code == 200, shown.text
     board = api.client.get("/partnerships", headers=api.as_("operator:olga"))
