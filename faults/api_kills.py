@@ -12,7 +12,7 @@ a retry reaches a process that never saw the first attempt, and must still get t
 attempt's outcome. Afterwards the histories say how many of the requests caught in flight
 Temporal had already accepted: kills that struck in the middle of the step itself.
 
-FULL: 20 kills while 20 lifecycles run (another batch on fresh countries if they finish
+FULL: 12 kills while 20 lifecycles run (another batch on fresh countries if they finish
 first); SHORT: 2 kills across 2 lifecycles.
 """
 
@@ -52,7 +52,7 @@ from workflows.contract import workflow_id_for
 log = logging.getLogger("faults")
 
 NAME: Final = "api_kills"
-KILLS: Final = {Scale.FULL: 20, Scale.SHORT: 2}
+KILLS: Final = {Scale.FULL: 12, Scale.SHORT: 2}
 SPARES: Final = {Scale.FULL: 2, Scale.SHORT: 2}
 """Replacement API processes kept warm: an API takes seconds to import on a busy machine."""
 LIFECYCLES: Final = {Scale.FULL: 20, Scale.SHORT: 2}

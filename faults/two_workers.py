@@ -2,7 +2,7 @@
 
 The survivor takes over what the killed one held (its workflow tasks once their sticky
 timeout passes, its activities once their start-to-close timeout does); the killed one is
-restarted each time and rejoins. FULL: about 30 kills across 20 lifecycles; SHORT: 3 across 3.
+restarted each time and rejoins. FULL: 20 kills across batches of 20 lifecycles; SHORT: 3 across 3.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from faults.scenario import Campaign, conclude, growth_between_faults, seeded_rn
 from faults.stack import open_stack
 
 NAME = "two_workers"
-KILLS = {Scale.FULL: 30, Scale.SHORT: 3}
+KILLS = {Scale.FULL: 20, Scale.SHORT: 3}
 LIFECYCLES = {Scale.FULL: 20, Scale.SHORT: 3}
 MOMENT_S = (0.0, 2.0)
 """A kill lands this many seconds (uniform) after the record first grows since the last."""
