@@ -10,6 +10,7 @@ and the CLI says so): none may occur.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import requests
 
@@ -130,6 +132,10 @@ def send_api_raw(request: ApiRaw, api_url: str, auth: dict[str, str]) -> Answer:
         response = requests.post(
             api_url + path, data=request.body, headers=headers, timeout=REQUEST_TIMEOUT_S
         )
+    except requests.exceptions.InvalidHeader:
+        # requests will not put a control character in a header value; a hostile client
+        # would, so the request goes out as raw HTTP/1.1 all the same.
+        return _raw_post(request.tag, what, api_url, path, request.body, headers)
     except requests.ConnectionError as error:
         if len(request.body) > MAX_BODY_BYTES:
             # The API answers 413 before reading such a body and closes the connection; a
@@ -141,6 +147,33 @@ def send_api_raw(request: ApiRaw, api_url: str, auth: dict[str, str]) -> Answer:
     except requests.RequestException as error:
         return Answer(request.tag, "api", what, type(error).__name__, None, True, detail=str(error))
     return _http_answer(request.tag, f"POST {path}", "POST", response)
+
+
+def _raw_post(
+    tag: str, what: str, api_url: str, path: str, body: bytes, headers: dict[str, str]
+) -> Answer:
+    """POST through http.client, which sends any header value without a line break."""
+    address = urlsplit(api_url)
+    connection = http.client.HTTPConnection(
+        address.hostname or "127.0.0.1", address.port, timeout=REQUEST_TIMEOUT_S
+    )
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        status, text = response.status, response.read().decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException) as error:
+        return Answer(tag, "api", what, type(error).__name__, None, True, detail=str(error))
+    finally:
+        connection.close()
+    return Answer(
+        tag,
+        "api",
+        what,
+        str(status),
+        accepted=200 <= status < 300,
+        server_error=status >= 500,
+        detail=text[:300],
+    )
 
 
 def _http_answer(tag: str, what: str, method: str, response: requests.Response) -> Answer:
