@@ -165,19 +165,15 @@ def _raw_post(
         return Answer(tag, "api", what, type(error).__name__, None, True, detail=str(error))
     finally:
         connection.close()
-    return Answer(
-        tag,
-        "api",
-        what,
-        str(status),
-        accepted=200 <= status < 300,
-        server_error=status >= 500,
-        detail=text[:300],
-    )
+    return _answer(tag, what, "POST", status, text)
 
 
 def _http_answer(tag: str, what: str, method: str, response: requests.Response) -> Answer:
-    status = response.status_code
+    return _answer(tag, what, method, response.status_code, response.text)
+
+
+def _answer(tag: str, what: str, method: str, status: int, text: str) -> Answer:
+    """An API request's answer: its status, whether it recorded, whether the server failed."""
     # Every POST of the fuzzed operations records when it succeeds (a step, a proposal, an
     # accession); a GET never does.
     records = method.upper() == "POST"
@@ -188,7 +184,7 @@ def _http_answer(tag: str, what: str, method: str, response: requests.Response) 
         str(status),
         accepted=records and 200 <= status < 300,
         server_error=status >= 500,
-        detail=response.text[:300],
+        detail=text[:300],
     )
 
 
