@@ -17,6 +17,7 @@ from temporalio.client import Client
 from faults.checks import Streams, check, merge
 from faults.lifecycles import Progress, drive_all, plans
 from faults.outcome import Outcome
+from faults.processes import WorkerProcess
 from faults.stack import FaultStack
 
 log = logging.getLogger("faults")
@@ -116,6 +117,35 @@ class Campaign:
     def completed(self) -> int:
         """How many lifecycles reached their launch."""
         return sum(1 for p in self.progresses if p.completed)
+
+
+async def kill_repeatedly(
+    stack: FaultStack,
+    victim: WorkerProcess,
+    campaign: Campaign,
+    kills: int,
+    rng: random.Random,
+    moment_s: tuple[float, float],
+) -> int:
+    """SIGKILL `victim` `kills` times while the campaign's lifecycles run, restarting it after
+    each kill as a service manager would; each kill waits until the record has grown again.
+    Returns the kills made; the campaign's batch is cancelled if anything fails."""
+
+    async def kill(n: int) -> None:
+        await asyncio.to_thread(victim.kill)
+        await stack.start_worker(victim)
+
+    try:
+        return await campaign.inject(
+            kills,
+            kill,
+            rng,
+            moment_s,
+            recorded=stack.events_recorded,
+            growth=growth_between_faults(campaign.batch_size),
+        )
+    finally:
+        campaign.cancel()
 
 
 async def conclude(

@@ -11,7 +11,7 @@ import asyncio
 from pathlib import Path
 
 from faults.outcome import Outcome, Scale
-from faults.scenario import Campaign, conclude, growth_between_faults, seeded_rng
+from faults.scenario import Campaign, conclude, kill_repeatedly, seeded_rng
 from faults.stack import open_stack
 
 NAME = "two_workers"
@@ -29,21 +29,7 @@ async def run(scale: Scale, workdir: Path) -> Outcome:
         await asyncio.gather(stack.start_worker(victim), stack.start_worker(survivor))
         campaign = Campaign(await stack.connect(), LIFECYCLES[scale])
 
-        async def kill(n: int) -> None:
-            await asyncio.to_thread(victim.kill)
-            await stack.start_worker(victim)
-
-        try:
-            injected = await campaign.inject(
-                KILLS[scale],
-                kill,
-                rng,
-                MOMENT_S,
-                recorded=stack.events_recorded,
-                growth=growth_between_faults(LIFECYCLES[scale]),
-            )
-        finally:
-            campaign.cancel()
+        injected = await kill_repeatedly(stack, victim, campaign, KILLS[scale], rng, MOMENT_S)
         survived = (
             "the other worker ran throughout" if survivor.running else "THE OTHER WORKER DIED"
         )

@@ -9,11 +9,10 @@ only stop the system, not strike the steps in flight.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from faults.outcome import Outcome, Scale
-from faults.scenario import Campaign, conclude, growth_between_faults, seeded_rng
+from faults.scenario import Campaign, conclude, kill_repeatedly, seeded_rng
 from faults.stack import open_stack
 
 NAME = "worker_kills"
@@ -30,19 +29,5 @@ async def run(scale: Scale, workdir: Path) -> Outcome:
         worker = await stack.start_worker()
         campaign = Campaign(await stack.connect(), LIFECYCLES[scale])
 
-        async def kill(n: int) -> None:
-            await asyncio.to_thread(worker.kill)
-            await stack.start_worker(worker)
-
-        try:
-            injected = await campaign.inject(
-                KILLS[scale],
-                kill,
-                rng,
-                MOMENT_S,
-                recorded=stack.events_recorded,
-                growth=growth_between_faults(LIFECYCLES[scale]),
-            )
-        finally:
-            campaign.cancel()
+        injected = await kill_repeatedly(stack, worker, campaign, KILLS[scale], rng, MOMENT_S)
         return await conclude(stack, NAME, campaign.progresses, faults_injected=injected)
