@@ -93,12 +93,31 @@ class Campaign:
                     return injected
                 batch = self._batch = self._start_batch()
                 continue
-            await fault(injected + 1)
+            batch = await self._drive_through(fault(injected + 1), batch)
             injected += 1
             mark = await recorded() if recorded is not None else 0
         self.progresses += await batch
         self._batch = None
         return injected
+
+    async def _drive_through(
+        self, fault: Awaitable[None], batch: asyncio.Task[list[Progress]]
+    ) -> asyncio.Task[list[Progress]]:
+        """Await `fault` while lifecycles keep running: a batch that ends while the fault
+        lasts (it finished just as the fault struck) is followed at once by another, so a
+        long fault, such as an outage, always meets steps in flight. Returns the running batch."""
+        striking = asyncio.ensure_future(fault)
+        try:
+            while not striking.done():
+                await asyncio.wait({striking, batch}, return_when=asyncio.FIRST_COMPLETED)
+                if batch.done() and not striking.done():
+                    self.progresses += batch.result()
+                    batch = self._batch = self._start_batch()
+        finally:
+            if not striking.done():  # the batch failed: the fault is not left running alone
+                striking.cancel()
+        striking.result()
+        return batch
 
     @staticmethod
     async def _until_grown(

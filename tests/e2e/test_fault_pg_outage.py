@@ -37,7 +37,10 @@ async def test_workflows_wait_out_a_postgresql_outage_and_lose_nothing(tmp_path:
 
     outcome = run.outcome
     assert outcome.faults_injected == pg_outage.OUTAGES[Scale.SHORT], outcome
-    assert outcome.lifecycles_completed == pg_outage.LIFECYCLES[Scale.SHORT], outcome
+    # A batch that ends before the outage is followed by another on fresh countries, so more
+    # may run; every lifecycle driven must have completed.
+    assert outcome.lifecycles_completed >= pg_outage.LIFECYCLES[Scale.SHORT], outcome
+    assert f"; {outcome.lifecycles_completed} lifecycles driven" in outcome.detail, outcome
     assert outcome.verified, outcome.detail
     assert (outcome.events_lost, outcome.duplicates, outcome.stuck_workflows) == (0, 0, 0)
     assert outcome.clean
