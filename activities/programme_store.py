@@ -14,9 +14,11 @@ record for a stream that holds its slot already or holds none.
 from __future__ import annotations
 
 import random
+import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final, TypeVar
 
@@ -27,6 +29,7 @@ from activities.records import NewEvent, StoredEvent
 from activities.store_errors import ConcurrencyError, UnknownSchemaVersion
 from domain.actors import Actor
 from domain.programme import (
+    EMPTY_PROGRAMME,
     PROGRAMME_SCHEMA_VERSIONS,
     PROGRAMME_STREAM,
     JointDecision,
@@ -43,9 +46,9 @@ from domain.programme import (
     decide_set_cap,
     decide_set_terms,
     decide_take_slot,
+    evolve_programme,
     parse_programme_event,
     programme_event_payload,
-    replay_programme,
 )
 from domain.stages import Stage
 
@@ -81,6 +84,28 @@ def to_programme_event(stored: StoredEvent) -> ProgrammeEvent:
     )
 
 
+@dataclass(frozen=True)
+class _ProgrammeFold:
+    """The programme folded up to the stream's `version`, whose event has `last_hash`."""
+
+    programme: Programme
+    version: int
+    last_hash: str
+
+
+_EMPTY_FOLD: Final = _ProgrammeFold(EMPTY_PROGRAMME, 0, "")
+
+
+def _fold_onto(fold: _ProgrammeFold, stored: Sequence[StoredEvent]) -> _ProgrammeFold:
+    """`fold` with `stored`, the stream's events after it in order, folded on."""
+    if not stored:
+        return fold
+    programme = fold.programme
+    for event in stored:
+        programme = evolve_programme(programme, to_programme_event(event))
+    return _ProgrammeFold(programme, stored[-1].stream_version, stored[-1].hash)
+
+
 def _new_event(
     event: ProgrammeEventBase, actor: Mapping[str, Any], provenance: Mapping[str, Any]
 ) -> NewEvent:
@@ -114,12 +139,32 @@ class ProgrammeStore:
         self.engine = engine
         self._log = log if log is not None else EventStore(engine)
         self._clock = clock
+        self._fold: _ProgrammeFold | None = None
+        self._fold_lock = threading.Lock()
 
     def programme(self) -> tuple[Programme, int]:
-        """The programme folded from its stream, and the stream's version it was folded at."""
-        stored = self._log.read_stream(PROGRAMME_STREAM)
-        folded = replay_programme(to_programme_event(s) for s in stored)
-        return folded, stored[-1].stream_version if stored else 0
+        """The programme folded from its stream, and the stream's version it was folded at.
+
+        Only the events after the last fold are read and folded onto it: every proposal takes
+        a slot and every ending frees one, so a whole fold each time would grow with every
+        partnership ever proposed. The last folded event is read again and must be the one
+        folded (same hash); otherwise (a store restored from a backup, say) the whole stream
+        is folded afresh.
+        """
+        with self._fold_lock:
+            fold = self._fold
+        if fold is not None and fold.version > 0:
+            stored = self._log.read_stream(PROGRAMME_STREAM, fold.version)
+            if stored and stored[0].hash == fold.last_hash:
+                return self._keep(_fold_onto(fold, stored[1:]))
+        return self._keep(_fold_onto(_EMPTY_FOLD, self._log.read_stream(PROGRAMME_STREAM)))
+
+    def _keep(self, fold: _ProgrammeFold) -> tuple[Programme, int]:
+        """Remember `fold` unless another thread has remembered a later one."""
+        with self._fold_lock:
+            if self._fold is None or fold.version >= self._fold.version:
+                self._fold = fold
+        return fold.programme, fold.version
 
     def set_cap(
         self, command: SetCap, *, role: str, provenance: Mapping[str, Any] | None = None

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from activities.database import create_engine_from_url
@@ -29,6 +30,7 @@ from domain.programme import (
     SetTermsOfReference,
 )
 from domain.stages import Stage
+from migrations.append_only import guard_lifted
 
 NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
 COMMISSION = Actor(id="alice", role=Role.COMMISSION)
@@ -201,6 +203,48 @@ class ProgrammeContract:
             "member_state": "PT",
         }
         assert log.verify(PROGRAMME_STREAM).ok
+
+    def test_a_store_that_folded_before_reads_the_changes_others_made_since(
+        self, store: ProgrammeStore, engine: Engine
+    ) -> None:
+        _cap(store, 3)
+        _take(store, "CV")
+        elsewhere = ProgrammeStore(engine, clock=lambda: NOW)  # another worker, say
+        _take(elsewhere, "MD")
+        elsewhere.free_slot(
+            "partnership-CV/1", Stage.WITHDRAWN, occurred_on=date(2008, 1, 1), actor=COMMISSION
+        )
+
+        assert store.programme() == ProgrammeStore(engine).programme()
+        assert set(store.programme()[0].slots) == {"partnership-MD/1"}
+        # and its next decision is taken on that programme: two slots are left, not one
+        assert _take(store, "GE") == "won"
+        assert _take(store, "SN") == "won"
+        assert _take(store, "AM") == "CapReached"
+
+    def test_a_store_whose_last_folded_event_was_replaced_folds_the_whole_stream_afresh(
+        self, store: ProgrammeStore, engine: Engine
+    ) -> None:
+        # A store restored from an older backup, then written again: the version the store
+        # folded to holds another event, and the fold it kept describes a record now gone.
+        _cap(store, 1)
+        _take(store, "CV")
+        with engine.begin() as conn, guard_lifted(conn):
+            conn.execute(
+                sa.text("DELETE FROM events WHERE stream_id = :s AND stream_version = 2"),
+                {"s": PROGRAMME_STREAM},
+            )
+            conn.execute(
+                sa.text("UPDATE streams SET version = 1, head_hash = :h WHERE stream_id = :s"),
+                {
+                    "s": PROGRAMME_STREAM,
+                    "h": EventStore(engine).read_stream(PROGRAMME_STREAM)[0].hash,
+                },
+            )
+        _take(ProgrammeStore(engine), "MD")
+
+        assert store.programme() == ProgrammeStore(engine).programme()
+        assert set(store.programme()[0].slots) == {"partnership-MD/1"}
 
     def test_racers_from_many_threads_for_the_last_slot_exactly_one_wins(
         self, engine: Engine
