@@ -49,8 +49,11 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy domain activities workflows app interfaces tools migrations faults worker.py settings.py
 
+# Two test processes, one per core of these machines: most tests wait on servers and
+# subprocesses, so two share the cores well. A file's tests stay in one process, so a module's
+# fixture (a dev stack, say) starts once.
 test: lint typecheck $(COMPOSE_SCHEMA) $(HTMX) $(AXE)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 unit: $(DEV_STAMP)
 	$(BIN)/pytest -q tests/unit

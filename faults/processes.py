@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import random
 import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Final
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -25,11 +27,42 @@ STOP_TIMEOUT_S = 30.0
 SERVING_LINE = "worker serving task queue"
 
 
+_BELOW_EPHEMERAL: Final = 10_000
+"""How wide the band of ports below the system's ephemeral range that `free_port` draws from."""
+
+
 def free_port() -> int:
-    """A port the OS says is free now."""
+    """A loopback port that is free now, drawn at random below the system's ephemeral range.
+
+    The OS hands out ephemeral ports (a bind to port 0, every outgoing connection) from
+    `ip_local_port_range`. A port it handed out and the caller released can be handed to
+    another process before the caller's server binds it, and a server that stops and starts
+    again on its port (a restart test) can find it taken; with test processes running in
+    parallel this happened. A port drawn below that range is never handed out meanwhile, and
+    a random draw keeps parallel callers apart. Falls back to the OS's choice when the band
+    is exhausted.
+    """
+    low = _ephemeral_low()
+    draw = random.SystemRandom()
+    for _ in range(50):
+        port = draw.randrange(max(1024, low - _BELOW_EPHEMERAL), low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
+
+
+def _ephemeral_low() -> int:
+    """The lowest port of the system's ephemeral range (Linux's default when unreadable)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
 
 
 def children_of(pid: int) -> list[int]:

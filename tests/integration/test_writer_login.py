@@ -39,6 +39,7 @@ from activities.database import create_engine_from_url
 from activities.delivery_log import DeliveryLog
 from activities.delivery_messages import DeliveryState
 from activities.eventstore import EventStore
+from faults.processes import free_port
 from interfaces.api.server import create_app
 from interfaces.cli.app import app as cli
 from migrations import runner
@@ -50,7 +51,7 @@ from tests.integration.test_api import Api, launched
 from tests.workflows.conftest import dev_env  # noqa: F401 (a fixture)
 from tests.workflows.delivery_receivers import SIGNING_KEY, WebhookReceiver
 from tests.workflows.harness import unique_task_queue
-from tests.workflows.test_operator_signals import free_port, wait_for_line
+from tests.workflows.test_operator_signals import wait_for_line
 from tests.workflows.worker_process import WorkerProcess
 
 pytestmark = pytest.mark.postgres

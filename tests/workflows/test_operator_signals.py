@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -26,6 +25,7 @@ from activities.database import create_engine_from_url
 from activities.operator_gauges import DatabaseGauges
 from activities.outbox import Outbox
 from domain.requests import StartPartnership
+from faults.processes import free_port
 from settings import Settings
 from tests.workflows.harness import (
     COMMISSION,
@@ -56,13 +56,6 @@ def database_gauges(database_url: str) -> Callable[[str], float]:
         return value
 
     return read
-
-
-def free_port() -> int:
-    """A port the OS says is free on loopback now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_an_append_through_the_activity_is_counted_and_timed(harness: Harness) -> None:
