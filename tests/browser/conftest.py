@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -81,6 +81,10 @@ class Stack:
     url: str
     settings: Settings
     engine: Engine
+    granted: set[str] = field(default_factory=set)
+    """Bindings granted on this stack's store (a binding is granted once). The stack is the
+    package's: a process that leaves the package and comes back (a parallel run) gets a new
+    stack, with a new store, and grants again."""
 
     def grant(self, who: str) -> None:
         """Give `who` = `ROLE[:MS]:USER` its role binding, as an administrator would."""
@@ -175,9 +179,9 @@ def people(stack: Stack, browser: Any) -> Iterator[Any]:
     granted: set[str] = set()
 
     def person(who: str, *, javascript: bool = True, grant: bool = True) -> Person:
-        if grant and who not in granted and who not in _GRANTED:
+        if grant and who not in granted and who not in stack.granted:
             stack.grant(who)
-            _GRANTED.add(who)
+            stack.granted.add(who)
         granted.add(who)
         one = Person(stack, browser, who, javascript=javascript)
         opened.append(one)
@@ -186,10 +190,6 @@ def people(stack: Stack, browser: Any) -> Iterator[Any]:
     yield person
     for one in opened:
         one.close()
-
-
-_GRANTED: set[str] = set()
-"""Bindings already granted on the session's stack (a binding is granted once)."""
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
