@@ -130,9 +130,12 @@ def _split_url(address: str) -> _Url:
         host, bracket, port = hostport[1:].partition("]")
         if not bracket or (port and not port.startswith(":")):
             raise ValueError(address)
+        ipaddress.IPv6Address(host)  # RFC 3986: brackets hold an IPv6 address (ValueError)
         port = port[1:]
     else:
         host, _, port = hostport.partition(":")
+        if "[" in host or "]" in host:  # outside an IP literal, brackets are not host text
+            raise ValueError(address)
     if not _PORT.fullmatch(port) or (port and int(port) > 65535):
         raise ValueError(address)
     return _Url((scheme or "").lower(), userinfo if at else None, host.lower(), fragment)

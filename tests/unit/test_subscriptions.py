@@ -105,6 +105,10 @@ def test_an_https_webhook_and_an_email_address_are_destinations_by_their_form() 
         ("https://conseil.éu/", "non-ASCII"),
         ("http://council.example.eu/hooks", "allowed only to a loopback host"),
         ("https:///nohost", "is not a web address"),
+        # Brackets hold an IPv6 address and nothing else (urllib, which sends, refuses these)
+        ("https://council.example.eu[/hooks", "is not a well-formed address"),
+        ("https://[]/hooks", "is not a well-formed address"),
+        ("https://[council.example.eu]/hooks", "is not a well-formed address"),
     ],
 )
 def test_a_webhook_that_is_not_allowed_is_refused_saying_what_is(text: str, says: str) -> None:
