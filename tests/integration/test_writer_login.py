@@ -412,7 +412,10 @@ async def test_the_worker_and_the_api_run_a_whole_lifecycle_as_the_writer_login_
         assert [p["country"] for p in shown["board"]["items"]] == ["CV"]
         assert len(receiver.received) == MILESTONES
         kinds = [json.loads(r.body)["data"]["milestone"]["kind"] for r in receiver.received]
-        assert kinds[-1] == "launch"
+        # One of each, the launch among them: each delivery is a workflow of its own, so the
+        # order they arrive in is not promised (README, "How milestones reach subscribers").
+        assert "launch" in kinds
+        assert len(set(kinds)) == MILESTONES, kinds
         assert ready.json()["checks"] == {"temporal": "ok", "database": "ok"}
         assert "partnerships_database_scrape_ok 1.0" in metrics
         assert 'partnerships_ended_partnerships{stage="launched"} 1.0' in metrics
