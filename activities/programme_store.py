@@ -141,6 +141,7 @@ class ProgrammeStore:
         self._clock = clock
         self._fold: _ProgrammeFold | None = None
         self._fold_lock = threading.Lock()
+        self._change_lock = threading.Lock()
 
     def programme(self) -> tuple[Programme, int]:
         """The programme folded from its stream, and the stream's version it was folded at.
@@ -295,20 +296,27 @@ class ProgrammeStore:
         """Fold, decide and append at the folded version; again if another writer was first.
 
         A decision of None records nothing. A refusal by the domain propagates as it is.
+
+        The threads of this process take turns (`_change_lock`): racing, they would all fold
+        the same version, and all but one would have their append refused, fold again and
+        retry; under a burst of proposals (the worker runs 16 activity threads) those retries
+        were most of what a slot cost. Writers in other processes are still kept apart by the
+        append's version check, and retry as before.
         """
-        for attempt in range(_MAX_ATTEMPTS):
-            programme, version = self.programme()
-            event = decide(programme)
-            if event is None:
-                return None
-            try:
-                self._log.append(
-                    PROGRAMME_STREAM, version, [_new_event(event, actor, provenance or {})]
-                )
-            except ConcurrencyError:
-                if attempt == _MAX_ATTEMPTS - 1:
-                    raise
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-                continue
-            return event
+        with self._change_lock:
+            for attempt in range(_MAX_ATTEMPTS):
+                programme, version = self.programme()
+                event = decide(programme)
+                if event is None:
+                    return None
+                try:
+                    self._log.append(
+                        PROGRAMME_STREAM, version, [_new_event(event, actor, provenance or {})]
+                    )
+                except ConcurrencyError:
+                    if attempt == _MAX_ATTEMPTS - 1:
+                        raise
+                    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                    continue
+                return event
         raise AssertionError("unreachable: the last attempt returns or raises")

@@ -17,6 +17,7 @@ from activities.database import create_engine_from_url
 from activities.eventstore import EventStore
 from activities.programme_store import ProgrammeStore
 from activities.records import NewEvent
+from activities.store_errors import ConcurrencyError
 from domain.actors import Actor, Role
 from domain.commands import Outcome
 from domain.errors import NotPermitted
@@ -83,6 +84,21 @@ def race_in_process(url: str, country: str, barrier: Any, results: Any) -> None:
         results.put((country, _take(store, country)))
     finally:
         engine.dispose()
+
+
+class CountingLog(EventStore):
+    """The event store, counting the appends it refused for a stale expected version."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.stale = 0
+
+    def append(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().append(*args, **kwargs)
+        except ConcurrencyError:
+            self.stale += 1
+            raise
 
 
 class ProgrammeContract:
@@ -245,6 +261,29 @@ class ProgrammeContract:
 
         assert store.programme() == ProgrammeStore(engine).programme()
         assert set(store.programme()[0].slots) == {"partnership-MD/1"}
+
+    def test_threads_of_one_process_take_turns_so_no_append_of_theirs_is_stale(
+        self, engine: Engine
+    ) -> None:
+        log = CountingLog(engine)
+        store = ProgrammeStore(engine, log=log)
+        _cap(store, len(RACERS))
+        barrier = threading.Barrier(len(RACERS))
+        results: dict[str, str] = {}
+
+        def race(country: str) -> None:
+            barrier.wait()
+            results[country] = _take(store, country)
+
+        threads = [threading.Thread(target=race, args=(c,)) for c in RACERS]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+        assert sorted(results.values()) == ["won"] * len(RACERS)
+        assert log.stale == 0  # each folded the version the one before it recorded
+        assert store.programme() == ProgrammeStore(engine).programme()
 
     def test_racers_from_many_threads_for_the_last_slot_exactly_one_wins(
         self, engine: Engine
