@@ -51,9 +51,12 @@ typecheck: $(DEV_STAMP)
 
 # Two test processes, one per core of these machines: most tests wait on servers and
 # subprocesses, so two share the cores well. A file's tests stay in one process, so a module's
-# fixture (a dev stack, say) starts once.
+# fixture (a dev stack, say) starts once. Tests marked one_process run afterwards in a pytest
+# of their own: schemathesis gives every operation's test the same node id, and xdist, which
+# schedules by node id, would run one operation of the API's thirty-odd.
 test: lint typecheck $(COMPOSE_SCHEMA) $(HTMX) $(AXE)
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not one_process"
+	$(BIN)/pytest -q -m one_process
 
 unit: $(DEV_STAMP)
 	$(BIN)/pytest -q tests/unit

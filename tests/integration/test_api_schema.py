@@ -59,6 +59,10 @@ from settings import Settings
 from tests.integration.test_api import TemporalThread
 from tests.workflows.harness import unique_task_queue
 
+# schemathesis gives each operation's test the same node id; pytest-xdist schedules by node
+# id and would run one of them, so `make test` runs this module in a pytest of its own.
+pytestmark = pytest.mark.one_process
+
 EXAMPLES_PER_OPERATION: Final = 30
 """Generated cases per operation: enough to reach every status an operation documents in
 practice, few enough that the whole module runs in well under a minute on two cores."""
