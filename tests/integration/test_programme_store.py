@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -72,6 +73,26 @@ def append_proposal(engine: Engine, stream_id: str) -> None:
             )
         ],
     )
+
+
+def race(store_of: Callable[[str], ProgrammeStore]) -> dict[str, str]:
+    """Every one of RACERS takes a slot at the same moment, each from a thread of its own with
+    the store `store_of` gives it; what each got (`won` or the refusal's type)."""
+    barrier = threading.Barrier(len(RACERS))
+    results: dict[str, str] = {}
+
+    def run(country: str) -> None:
+        store = store_of(country)
+        store.programme()  # connected and folded before the start line
+        barrier.wait()
+        results[country] = _take(store, country)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in RACERS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
 
 
 def race_in_process(url: str, country: str, barrier: Any, results: Any) -> None:
@@ -268,18 +289,8 @@ class ProgrammeContract:
         log = CountingLog(engine)
         store = ProgrammeStore(engine, log=log)
         _cap(store, len(RACERS))
-        barrier = threading.Barrier(len(RACERS))
-        results: dict[str, str] = {}
 
-        def race(country: str) -> None:
-            barrier.wait()
-            results[country] = _take(store, country)
-
-        threads = [threading.Thread(target=race, args=(c,)) for c in RACERS]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        results = race(lambda country: store)
 
         assert sorted(results.values()) == ["won"] * len(RACERS)
         assert log.stale == 0  # each folded the version the one before it recorded
@@ -295,22 +306,8 @@ class ProgrammeContract:
         # a process of its own would.
         url = engine.url
         engines = [create_engine_from_url(url) for _ in RACERS]
-        stores = [ProgrammeStore(e) for e in engines]
-        barrier = threading.Barrier(len(RACERS))
-        results: dict[str, str] = {}
-
-        def race(store: ProgrammeStore, country: str) -> None:
-            store.programme()
-            barrier.wait()
-            results[country] = _take(store, country)
-
-        threads = [
-            threading.Thread(target=race, args=(s, c)) for s, c in zip(stores, RACERS, strict=True)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        stores = dict(zip(RACERS, (ProgrammeStore(e) for e in engines), strict=True))
+        results = race(stores.__getitem__)
         for e in engines:
             e.dispose()
         assert sorted(results.values()) == ["CapReached"] * (len(RACERS) - 1) + ["won"]
@@ -324,20 +321,7 @@ class ProgrammeContract:
     ) -> None:
         setup = ProgrammeStore(engine)
         _cap(setup, 2)
-        barrier = threading.Barrier(len(RACERS))
-        results: dict[str, str] = {}
-
-        def race(country: str) -> None:
-            store = ProgrammeStore(engine)
-            store.programme()
-            barrier.wait()
-            results[country] = _take(store, country)
-
-        threads = [threading.Thread(target=race, args=(c,)) for c in RACERS]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        results = race(lambda country: ProgrammeStore(engine))
         assert sorted(results.values()) == ["CapReached"] * (len(RACERS) - 2) + ["won"] * 2
         assert setup.programme()[0].held == 2
 
