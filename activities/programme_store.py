@@ -161,10 +161,12 @@ class ProgrammeStore:
         return self._keep(_fold_onto(_EMPTY_FOLD, self._log.read_stream(PROGRAMME_STREAM)))
 
     def _keep(self, fold: _ProgrammeFold) -> tuple[Programme, int]:
-        """Remember `fold` unless another thread has remembered a later one."""
+        """Remember `fold` for the next read to go on from. Whichever thread's fold is kept
+        last, it is right to go on from: the next read checks its last event by hash first.
+        (Keeping only later versions would keep, after a restore to an older record, a fold
+        of a version the stream no longer reaches, and fold the whole stream on every read.)"""
         with self._fold_lock:
-            if self._fold is None or fold.version >= self._fold.version:
-                self._fold = fold
+            self._fold = fold
         return fold.programme, fold.version
 
     def set_cap(
