@@ -225,6 +225,11 @@ class Plan:
         return Step(name, actor, fields, update_id, (records,))
 
 
+def countries_available() -> int:
+    """How many distinct third countries lifecycles can be driven on (one partnership each)."""
+    return len(third_countries(today()))
+
+
 def plans(count: int, *, first: int = 0) -> list[Plan]:
     """`count` lifecycles on distinct third countries, from the `first`-th on.
 

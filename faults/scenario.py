@@ -15,7 +15,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from faults.checks import Streams, check, merge
-from faults.lifecycles import Progress, drive_all, plans
+from faults.lifecycles import Progress, countries_available, drive_all, plans
 from faults.outcome import Outcome
 from faults.processes import WorkerProcess
 from faults.stack import FaultStack
@@ -50,9 +50,26 @@ class Campaign:
     _batch: asyncio.Task[list[Progress]] | None = None
 
     def _start_batch(self) -> asyncio.Task[list[Progress]]:
-        batch = plans(self.batch_size, first=self._next_country)
-        self._next_country += self.batch_size
+        size = min(self.batch_size, self._countries_left())
+        batch = plans(size, first=self._next_country)
+        self._next_country += size
         return asyncio.create_task(drive_all(self.client, batch))
+
+    def _countries_left(self) -> int:
+        """Third countries no batch has taken yet: each can be proposed once."""
+        return countries_available() - self._next_country
+
+    def _ran_out(self, injected: int, faults: int) -> int:
+        """Say that the countries ran out before the faults were done; return those made."""
+        log.warning(
+            "the %d third countries ran out after %d faults of %d: the outcome counts the "
+            "faults made",
+            countries_available(),
+            injected,
+            faults,
+        )
+        self._batch = None
+        return injected
 
     async def inject(
         self,
@@ -74,7 +91,8 @@ class Campaign:
         proposals in five minutes and thirty kills). A batch that ends before the faults are
         done is followed by another on fresh countries; a batch that completes no lifecycle at
         all ends the injection (the checks then report why), so a wedged system cannot keep the
-        campaign running.
+        campaign running. So does running out of third countries (each can be proposed once):
+        the faults made so far are returned, and the outcome shows them.
         """
         injected = 0
         batch = self._batch = self._start_batch()
@@ -91,6 +109,8 @@ class Campaign:
                     log.warning("a batch completed no lifecycle: no further faults")
                     self._batch = None
                     return injected
+                if self._countries_left() == 0:
+                    return self._ran_out(injected, faults)
                 batch = self._batch = self._start_batch()
                 continue
             batch = await self._drive_through(fault(injected + 1), batch)
@@ -109,8 +129,10 @@ class Campaign:
         striking = asyncio.ensure_future(fault)
         try:
             while not striking.done():
-                await asyncio.wait({striking, batch}, return_when=asyncio.FIRST_COMPLETED)
-                if batch.done() and not striking.done():
+                waiting = {striking} if batch.done() else {striking, batch}
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                # A batch that cannot be followed (no country left) stays done for `inject`.
+                if batch.done() and not striking.done() and self._countries_left() > 0:
                     self.progresses += batch.result()
                     batch = self._batch = self._start_batch()
         finally:

@@ -31,6 +31,9 @@ class TimedCampaign(Campaign):
 
         return asyncio.create_task(run())
 
+    def _countries_left(self) -> int:
+        return len(self.durations) - len(self.started)
+
 
 def test_a_batch_that_ends_during_a_long_fault_is_followed_at_once_by_another() -> None:
     # The first batch ends 0.05 s into a 0.3 s fault (an outage): the next one must start
@@ -69,3 +72,21 @@ def test_a_fault_that_fails_is_raised_to_the_scenario_and_its_batch_is_stopped()
     with pytest.raises(RuntimeError, match="could not be injected"):
         asyncio.run(main())
     assert campaign.completed == 0
+
+
+def test_when_the_countries_run_out_the_campaign_ends_with_the_faults_it_made() -> None:
+    # Two batches' worth of countries, each batch over before the next fault's moment: the
+    # third fault never comes, and no batch is asked of countries that do not exist.
+    campaign = TimedCampaign([0.01, 0.01])
+
+    async def kill(n: int) -> None:
+        await asyncio.sleep(0)
+
+    async def main() -> int:
+        return await campaign.inject(3, kill, random.Random(1), (0.05, 0.05))
+
+    injected = asyncio.run(main())
+
+    assert injected == 0
+    assert len(campaign.started) == 2
+    assert campaign.completed == 2
