@@ -209,7 +209,13 @@ class Findings:
     lines: list[str] = field(default_factory=list)
 
     def outcome(
-        self, scenario: str, *, faults_injected: int, lifecycles_completed: int, extra: str = ""
+        self,
+        scenario: str,
+        *,
+        faults_injected: int,
+        lifecycles_completed: int,
+        extra: str = "",
+        faults_planned: int = 0,
     ) -> Outcome:
         """The scenario's Outcome: the counts, whether verify passed, what else was seen."""
         said = self.verification.output.splitlines()
@@ -235,6 +241,7 @@ class Findings:
             stuck_workflows=len(self.stuck.workflows),
             verified=self.verification.ok,
             detail=detail,
+            faults_planned=faults_planned,
         )
 
 

@@ -33,12 +33,17 @@ class Outcome:
     clean (a scenario that forgot to verify must not pass)."""
     detail: str = ""
     """Anything else worth a reader's eye (e.g. how the record was verified), one line."""
+    faults_planned: int = 0
+    """The faults the scenario set out to inject (0: not stated). A scenario that injected
+    fewer (its campaign ran out of third countries, say) proved less than it claims."""
 
     @property
     def clean(self) -> bool:
-        """Record verified; nothing lost, duplicated or stuck; no server error."""
+        """Every planned fault injected; record verified; nothing lost, duplicated or stuck;
+        no server error."""
         return (
-            self.verified
+            self.faults_injected >= self.faults_planned
+            and self.verified
             and self.server_errors == 0
             and self.events_lost == 0
             and self.duplicates == 0

@@ -105,6 +105,7 @@ async def outage(scale: Scale, workdir: Path) -> OutageRun:
                     NAME,
                     campaign.progresses,
                     faults_injected=injected,
+                    faults_planned=OUTAGES[scale],
                     extra=f"outages of {OUTAGE_S[scale]:.0f} s closed {counts.cut} open "
                     f"connections and refused {counts.refused} new ones",
                 )

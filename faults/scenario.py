@@ -195,6 +195,7 @@ async def conclude(
     progresses: Sequence[Progress],
     *,
     faults_injected: int,
+    faults_planned: int = 0,
     extra: str = "",
     also_expected: Streams | None = None,
 ) -> Outcome:
@@ -202,7 +203,7 @@ async def conclude(
 
     `also_expected` holds events the scenario records besides its lifecycles' (e.g. the
     directory's RoleGranted of each development token's binding): they must be recorded, and
-    no more often.
+    no more often. A scenario that injected fewer than its `faults_planned` is not clean.
     """
     client = await stack.connect()
     besides = [also_expected] if also_expected else []
@@ -218,13 +219,23 @@ async def conclude(
         log.warning("%s: %s", scenario, line)
     completed = sum(1 for p in progresses if p.completed)
     retries = sum(p.retries for p in progresses)
+    short = (
+        f"only {faults_injected} of the {faults_planned} faults planned"
+        if faults_injected < faults_planned
+        else ""
+    )
     return findings.outcome(
         scenario,
         faults_injected=faults_injected,
+        faults_planned=faults_planned,
         lifecycles_completed=completed,
         extra="; ".join(
             part
-            for part in (f"{len(progresses)} lifecycles driven, {retries} client retries", extra)
+            for part in (
+                short,
+                f"{len(progresses)} lifecycles driven, {retries} client retries",
+                extra,
+            )
             if part
         ),
     )

@@ -46,5 +46,6 @@ async def run(scale: Scale, workdir: Path) -> Outcome:
             NAME,
             campaign.progresses,
             faults_injected=injected,
+            faults_planned=RESTARTS[scale],
             extra=f"stopped by {', '.join(signals)}; {survived}",
         )

@@ -34,5 +34,10 @@ async def run(scale: Scale, workdir: Path) -> Outcome:
             "the other worker ran throughout" if survivor.running else "THE OTHER WORKER DIED"
         )
         return await conclude(
-            stack, NAME, campaign.progresses, faults_injected=injected, extra=survived
+            stack,
+            NAME,
+            campaign.progresses,
+            faults_injected=injected,
+            faults_planned=KILLS[scale],
+            extra=survived,
         )

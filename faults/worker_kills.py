@@ -20,7 +20,7 @@ from faults.stack import open_stack
 NAME = "worker_kills"
 KILLS = {Scale.FULL: 100, Scale.SHORT: 3}
 LIFECYCLES = {Scale.FULL: 10, Scale.SHORT: 3}
-MOMENT_S = (0.0, 2.0)
+MOMENT_S = (0.0, 0.3)
 """A kill lands this many seconds (uniform) after the restarted worker first records."""
 
 
@@ -32,4 +32,6 @@ async def run(scale: Scale, workdir: Path) -> Outcome:
         campaign = Campaign(await stack.connect(), LIFECYCLES[scale])
 
         injected = await kill_repeatedly(stack, worker, campaign, KILLS[scale], rng, MOMENT_S)
-        return await conclude(stack, NAME, campaign.progresses, faults_injected=injected)
+        return await conclude(
+            stack, NAME, campaign.progresses, faults_injected=injected, faults_planned=KILLS[scale]
+        )

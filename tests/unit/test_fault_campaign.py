@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from faults.lifecycles import Plan, Progress
+from faults.outcome import Outcome
 from faults.scenario import Campaign
 
 
@@ -90,3 +91,17 @@ def test_when_the_countries_run_out_the_campaign_ends_with_the_faults_it_made() 
     assert injected == 0
     assert len(campaign.started) == 2
     assert campaign.completed == 2
+
+
+def test_a_scenario_that_injected_fewer_faults_than_it_planned_is_not_clean() -> None:
+    found = {
+        "scenario": "worker_kills",
+        "lifecycles_completed": 204,
+        "events_lost": 0,
+        "duplicates": 0,
+        "stuck_workflows": 0,
+        "verified": True,
+    }
+
+    assert Outcome(faults_injected=100, faults_planned=100, **found).clean  # type: ignore[arg-type]
+    assert not Outcome(faults_injected=57, faults_planned=100, **found).clean  # type: ignore[arg-type]
